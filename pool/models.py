@@ -1,0 +1,213 @@
+"""SQLAlchemy 2 typed models: the schema of the cadre pool (system of record).
+
+External keys (人员编号, 单位编号 …) are the primary keys, so imports upsert by them and
+foreign keys are enforced by the database itself. Dates are calendar dates; `end` is
+inclusive and NULL means "still current".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+KEY = String(64)
+CODE = String(32)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Region(Base):
+    __tablename__ = "regions"
+
+    code: Mapped[str] = mapped_column(String(12), primary_key=True)
+    name: Mapped[str] = mapped_column(String(128))
+    parent_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"), index=True)
+    level: Mapped[str] = mapped_column(CODE)  # province / city / county / town
+
+
+class System(Base):
+    __tablename__ = "systems"
+
+    code: Mapped[str] = mapped_column(CODE, primary_key=True)
+    name_zh: Mapped[str] = mapped_column(String(128))
+    name_en: Mapped[str | None] = mapped_column(String(128))
+
+
+class Skill(Base):
+    __tablename__ = "skills"
+
+    code: Mapped[str] = mapped_column(CODE, primary_key=True)
+    name_zh: Mapped[str] = mapped_column(String(128))
+    name_en: Mapped[str | None] = mapped_column(String(128))
+
+
+class Unit(Base):
+    __tablename__ = "units"
+
+    key: Mapped[str] = mapped_column(KEY, primary_key=True)
+    name: Mapped[str] = mapped_column(String(256))
+    region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"), index=True)
+    system_code: Mapped[str] = mapped_column(ForeignKey("systems.code"), index=True)
+    parent_key: Mapped[str | None] = mapped_column(ForeignKey("units.key"), index=True)
+    supervisor_key: Mapped[str | None] = mapped_column(ForeignKey("units.key"), index=True)
+    kind: Mapped[str | None] = mapped_column(CODE)
+
+
+class Person(Base):
+    __tablename__ = "persons"
+
+    key: Mapped[str] = mapped_column(KEY, primary_key=True)
+    name: Mapped[str] = mapped_column(String(128))
+    gender: Mapped[str | None] = mapped_column(String(1))
+    birth_date: Mapped[dt.date | None] = mapped_column(Date)
+    native_region: Mapped[str | None] = mapped_column(ForeignKey("regions.code"))
+    grew_up_region: Mapped[str | None] = mapped_column(ForeignKey("regions.code"))
+    id_number: Mapped[str | None] = mapped_column(String(18), unique=True)
+
+
+class Cadre(Base):
+    __tablename__ = "cadres"
+
+    person_key: Mapped[str] = mapped_column(ForeignKey("persons.key"), primary_key=True)
+    home_unit_key: Mapped[str] = mapped_column(ForeignKey("units.key"), index=True)
+    rank: Mapped[str | None] = mapped_column(CODE)
+    political_status: Mapped[str | None] = mapped_column(CODE)
+    leader_pool: Mapped[bool] = mapped_column(Boolean, default=False)
+    deputy_pool: Mapped[bool] = mapped_column(Boolean, default=False)
+    expert_pool: Mapped[bool] = mapped_column(Boolean, default=False)
+    reserve: Mapped[bool] = mapped_column(Boolean, default=False)
+    newly_promoted: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(CODE, default="active")
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    status_from: Mapped[dt.date | None] = mapped_column(Date)
+    status_to: Mapped[dt.date | None] = mapped_column(Date)
+    max_rounds_per_year: Mapped[int | None] = mapped_column(Integer)
+    joined_on: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class CadreSkill(Base):
+    __tablename__ = "cadre_skills"
+
+    person_key: Mapped[str] = mapped_column(
+        ForeignKey("cadres.person_key", ondelete="CASCADE"), primary_key=True
+    )
+    skill_code: Mapped[str] = mapped_column(ForeignKey("skills.code"), primary_key=True)
+    level: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class CadreUnavailability(Base):
+    __tablename__ = "cadre_unavailability"
+
+    person_key: Mapped[str] = mapped_column(ForeignKey("cadres.person_key"), primary_key=True)
+    start: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    end: Mapped[dt.date] = mapped_column(Date)
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
+class Employment(Base):
+    __tablename__ = "employments"
+
+    key: Mapped[str] = mapped_column(KEY, primary_key=True)
+    person_key: Mapped[str] = mapped_column(ForeignKey("persons.key"), index=True)
+    unit_key: Mapped[str] = mapped_column(ForeignKey("units.key"), index=True)
+    post: Mapped[str | None] = mapped_column(String(128))
+    is_leader: Mapped[bool] = mapped_column(Boolean, default=False)
+    start: Mapped[dt.date] = mapped_column(Date)
+    end: Mapped[dt.date | None] = mapped_column(Date)
+    source_type: Mapped[str | None] = mapped_column(CODE)
+    source_ref: Mapped[str | None] = mapped_column(String(256))
+
+
+class Tie(Base):
+    """A dated, sourced edge. `subject` is the parent for parent_of, the superior for
+    supervisor_of and the person holding the interest for business_interest."""
+
+    __tablename__ = "ties"
+
+    key: Mapped[str] = mapped_column(KEY, primary_key=True)
+    kind: Mapped[str] = mapped_column(CODE)
+    subject_key: Mapped[str] = mapped_column(ForeignKey("persons.key"))
+    object_person_key: Mapped[str | None] = mapped_column(ForeignKey("persons.key"))
+    object_unit_key: Mapped[str | None] = mapped_column(ForeignKey("units.key"))
+    adoptive: Mapped[bool] = mapped_column(Boolean, default=False)
+    step: Mapped[bool] = mapped_column(Boolean, default=False)
+    category: Mapped[str | None] = mapped_column(CODE)
+    start: Mapped[dt.date | None] = mapped_column(Date)
+    end: Mapped[dt.date | None] = mapped_column(Date)
+    source_type: Mapped[str | None] = mapped_column(CODE)
+    source_ref: Mapped[str | None] = mapped_column(String(256))
+    recorded_by: Mapped[str | None] = mapped_column(String(128))
+    recorded_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    note: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        Index("ix_ties_subject_kind", "subject_key", "kind"),
+        Index("ix_ties_object_person_kind", "object_person_key", "kind"),
+        Index("ix_ties_object_unit_key", "object_unit_key"),
+    )
+
+
+class Round(Base):
+    __tablename__ = "rounds"
+
+    key: Mapped[str] = mapped_column(KEY, primary_key=True)
+    name: Mapped[str] = mapped_column(String(256))
+    kind: Mapped[str] = mapped_column(CODE)
+    region_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"))
+    start: Mapped[dt.date] = mapped_column(Date)
+    end: Mapped[dt.date] = mapped_column(Date)
+
+
+class Participation(Base):
+    __tablename__ = "participations"
+
+    round_key: Mapped[str] = mapped_column(ForeignKey("rounds.key"), primary_key=True)
+    person_key: Mapped[str] = mapped_column(ForeignKey("cadres.person_key"), primary_key=True)
+    team_no: Mapped[int] = mapped_column(Integer)
+    role: Mapped[str] = mapped_column(CODE)
+    target_unit_key: Mapped[str] = mapped_column(ForeignKey("units.key"), index=True)
+    second_target_unit_key: Mapped[str | None] = mapped_column(ForeignKey("units.key"))
+
+
+class Evaluation(Base):
+    __tablename__ = "evaluations"
+
+    round_key: Mapped[str] = mapped_column(primary_key=True)
+    person_key: Mapped[str] = mapped_column(primary_key=True)
+    grade: Mapped[str] = mapped_column(CODE)
+    score: Mapped[float | None] = mapped_column(Float)
+    comment: Mapped[str | None] = mapped_column(Text)
+    evaluator: Mapped[str | None] = mapped_column(String(128))
+    evaluated_on: Mapped[dt.date | None] = mapped_column(Date)
+
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["round_key", "person_key"],
+            ["participations.round_key", "participations.person_key"],
+            name="fk_evaluations_participation",
+        ),
+    )

@@ -1,0 +1,129 @@
+"""Every query on the pool database lives here (the importer, exporter, snapshot and CLI
+call these; nothing else builds SQL)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+from sqlalchemy import Connection, Select, func, select
+from sqlalchemy.orm import Session
+
+from pool import models as m
+from pool.formats import Entity
+
+
+
+class PoolRepository:
+    """Reads for validation, export and summaries, on the caller's session/transaction."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    @property
+    def connection(self) -> Connection:
+        return self.session.connection()
+
+    def frame(self, stmt: Select) -> pd.DataFrame:  # type: ignore[type-arg]
+        result = self.connection.execute(stmt)
+        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+    def table_frame(self, entity: Entity, columns: Sequence[str] | None = None) -> pd.DataFrame:
+        table = m.Base.metadata.tables[entity.table]
+        names = list(columns) if columns is not None else [
+            c for c in entity.fields if c in table.c
+        ]
+        order = [table.c[k] for k in entity.key]
+        return self.frame(select(*[table.c[n] for n in names]).order_by(*order))
+
+    def keys(self, entity: Entity) -> set[str]:
+        """External keys present in the database (single-column keys only)."""
+        table = m.Base.metadata.tables[entity.table]
+        (key,) = entity.key
+        return set(self.connection.execute(select(table.c[key])).scalars())
+
+    def composite_keys(self, entity: Entity) -> set[tuple[str, ...]]:
+        table = m.Base.metadata.tables[entity.table]
+        cols = [table.c[k] for k in entity.key]
+        return {tuple(r) for r in self.connection.execute(select(*cols))}
+
+    def skill_lookup(self) -> dict[str, str]:
+        """Lower-cased code, Chinese and English names → skill code."""
+        lookup: dict[str, str] = {}
+        for code, zh, en in self.connection.execute(
+            select(m.Skill.code, m.Skill.name_zh, m.Skill.name_en)
+        ):
+            for label in (code, zh, en):
+                if label:
+                    lookup[label.lower()] = code
+        return lookup
+
+    def skill_names(self) -> dict[str, str]:
+        return dict(self.connection.execute(select(m.Skill.code, m.Skill.name_zh)).tuples())
+
+    def unit_links(self) -> pd.DataFrame:
+        return self.frame(select(m.Unit.key, m.Unit.parent_key))
+
+    def person_facts(self) -> pd.DataFrame:
+        return self.frame(select(m.Person.key, m.Person.birth_date, m.Person.id_number))
+
+    def ties_of_kinds(self, kinds: Sequence[str]) -> pd.DataFrame:
+        return self.frame(
+            select(m.Tie.key, m.Tie.kind, m.Tie.subject_key, m.Tie.object_person_key,
+                   m.Tie.adoptive, m.Tie.step, m.Tie.start, m.Tie.end)
+            .where(m.Tie.kind.in_(kinds))
+        )
+
+    def participation_frame(self) -> pd.DataFrame:
+        return self.frame(select(m.Participation.round_key, m.Participation.person_key,
+                                 m.Participation.team_no, m.Participation.role))
+
+    def cadre_skills(self) -> pd.DataFrame:
+        return self.frame(
+            select(m.CadreSkill.person_key, m.CadreSkill.skill_code, m.CadreSkill.level)
+            .order_by(m.CadreSkill.person_key, m.CadreSkill.skill_code)
+        )
+
+    def counts(self) -> dict[str, int]:
+        """Row count per table, for summaries."""
+        counts = {}
+        for table in m.Base.metadata.sorted_tables:
+            counts[table.name] = self.connection.execute(
+                select(func.count()).select_from(table)
+            ).scalar_one()
+        return counts
+
+    def pool_summary(self) -> dict[str, object]:
+        """Figures an organization department asks first about its pool."""
+        c = self.connection
+        status = dict(c.execute(select(m.Cadre.status, func.count()).group_by(m.Cadre.status))
+                      .tuples())
+        flags = c.execute(select(
+            func.count().filter(m.Cadre.leader_pool),
+            func.count().filter(m.Cadre.deputy_pool),
+            func.count().filter(m.Cadre.expert_pool),
+            func.count().filter(m.Cadre.reserve),
+            func.count().filter(m.Cadre.newly_promoted),
+        )).one()
+        skills = c.execute(
+            select(m.Skill.code, m.Skill.name_zh, func.count(m.CadreSkill.person_key))
+            .join(m.CadreSkill, m.CadreSkill.skill_code == m.Skill.code, isouter=True)
+            .group_by(m.Skill.code, m.Skill.name_zh).order_by(m.Skill.code)
+        ).all()
+        region_level = c.execute(
+            select(m.Region.level, func.count()).group_by(m.Region.level)
+        ).tuples().all()
+        by_system = c.execute(
+            select(m.System.name_zh, func.count(m.Cadre.person_key))
+            .join(m.Unit, m.Unit.system_code == m.System.code)
+            .join(m.Cadre, m.Cadre.home_unit_key == m.Unit.key)
+            .group_by(m.System.name_zh).order_by(func.count(m.Cadre.person_key).desc())
+        ).tuples().all()
+        return {
+            "status": status,
+            "flags": dict(zip(("leader_pool", "deputy_pool", "expert_pool", "reserve",
+                               "newly_promoted"), flags, strict=True)),
+            "skills": [(code, zh, n) for code, zh, n in skills],
+            "regions": dict(region_level),
+            "cadres_by_system": by_system,
+        }

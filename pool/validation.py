@@ -1,0 +1,127 @@
+"""Pure checks on single values: resident ID numbers (GB 11643), region codes (GB/T 2260),
+text normalization. Used by the importer and by tests; no database here."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+
+# GB 11643-1999: ISO 7064 MOD 11-2 over the first 17 digits.
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+_ID_PATTERN = re.compile(r"^\d{17}[\dX]$")
+
+# First two digits of GB/T 2260 province-level codes.
+PROVINCE_PREFIXES = frozenset(
+    {
+        "11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36",
+        "37", "41", "42", "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62",
+        "63", "64", "65", "71", "81", "82",
+    }
+)
+_REGION_PATTERN = re.compile(r"^(\d{6}|\d{9})$")
+
+
+def id_check_char(first17: str) -> str:
+    total = sum(int(d) * w for d, w in zip(first17, _ID_WEIGHTS, strict=True))
+    return _ID_CHECK[total % 11]
+
+
+def id_number_problem(value: str) -> tuple[str, str] | None:
+    """Why `value` is not a valid 18-digit resident ID number, in (Chinese, English); or None."""
+    if "E+" in value.upper() and "." in value:
+        return ("身份证号被存成了科学计数法数字，请把该列设为文本后重新填写",
+                "the ID number was stored as a number in scientific notation; "
+                "format the column as text and enter it again")
+    if not _ID_PATTERN.match(value):
+        return ("身份证号应为18位：17位数字加1位数字或X",
+                "an ID number has 18 characters: 17 digits and a digit or X")
+    if value[:2] not in PROVINCE_PREFIXES:
+        return ("身份证号前两位不是有效的省级区划代码",
+                "the first two digits are not a valid province code")
+    if id_birth_date(value) is None:
+        return ("身份证号中的出生日期（第7-14位）不是有效日期",
+                "digits 7-14 are not a valid birth date")
+    expected = id_check_char(value[:17])
+    if value[17] != expected:
+        return (f"身份证号校验位错误：应为 {expected}，实为 {value[17]}（GB 11643）",
+                f"wrong check character: expected {expected}, found {value[17]} (GB 11643)")
+    return None
+
+
+def id_birth_date(value: str) -> dt.date | None:
+    try:
+        return dt.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
+    except ValueError:
+        return None
+
+
+def id_gender(value: str) -> str:
+    """'M' when the 17th digit is odd, 'F' when even."""
+    return "M" if int(value[16]) % 2 == 1 else "F"
+
+
+def mask_id_number(value: str | None) -> str:
+    """Never print an ID number in full: keep the first 6 and last 2 characters."""
+    if not value:
+        return ""
+    if len(value) <= 8:
+        return "*" * len(value)
+    return value[:6] + "*" * (len(value) - 8) + value[-2:]
+
+
+def region_level(code: str) -> str | None:
+    """province / city / county / town for a well-formed code, else None."""
+    if not _REGION_PATTERN.match(code) or code[:2] not in PROVINCE_PREFIXES:
+        return None
+    if len(code) == 9:
+        return "town" if code[6:] != "000" and code[4:6] != "00" else None
+    if code[2:] == "0000":
+        return "province"
+    if code[4:] == "00":
+        return "city"
+    return "county"
+
+
+def region_parent(code: str) -> str | None:
+    level = region_level(code)
+    if level == "town":
+        return code[:6]
+    if level == "county":
+        return code[:4] + "00"
+    if level == "city":
+        return code[:2] + "0000"
+    return None
+
+
+def region_problem(code: str) -> tuple[str, str] | None:
+    if not _REGION_PATTERN.match(code):
+        return ("区划代码应为6位数字（乡镇为9位）",
+                "a region code has 6 digits (9 for towns)")
+    if code[:2] not in PROVINCE_PREFIXES:
+        return (f"区划代码前两位 {code[:2]} 不是有效的省级代码（GB/T 2260）",
+                f"{code[:2]} is not a valid province prefix (GB/T 2260)")
+    if region_level(code) is None:
+        return ("乡镇代码的前六位必须是县级代码", "a town code must start with a county code")
+    return None
+
+
+_WS = re.compile(r"\s+")
+_CJK_GAP = re.compile(
+    r"(?<=[\u3400-\u9fff\U00020000-\U0003134f])\s+(?=[\u3400-\u9fff\U00020000-\U0003134f])"
+)
+
+
+def normalize_text(value: str) -> str:
+    """NFKC (full-width → half-width), trimmed, inner whitespace runs folded to one space."""
+    return _WS.sub(" ", unicodedata.normalize("NFKC", value)).strip()
+
+
+def normalize_name(value: str) -> str:
+    """Like `normalize_text`, and stray spaces between Chinese characters removed."""
+    return _CJK_GAP.sub("", normalize_text(value))
+
+
+def normalize_key(value: str) -> str:
+    return _WS.sub("", unicodedata.normalize("NFKC", value))

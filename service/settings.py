@@ -1,0 +1,25 @@
+"""The one validated settings object, read from XUNCHA_* environment variables or .env."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="XUNCHA_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///var/xuncha.sqlite3",
+        description="SQLAlchemy URL; SQLite by default, postgresql://… in production",
+    )
+    sample_data_dir: Path = Field(default=Path("sample_data/city"))
+    echo_sql: bool = False
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
