@@ -59,7 +59,7 @@ class PoolRepository:
         return lookup
 
     def skill_names(self) -> dict[str, str]:
-        return dict(self.connection.execute(select(m.Skill.code, m.Skill.name_zh)).tuples())
+        return {code: zh for code, zh in self.connection.execute(select(m.Skill.code, m.Skill.name_zh))}
 
     def unit_links(self) -> pd.DataFrame:
         return self.frame(select(m.Unit.key, m.Unit.parent_key))
@@ -96,8 +96,8 @@ class PoolRepository:
     def pool_summary(self) -> dict[str, object]:
         """Figures an organization department asks first about its pool."""
         c = self.connection
-        status = dict(c.execute(select(m.Cadre.status, func.count()).group_by(m.Cadre.status))
-                      .tuples())
+        status = {k: n for k, n in c.execute(
+            select(m.Cadre.status, func.count()).group_by(m.Cadre.status))}
         flags = c.execute(select(
             func.count().filter(m.Cadre.leader_pool),
             func.count().filter(m.Cadre.deputy_pool),
@@ -110,20 +110,19 @@ class PoolRepository:
             .join(m.CadreSkill, m.CadreSkill.skill_code == m.Skill.code, isouter=True)
             .group_by(m.Skill.code, m.Skill.name_zh).order_by(m.Skill.code)
         ).all()
-        region_level = c.execute(
-            select(m.Region.level, func.count()).group_by(m.Region.level)
-        ).tuples().all()
+        regions = {k: n for k, n in c.execute(
+            select(m.Region.level, func.count()).group_by(m.Region.level))}
         by_system = c.execute(
             select(m.System.name_zh, func.count(m.Cadre.person_key))
             .join(m.Unit, m.Unit.system_code == m.System.code)
             .join(m.Cadre, m.Cadre.home_unit_key == m.Unit.key)
             .group_by(m.System.name_zh).order_by(func.count(m.Cadre.person_key).desc())
-        ).tuples().all()
+        ).all()
         return {
             "status": status,
             "flags": dict(zip(("leader_pool", "deputy_pool", "expert_pool", "reserve",
                                "newly_promoted"), flags, strict=True)),
             "skills": [(code, zh, n) for code, zh, n in skills],
-            "regions": dict(region_level),
-            "cadres_by_system": by_system,
+            "regions": regions,
+            "cadres_by_system": [(name, n) for name, n in by_system],
         }

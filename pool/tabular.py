@@ -35,8 +35,13 @@ class SourceTable:
         return f"{self.file}[{self.sheet}]" if self.sheet else self.file
 
 
+def _blank(value: object) -> bool:
+    """None, NaN, NaT or pd.NA (but not a tuple of skills)."""
+    return value is None or (not isinstance(value, tuple | list) and bool(pd.isna(value)))
+
+
 def _render_date(value: object) -> str:
-    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NaT:
+    if _blank(value):
         return ""
     if isinstance(value, dt.datetime):
         return value.strftime("%Y-%m-%d %H:%M:%S")
@@ -68,25 +73,19 @@ def render(
         if col.kind in ("date", "datetime"):
             values = [_render_date(v) for v in series.tolist()]
         elif col.kind == "bool":
-            values = [
-                "" if v is None or v is pd.NA or (isinstance(v, float) and pd.isna(v))
-                else (TRUE_LABEL if v else FALSE_LABEL)
-                for v in series.tolist()
-            ]
+            values = ["" if _blank(v) else (TRUE_LABEL if v else FALSE_LABEL)
+                      for v in series.tolist()]
         elif col.kind == "enum":
             labels = {c.code: c.zh for c in col.choices}
-            values = ["" if not v or v is pd.NA else labels.get(v, str(v))
-                      for v in series.tolist()]
+            values = ["" if _blank(v) else labels.get(v, str(v)) for v in series.tolist()]
         elif col.kind == "skills":
             values = [_render_skills(v, skill_names or {}) for v in series.tolist()]
         elif col.kind == "int":
-            values = ["" if v is None or pd.isna(v) else str(int(v)) for v in series.tolist()]
+            values = ["" if _blank(v) else str(int(v)) for v in series.tolist()]
         elif col.kind == "float":
-            values = ["" if v is None or pd.isna(v) else repr(float(v))
-                      for v in series.tolist()]
+            values = ["" if _blank(v) else repr(float(v)) for v in series.tolist()]
         else:
-            values = ["" if v is None or v is pd.NA or (isinstance(v, float) and pd.isna(v))
-                      else str(v) for v in series.tolist()]
+            values = ["" if _blank(v) else str(v) for v in series.tolist()]
         out[col.zh] = values
     return pd.DataFrame(out, columns=[c.zh for c in entity.columns])
 

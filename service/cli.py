@@ -1,0 +1,164 @@
+"""The `xuncha` command line: database, import/export, synthetic data and the sample run.
+
+Each command is one unit of work: it opens one transaction, commits when the command
+succeeds and rolls back on any error, so a rejected import leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from service import console as show
+from service.settings import Settings, get_settings
+
+app = typer.Typer(
+    help="巡察干部人才库与回避审查 / inspection-cadre pool and conflict-of-interest service",
+    no_args_is_help=True,
+    add_completion=False,
+)
+db_app = typer.Typer(help="数据库 / database", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+out = Console()
+err = Console(stderr=True)
+
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option("--database-url", envvar="XUNCHA_DATABASE_URL",
+                 help="SQLAlchemy URL (default: SQLite file var/xuncha.sqlite3)"),
+]
+
+
+def _settings(database_url: str | None) -> Settings:
+    settings = get_settings()
+    if database_url:
+        settings = settings.model_copy(update={"database_url": database_url})
+    return settings
+
+
+@db_app.command("upgrade")
+def db_upgrade(database_url: DatabaseOption = None) -> None:
+    """应用全部迁移 / apply all migrations (alembic upgrade head)."""
+    from pool.db import upgrade
+
+    settings = _settings(database_url)
+    upgrade(settings.database_url)
+    out.print(f"[green]数据库已是最新结构 / database schema is up to date[/]: "
+              f"{show.safe_url(settings.database_url)}")
+
+
+@app.command("import")
+def import_command(
+    path: Annotated[Path, typer.Argument(help=".csv/.xlsx 文件或目录 / file or directory",
+                                         exists=True)],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="只校验不写入 / validate only")]
+    = False,
+    errors_out: Annotated[Path | None, typer.Option(
+        help="把全部错误写入该 CSV 文件 / write every error to this CSV file")] = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """导入人才库数据（全部成功或全部不写入）/ import pool data, all or nothing."""
+    from pool.db import make_engine, transaction, upgrade
+    from pool.importer import ImportRejected, import_path
+
+    settings = _settings(database_url)
+    upgrade(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        with show.table_progress(out) as progress, transaction(engine) as session:
+            report = import_path(session, path, dry_run=dry_run, progress=progress)
+    except ImportRejected as rejected:
+        show.import_errors(err, rejected.errors, errors_out)
+        raise typer.Exit(1) from None
+    show.import_report(out, report)
+
+
+@app.command("export")
+def export_command(
+    target: Annotated[Path, typer.Argument(help="目录（CSV）或 .xlsx 文件 / directory or .xlsx")],
+    entity: Annotated[list[str] | None, typer.Option(
+        help="只导出这些表（可重复）/ only these entities (repeatable)")] = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """按导入格式导出 / export in the import format (round trip is lossless)."""
+    from pool.db import make_engine, transaction
+    from pool.exporter import export_pool
+    from pool.formats import ENTITY_BY_NAME
+
+    for name in entity or []:
+        if name not in ENTITY_BY_NAME:
+            err.print(f"[red]未知的表 unknown entity[/] {name}; "
+                      f"可选 valid: {', '.join(ENTITY_BY_NAME)}")
+            raise typer.Exit(2)
+    settings = _settings(database_url)
+    engine = make_engine(settings.database_url)
+    with show.table_progress(out) as progress, transaction(engine) as session:
+        counts = export_pool(session, target, entities=entity, progress=progress)
+    out.print(f"[green]已导出 exported[/] {sum(counts.values())} 行 rows → {target}")
+
+
+@app.command("generate")
+def generate_command(
+    out_dir: Annotated[Path, typer.Option("--out", help="输出目录 / output directory")],
+    scale: Annotated[str, typer.Option(help="city 或 province")] = "city",
+    seed: Annotated[int, typer.Option(help="随机种子 / random seed")] = 2026,
+) -> None:
+    """生成确定性的合成数据（无真实个人信息）/ write deterministic synthetic data."""
+    from pool.synthetic import generate
+
+    if scale not in ("city", "province"):
+        err.print("[red]--scale 须为 city 或 province / must be city or province[/]")
+        raise typer.Exit(2)
+    with out.status("生成中 generating…") as status:
+        counts = generate(scale, seed, out_dir,  # type: ignore[arg-type]
+                          progress=lambda msg: status.update(msg))
+    show.counts_table(out, "合成数据 synthetic data", counts)
+
+
+@app.command("summary")
+def summary_command(database_url: DatabaseOption = None) -> None:
+    """人才库概况 / pool summary."""
+    from pool.db import make_engine, transaction
+    from pool.repository import PoolRepository
+
+    engine = make_engine(_settings(database_url).database_url)
+    with transaction(engine) as session:
+        repo = PoolRepository(session)
+        show.pool_summary(out, repo.counts(), repo.pool_summary())
+
+
+@app.command("demo")
+def demo_command(
+    sample: Annotated[Path | None, typer.Option(help="样例数据目录 / sample data directory")]
+    = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """主流程：建库、迁移、导入样例城市、打印概况 / the main job on the embedded default."""
+    from pool.db import make_engine, transaction, upgrade
+    from pool.importer import ImportRejected, import_path
+    from pool.repository import PoolRepository
+
+    settings = _settings(database_url)
+    source = sample or settings.sample_data_dir
+    out.rule("巡察干部人才库 xuncha · 样例城市 sample city")
+    out.print(f"数据库 database: {show.safe_url(settings.database_url)}")
+    upgrade(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        with show.table_progress(out) as progress, transaction(engine) as session:
+            report = import_path(session, source, progress=progress)
+    except ImportRejected as rejected:
+        show.import_errors(err, rejected.errors, None)
+        raise typer.Exit(1) from None
+    show.import_report(out, report)
+    with transaction(engine) as session:
+        repo = PoolRepository(session)
+        show.pool_summary(out, repo.counts(), repo.pool_summary())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

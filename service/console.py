@@ -1,0 +1,139 @@
+"""Terminal output for the CLI (Rich): progress, import reports, errors, pool summaries."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy.engine import make_url
+
+from pool.formats import CADRE_STATUSES, ENTITIES, ENTITY_BY_NAME
+from pool.importer import ImportReport
+from pool.parsing import RowError
+
+MAX_ERRORS_SHOWN = 200
+
+
+def safe_url(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@contextmanager
+def table_progress(console: Console) -> Iterator[Callable[[str, int], None]]:
+    """A bar over the entity tables; the callback advances it after each table."""
+    progress = Progress(TextColumn("{task.description}"), BarColumn(),
+                        TextColumn("{task.completed}/{task.total} 表 tables"),
+                        TimeElapsedColumn(), console=console, transient=True)
+    task = progress.add_task("处理中 working", total=len(ENTITIES))
+
+    def advance(entity: str, rows: int) -> None:
+        zh = ENTITY_BY_NAME[entity].zh
+        progress.update(task, advance=1, description=f"{zh} {entity}: {rows:,} 行 rows")
+
+    with progress:
+        yield advance
+
+
+def import_report(console: Console, report: ImportReport) -> None:
+    title = "校验通过（未写入）/ dry run: valid, nothing written" if report.dry_run \
+        else "导入完成 / import complete"
+    table = Table(title=title)
+    for header in ("表 table", "来源 source", "行 rows", "新增 new", "更新 updated"):
+        table.add_column(header, justify="right" if "行" in header or "新" in header
+                         or "更" in header else "left")
+    for t in report.tables:
+        table.add_row(f"{ENTITY_BY_NAME[t.entity].zh} {t.entity}", t.source, f"{t.rows:,}",
+                      f"{t.new:,}", f"{t.updated:,}")
+    console.print(table)
+    rate = report.rows / report.seconds if report.seconds else 0.0
+    console.print(f"共 total {report.rows:,} 行 rows, {report.seconds:.1f} s, "
+                  f"{rate:,.0f} 行/秒 rows/s")
+
+
+def import_errors(console: Console, errors: Sequence[RowError], errors_out: Path | None) -> None:
+    console.print(f"[bold red]导入被拒绝，未写入任何数据 / import rejected, nothing was written:"
+                  f" {len(errors)} 处错误 error(s)[/]")
+    table = Table(show_lines=False)
+    for header in ("文件 file", "行 row", "列 column", "值 value", "原因 reason"):
+        table.add_column(header, overflow="fold")
+    for e in errors[:MAX_ERRORS_SHOWN]:
+        table.add_row(e.file + (f"[{e.sheet}]" if e.sheet else ""),
+                      "" if e.row is None else str(e.row), e.column or "", e.value,
+                      f"{e.zh}\n{e.en}")
+    console.print(table)
+    if len(errors) > MAX_ERRORS_SHOWN:
+        console.print(f"仅显示前 {MAX_ERRORS_SHOWN} 处；用 --errors-out 导出全部 / "
+                      f"showing the first {MAX_ERRORS_SHOWN}; use --errors-out for all")
+    if errors_out:
+        write_errors(errors, errors_out)
+        console.print(f"全部错误已写入 all errors written to {errors_out}")
+    console.print("请更正以上各处后重新导入 / correct the rows above and import again")
+
+
+def write_errors(errors: Sequence[RowError], path: Path) -> None:
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["文件 file", "工作表 sheet", "行 row", "列 column", "值 value",
+                         "原因 reason", "reason"])
+        for e in errors:
+            writer.writerow([e.file, e.sheet or "", e.row or "", e.column or "", e.value,
+                             e.zh, e.en])
+
+
+def counts_table(console: Console, title: str, counts: Mapping[str, int]) -> None:
+    table = Table(title=title)
+    table.add_column("表 table")
+    table.add_column("行 rows", justify="right")
+    for name, n in counts.items():
+        label = f"{ENTITY_BY_NAME[name].zh} {name}" if name in ENTITY_BY_NAME else name
+        table.add_row(label, f"{n:,}")
+    console.print(table)
+
+
+def pool_summary(console: Console, counts: Mapping[str, int],
+                 summary: Mapping[str, object]) -> None:
+    console.rule("人才库概况 pool summary")
+    core = Table(title="数据量 records")
+    core.add_column("类别 kind")
+    core.add_column("数量 count", justify="right")
+    labels = [("regions", "行政区划 regions"), ("systems", "系统 systems"),
+              ("units", "单位 units"), ("persons", "人员 persons"), ("cadres", "巡察干部 cadres"),
+              ("employments", "任职经历 employments"), ("ties", "关系 ties"),
+              ("rounds", "巡察轮次 rounds"), ("participations", "参与记录 participations"),
+              ("evaluations", "巡后评估 evaluations")]
+    for key, label in labels:
+        core.add_row(label, f"{counts.get(key, 0):,}")
+    console.print(core)
+
+    status_zh = {c.code: f"{c.zh} {c.en}" for c in CADRE_STATUSES}
+    flags_zh = {"leader_pool": "组长库 leader pool", "deputy_pool": "副组长库 deputy pool",
+                "expert_pool": "专家库 expert pool", "reserve": "后备 reserve",
+                "newly_promoted": "新提拔 newly promoted"}
+    pool = Table(title="干部状态与库别 status and pools")
+    pool.add_column("项目 item")
+    pool.add_column("人数 cadres", justify="right")
+    for code, n in sorted(summary["status"].items()):  # type: ignore[attr-defined]
+        pool.add_row(status_zh.get(code, code), f"{n:,}")
+    for code, n in summary["flags"].items():  # type: ignore[attr-defined]
+        pool.add_row(flags_zh[code], f"{n:,}")
+    console.print(pool)
+
+    skills = Table(title="专业特长 skills")
+    skills.add_column("特长 skill")
+    skills.add_column("人数 cadres", justify="right")
+    for code, zh, n in summary["skills"]:  # type: ignore[attr-defined]
+        skills.add_row(f"{zh} {code}", f"{n:,}")
+    console.print(skills)
+
+    systems = Table(title="按系统 cadres by system")
+    systems.add_column("系统 system")
+    systems.add_column("人数 cadres", justify="right")
+    for name, n in summary["cadres_by_system"]:  # type: ignore[attr-defined]
+        systems.add_row(name, f"{n:,}")
+    console.print(systems)
+
