@@ -84,10 +84,13 @@ def _check_refs(table: SourceTable, frame: pd.DataFrame, field: str, header: str
     if ref == table.entity.name:  # a unit's parent may come in the same table
         known = known | set(frame[table.entity.key[0]].dropna())
     missing = present & ~values.isin(known)
-    sink.rows(table, frame, missing.to_numpy(), header, values,
-              f"引用的{ref_entity.zh}编号不存在；请先导入该{ref_entity.zh}，或更正编号",
-              f"refers to an unknown {ref_entity.name[:-1] if ref != 'unavailability' else ref}"
-              f" key; import it first or correct the key")
+    zh = f"引用的{ref_entity.zh}编号不存在；请先导入该{ref_entity.zh}，或更正编号"
+    en = f"refers to an unknown {ref_entity.name.rstrip('s')} key; import it first or " \
+        "correct the key"
+    if ref == "systems" and len(known) <= 60:  # a code list: say which codes exist
+        valid = ", ".join(sorted(known))
+        zh, en = f"未知的系统代码；有效代码：{valid}", f"unknown system code; valid codes: {valid}"
+    sink.rows(table, frame, missing.to_numpy(), header, values, zh, en)
 
 
 def _check_region_refs(table: SourceTable, frame: pd.DataFrame, state: PoolState,

@@ -171,7 +171,7 @@ def _check_marriages(table: SourceTable, frame: pd.DataFrame, combined: pd.DataF
         sp[["object_person_key", "start", "end", ROW]].rename(
             columns={"object_person_key": "person"}),
     ], ignore_index=True)
-    sides["start"] = sides["start"].fillna(pd.Timestamp.min)
+    sides["start"] = sides["start"].fillna(pd.Timestamp("1800-01-01"))
     sides = sides.sort_values(["person", "start"], kind="stable")
     same = sides["person"].eq(sides["person"].shift())
     prev_end = sides["end"].shift()

@@ -246,6 +246,7 @@ def _parse_column(table: SourceTable, out: pd.DataFrame, col: Column, header: st
             bad |= frac
         sink.rows(table, out, bad, header, s, "应为数字" + ("（整数）" if kind == "int" else ""),
                   "expected a number" + (" (whole)" if kind == "int" else ""))
+        num = num.where(~bad)
         return num.astype("Int64") if kind == "int" else num.astype("Float64")
     if kind == "enum":
         lookup = _choice_lookup(col)
