@@ -1,0 +1,65 @@
+"""The CLI as a user drives it: import, export, round trip, rejection, summary."""
+
+import filecmp
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from service.cli import app
+from tests.factories import family_builder
+
+runner = CliRunner()
+
+
+def xuncha(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.output
+
+
+def test_import_export_round_trip_through_the_cli(tmp_path: Path) -> None:
+    builder, _ = family_builder()
+    source = builder.write(tmp_path / "in")
+    db1, db2 = f"sqlite:///{tmp_path}/one.sqlite3", f"sqlite:///{tmp_path}/two.sqlite3"
+    code, output = xuncha("import", str(source), "--database-url", db1)
+    assert code == 0, output
+    assert "导入完成" in output and "persons.csv" in output
+    assert xuncha("export", str(tmp_path / "out1"), "--database-url", db1)[0] == 0
+    assert xuncha("import", str(tmp_path / "out1"), "--database-url", db2)[0] == 0
+    assert xuncha("export", str(tmp_path / "out2"), "--database-url", db2)[0] == 0
+    cmp = filecmp.dircmp(tmp_path / "out1", tmp_path / "out2")
+    assert not cmp.diff_files and not cmp.left_only and not cmp.right_only
+    assert len(list((tmp_path / "out1").glob("*.csv"))) == 12
+
+
+def test_rejected_import_exits_nonzero_names_the_row_and_writes_nothing(tmp_path: Path) -> None:
+    builder, keys = family_builder()
+    builder.tie("declared", keys["cadre"], "P_NOBODY", category="friend")
+    db = f"sqlite:///{tmp_path}/pool.sqlite3"
+    errors = tmp_path / "errors.csv"
+    code, output = xuncha("import", str(builder.write(tmp_path / "in")), "--database-url", db,
+                          "--errors-out", str(errors))
+    assert code == 1
+    assert "导入被拒绝" in output and "P_NOBODY" in output
+    assert "P_NOBODY" in errors.read_text(encoding="utf-8-sig")
+    code, output = xuncha("summary", "--database-url", db)
+    assert code == 0
+    assert "人员 persons" in output
+    persons_line = next(line for line in output.splitlines() if "人员 persons" in line)
+    assert persons_line.split()[-2] == "0"
+
+
+def test_dry_run_reports_and_keeps_the_database_empty(tmp_path: Path) -> None:
+    builder, _ = family_builder()
+    db = f"sqlite:///{tmp_path}/pool.sqlite3"
+    code, output = xuncha("import", str(builder.write(tmp_path / "in")), "--dry-run",
+                          "--database-url", db)
+    assert code == 0 and "校验通过（未写入）" in output
+    output = xuncha("summary", "--database-url", db)[1]
+    persons_line = next(line for line in output.splitlines() if "人员 persons" in line)
+    assert persons_line.split()[-2] == "0"
+
+
+def test_export_of_unknown_entity_says_which_exist(tmp_path: Path) -> None:
+    code, output = xuncha("export", str(tmp_path / "x"), "--entity", "people",
+                          "--database-url", f"sqlite:///{tmp_path}/p.sqlite3")
+    assert code == 2 and "persons" in output
