@@ -1,4 +1,4 @@
-"""Benchmarks: `./dev bench import [--scale province] [--repeat N] [--store sqlite --store postgres]`.
+"""Benchmarks: `./dev bench import [--scale province] [--repeat N] [--store sqlite]`.
 
 Prints a table of measured figures against the targets of the issue.
 """

@@ -42,7 +42,8 @@ def _wire_column(series: pd.Series, column_type: object, sqlite: bool) -> np.nda
     return obj.where(obj.notna(), None).to_numpy()
 
 
-def wire_frame(table: Table, frame: pd.DataFrame, sqlite: bool) -> tuple[list[str], list[np.ndarray]]:
+def wire_frame(table: Table, frame: pd.DataFrame, sqlite: bool
+               ) -> tuple[list[str], list[np.ndarray]]:
     names = [c.name for c in table.columns if c.name in frame.columns]
     return names, [_wire_column(frame[n], table.c[n].type, sqlite) for n in names]
 
@@ -82,14 +83,14 @@ def upsert(conn: Connection, table_name: str, frame: pd.DataFrame) -> None:
         f"(LIKE {q(table_name)} INCLUDING DEFAULTS) ON COMMIT DROP")
     conn.exec_driver_sql(f"TRUNCATE {q(stage)}")
     raw = conn.connection.dbapi_connection
-    with raw.cursor() as cursor:  # type: ignore[union-attr]
-        with cursor.copy(f"COPY {q(stage)} ({cols_sql}) FROM STDIN WITH (FORMAT csv)") as copy:
-            for start in range(0, n, CHUNK):
-                chunk = pd.DataFrame({nm: col[start:start + CHUNK]
-                                      for nm, col in zip(names, columns, strict=True)})
-                buffer = io.StringIO()
-                chunk.to_csv(buffer, header=False, index=False, lineterminator="\n")
-                copy.write(buffer.getvalue())
+    copy_sql = f"COPY {q(stage)} ({cols_sql}) FROM STDIN WITH (FORMAT csv)"
+    with raw.cursor() as cursor, cursor.copy(copy_sql) as copy:  # type: ignore[union-attr]
+        for start in range(0, n, CHUNK):
+            chunk = pd.DataFrame({nm: col[start:start + CHUNK]
+                                  for nm, col in zip(names, columns, strict=True)})
+            buffer = io.StringIO()
+            chunk.to_csv(buffer, header=False, index=False, lineterminator="\n")
+            copy.write(buffer.getvalue())
     conn.exec_driver_sql(
         f"INSERT INTO {q(table_name)} ({cols_sql}) SELECT {cols_sql} FROM {q(stage)} {conflict}")
 

@@ -13,8 +13,8 @@ import pandas as pd
 
 from pool.formats import ENTITY_BY_NAME, Entity
 from pool.kinship_checks import check_ties
-from pool.state import PoolState
 from pool.parsing import ROW, ErrorSink, RowError
+from pool.state import PoolState
 from pool.tabular import SourceTable
 from pool.validation import region_level, region_parent, region_problem
 

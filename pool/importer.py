@@ -133,7 +133,8 @@ def _check_one_table_per_entity(tables: Sequence[SourceTable], sink: ErrorSink) 
         first = seen.setdefault(table.entity.name, table)
         if first is not table:
             sink.table_error(table, None,
-                             f"{table.entity.zh}已在 {first.location()} 中出现；每批每类数据只能有一个表",
+                             f"{table.entity.zh}已在 {first.location()} 中出现；"
+                             "每批每类数据只能有一个表",
                              f"{table.entity.name} also appears in {first.location()}; "
                              "one table per entity per import")
 

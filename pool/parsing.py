@@ -98,8 +98,8 @@ def _header_map(table: SourceTable, sink: ErrorSink) -> dict[str, Column]:
     seen: dict[str, str] = {}
     for header in table.frame.columns:
         norm = normalize_name(str(header))
-        col = lookup.get(norm) or lookup.get(norm.lower())
-        if col is None:
+        found = lookup.get(norm) or lookup.get(norm.lower())
+        if found is None:
             valid = "、".join(c.zh for c in table.entity.columns)
             sink.table_error(
                 table, str(header),
@@ -107,12 +107,12 @@ def _header_map(table: SourceTable, sink: ErrorSink) -> dict[str, Column]:
                 f"unknown column; the columns of {table.entity.name} are: "
                 + ", ".join(c.en for c in table.entity.columns))
             continue
-        if col.field in seen:
-            sink.table_error(table, str(header), f"与列“{seen[col.field]}”重复",
-                             f"duplicates column '{seen[col.field]}'")
+        if found.field in seen:
+            sink.table_error(table, str(header), f"与列“{seen[found.field]}”重复",
+                             f"duplicates column '{seen[found.field]}'")
             continue
-        seen[col.field] = str(header)
-        mapping[str(header)] = col
+        seen[found.field] = str(header)
+        mapping[str(header)] = found
     for col in table.entity.columns:
         if col.required and col.field not in seen:
             sink.table_error(table, col.zh, f"缺少必填列“{col.zh}”（或 {col.en}）",
@@ -265,11 +265,11 @@ def _parse_column(table: SourceTable, out: pd.DataFrame, col: Column, header: st
             sink.rows(table, out, (s == value).to_numpy(), header, s, zh, en)
         return s.where(~empty, None)
     if kind == "skills":
-        parsed: dict[str, tuple[tuple[str, int], ...]] = {}
+        by_value: dict[str, tuple[tuple[str, int], ...]] = {}
         valid = "、".join(sorted({v for v in skill_lookup.values()}))
         for value in s[~empty].unique():
             skills, bad_parts = parse_skills(value, skill_lookup)
-            parsed[value] = skills
+            by_value[value] = skills
             if bad_parts:
                 sink.rows(table, out, (s == value).to_numpy(), header, s,
                           f"无法识别的专业特长或等级：{'、'.join(bad_parts)}；有效代码：{valid}"
@@ -277,7 +277,7 @@ def _parse_column(table: SourceTable, out: pd.DataFrame, col: Column, header: st
                           f"unknown skill or level: {', '.join(bad_parts)}; valid codes: "
                           f"{valid.replace('、', ', ')} (levels 1-5); import new skills in "
                           "the skills table first")
-        return s.map(lambda v: parsed.get(v, ()))
+        return s.map(lambda v: by_value.get(v, ()))
     if kind == "id_number":
         return _parse_id_numbers(table, out, header, s, empty, sink)
     raise AssertionError(f"unhandled column kind {kind}")

@@ -13,7 +13,6 @@ from pool import models as m
 from pool.formats import Entity
 
 
-
 class PoolRepository:
     """Reads for validation, export and summaries, on the caller's session/transaction."""
 
@@ -24,7 +23,7 @@ class PoolRepository:
     def connection(self) -> Connection:
         return self.session.connection()
 
-    def frame(self, stmt: Select) -> pd.DataFrame:  # type: ignore[type-arg]
+    def frame(self, stmt: Select) -> pd.DataFrame:
         result = self.connection.execute(stmt)
         return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 
@@ -59,7 +58,8 @@ class PoolRepository:
         return lookup
 
     def skill_names(self) -> dict[str, str]:
-        return {code: zh for code, zh in self.connection.execute(select(m.Skill.code, m.Skill.name_zh))}
+        rows = self.connection.execute(select(m.Skill.code, m.Skill.name_zh))
+        return {code: zh for code, zh in rows}
 
     def unit_links(self) -> pd.DataFrame:
         return self.frame(select(m.Unit.key, m.Unit.parent_key))

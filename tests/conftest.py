@@ -55,7 +55,7 @@ def pg_database() -> Iterator[str]:
         admin = _admin_engine()
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # noqa: BLE001 - any connection failure means "not reachable"
+    except Exception as exc:
         if PG_MODE == "required":
             pytest.fail(f"PostgreSQL is required but not reachable at {PG_ADMIN_URL}: {exc}")
         pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL}")

@@ -61,7 +61,7 @@ def test_dry_run_writes_nothing(engine: Engine, tmp_path: Path) -> None:
 
 
 def test_a_failing_row_leaves_the_database_untouched(engine: Engine, tmp_path: Path) -> None:
-    builder, keys = family_builder()
+    builder, _ = family_builder()
     run_import(engine, builder.write(tmp_path / "a"))
     before = counts(engine)
     # A valid new person and unit, then one tie to a person nobody knows.
