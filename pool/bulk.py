@@ -42,54 +42,70 @@ def _wire_column(series: pd.Series, column_type: object, sqlite: bool) -> np.nda
     return obj.where(obj.notna(), None).to_numpy()
 
 
-def wire_frame(table: Table, frame: pd.DataFrame, sqlite: bool
-               ) -> tuple[list[str], list[np.ndarray]]:
-    names = [c.name for c in table.columns if c.name in frame.columns]
-    return names, [_wire_column(frame[n], table.c[n].type, sqlite) for n in names]
+def _wire_chunks(table: Table, frame: pd.DataFrame, names: Sequence[str], sqlite: bool
+                 ) -> Iterator[list[np.ndarray]]:
+    """Driver values chunk by chunk, so a million rows never exist as Python objects at once."""
+    for start in range(0, len(frame), CHUNK):
+        chunk = frame.iloc[start:start + CHUNK]
+        yield [_wire_column(chunk[n], table.c[n].type, sqlite) for n in names]
 
 
-def _rows(columns: Sequence[np.ndarray], start: int, stop: int) -> Iterator[tuple]:
-    return zip(*(c[start:stop] for c in columns), strict=True)
+BIG_LOAD = 50_000  # SQLite rebuilds secondary indexes after loading this many new rows
 
 
-def upsert(conn: Connection, table_name: str, frame: pd.DataFrame) -> None:
-    """Insert or update `frame` rows (field names = column names) by primary key."""
+def upsert(conn: Connection, table_name: str, frame: pd.DataFrame,
+           update_columns: Sequence[str] | None = None,
+           existing: np.ndarray | None = None) -> None:
+    """Insert `frame` rows (field names = column names); on a primary-key conflict update
+    `update_columns` (default: every non-key column in the frame).
+
+    `existing` marks the rows whose key is already in the database, when the caller
+    knows: SQLite then inserts the others with a plain INSERT, which is faster.
+    """
     if frame.empty:
         return
     table = Base.metadata.tables[table_name]
     sqlite = conn.dialect.name == "sqlite"
-    names, columns = wire_frame(table, frame, sqlite)
+    names = [c.name for c in table.columns if c.name in frame.columns]
     q = conn.dialect.identifier_preparer.quote
     pk = [c.name for c in table.primary_key.columns]
-    updates = [n for n in names if n not in pk]
+    updates = [n for n in (update_columns if update_columns is not None else names)
+               if n not in pk and n in names]
     cols_sql = ", ".join(q(n) for n in names)
     conflict = f"ON CONFLICT ({', '.join(q(n) for n in pk)}) " + (
         "DO UPDATE SET " + ", ".join(f"{q(n)} = excluded.{q(n)}" for n in updates)
         if updates else "DO NOTHING"
     )
-    n = len(frame)
+    raw = conn.connection.dbapi_connection
     if sqlite:
-        sql = f"INSERT INTO {q(table_name)} ({cols_sql}) VALUES " \
-              f"({', '.join('?' for _ in names)}) {conflict}"
-        raw = conn.connection.dbapi_connection
+        insert = f"INSERT INTO {q(table_name)} ({cols_sql}) VALUES " \
+                 f"({', '.join('?' for _ in names)})"
+        if existing is None:
+            existing = np.ones(len(frame), dtype=bool)
+        new_rows = frame[~existing]
+        rebuild = [ix for ix in table.indexes if not ix.unique] \
+            if len(new_rows) >= BIG_LOAD else []
+        for ix in rebuild:  # one sorted build beats a million random index inserts
+            ix.drop(bind=conn)
         cursor = raw.cursor()  # type: ignore[union-attr]
-        for start in range(0, n, CHUNK):
-            cursor.executemany(sql, list(_rows(columns, start, start + CHUNK)))
+        for sql, part in ((insert, new_rows), (f"{insert} {conflict}", frame[existing])):
+            for columns in _wire_chunks(table, part, names, sqlite):
+                cursor.executemany(sql, zip(*columns, strict=True))
         cursor.close()
+        for ix in rebuild:
+            ix.create(bind=conn)
         return
     stage = f"_stage_{table_name}"
     conn.exec_driver_sql(
         f"CREATE TEMP TABLE IF NOT EXISTS {q(stage)} "
         f"(LIKE {q(table_name)} INCLUDING DEFAULTS) ON COMMIT DROP")
     conn.exec_driver_sql(f"TRUNCATE {q(stage)}")
-    raw = conn.connection.dbapi_connection
     copy_sql = f"COPY {q(stage)} ({cols_sql}) FROM STDIN WITH (FORMAT csv)"
     with raw.cursor() as cursor, cursor.copy(copy_sql) as copy:  # type: ignore[union-attr]
-        for start in range(0, n, CHUNK):
-            chunk = pd.DataFrame({nm: col[start:start + CHUNK]
-                                  for nm, col in zip(names, columns, strict=True)})
+        for columns in _wire_chunks(table, frame, names, sqlite):
             buffer = io.StringIO()
-            chunk.to_csv(buffer, header=False, index=False, lineterminator="\n")
+            pd.DataFrame(dict(zip(names, columns, strict=True))).to_csv(
+                buffer, header=False, index=False, lineterminator="\n")
             copy.write(buffer.getvalue())
     conn.exec_driver_sql(
         f"INSERT INTO {q(table_name)} ({cols_sql}) SELECT {cols_sql} FROM {q(stage)} {conflict}")

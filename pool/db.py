@@ -24,12 +24,22 @@ def normalize_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # pysqlite's own transaction handling defers BEGIN and ignores PRAGMAs inside a
+    # transaction; take it over (SQLAlchemy's documented recipe) so that a transaction
+    # is a real one and `PRAGMA defer_foreign_keys` holds until COMMIT.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA cache_size=-262144")  # 256 MiB: bulk index inserts stay in memory
+    cursor.execute("PRAGMA temp_store=MEMORY")
     cursor.close()
+
+
+def _sqlite_begin(conn: Any) -> None:
+    conn.exec_driver_sql("BEGIN")
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
@@ -39,7 +49,8 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, echo=echo)
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, echo=echo, pool_pre_ping=True)
 

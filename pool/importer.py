@@ -1,9 +1,10 @@
 """Import pool data from `.csv`/`.xlsx` files: all-or-nothing, idempotent (upsert by
 external key), with a dry run, reporting every bad row at once.
 
-The importer validates every table before anything is trusted, writes into the caller's
-transaction only while no error has been seen, and raises `ImportRejected` with all
-errors at the end, so the caller's rollback leaves the database untouched.
+The importer validates every table, writes into the caller's transaction only while no
+error has been seen, and raises `ImportRejected` with all errors at the end, so the
+caller's rollback leaves the database untouched. A column left out of a file is left
+unchanged on rows that already exist.
 """
 
 from __future__ import annotations
@@ -13,18 +14,21 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
 from pool import bulk
+from pool.arrow import key_strings
 from pool.checks import check_table
 from pool.formats import Entity
 from pool.parsing import ROW, ErrorSink, RowError, parse_table
 from pool.repository import PoolRepository
 from pool.state import PoolState
-from pool.tabular import SourceTable, read_tables
+from pool.tabular import SourceTable, TableReadError, read_tables
 
 Progress = Callable[[str, int], None]  # (entity name, rows) after each table
+DERIVED = {"regions": ("level",)}  # fields the importer computes, written with the row
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,69 +66,72 @@ def _db_reads(repo: PoolRepository) -> dict[str, Callable[[], pd.DataFrame]]:
         "person_facts": repo.person_facts,
         "kin_ties": lambda: repo.ties_of_kinds(["parent_of", "spouse_of"]),
         "participations": repo.participation_frame,
+        "skill_names": lambda: pd.DataFrame(
+            list(repo.skill_names_in_use().items()), columns=["name_zh", "code"]),
     }
-
-
-def _key_loader(repo: PoolRepository) -> Callable[[Entity], set]:
-    def load(entity: Entity) -> set:
-        return repo.keys(entity) if len(entity.key) == 1 else repo.composite_keys(entity)
-    return load
-
-
-def _batch_keys(entity: Entity, frame: pd.DataFrame) -> set:
-    if len(entity.key) == 1:
-        return set(frame[entity.key[0]].dropna())
-    return {k for k in zip(*(frame[c] for c in entity.key), strict=True) if None not in k}
 
 
 def import_path(session: Session, path: Path, *, dry_run: bool = False,
                 progress: Progress | None = None) -> ImportReport:
     """Import a file or a directory of files (see `pool.tabular.read_tables`)."""
-    return import_tables(session, read_tables(path), dry_run=dry_run, progress=progress)
+    tables, problems = read_tables(path)
+    return import_tables(session, tables, dry_run=dry_run, progress=progress,
+                         read_problems=problems)
 
 
 def import_tables(session: Session, tables: Sequence[SourceTable], *, dry_run: bool = False,
-                  progress: Progress | None = None) -> ImportReport:
+                  progress: Progress | None = None,
+                  read_problems: Sequence[TableReadError] = ()) -> ImportReport:
     started = time.perf_counter()
     sink = ErrorSink()
+    for p in read_problems:
+        sink.errors.append(RowError(p.file, p.sheet, None, None, "", p.zh, p.en))
     _check_one_table_per_entity(tables, sink)
     repo = PoolRepository(session)
     reads = _db_reads(repo)
-    state = PoolState(_key_loader(repo), lambda what: reads[what]())
-    conn = session.connection()
-    if conn.dialect.name == "sqlite" and not dry_run:
-        conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
+    state = PoolState(repo.key_array, lambda what: reads[what]())
+    if session.connection().dialect.name == "sqlite" and not dry_run:
+        session.connection().exec_driver_sql("PRAGMA defer_foreign_keys = ON")
     skill_lookup = repo.skill_lookup()
     report = ImportReport(dry_run=dry_run)
     for table in tables:
         entity = table.entity
-        frame = parse_table(table, sink, skill_lookup)
+        try:
+            parsed = parse_table(table, sink, skill_lookup)
+        except TableReadError as problem:
+            sink.errors.append(RowError(problem.file, problem.sheet, None, None, "",
+                                        problem.zh, problem.en))
+            continue
+        finally:
+            table.release()
+        frame = parsed.frame
         check_table(table, frame, state, sink)
-        keys = _batch_keys(entity, frame)
-        existing = state.keys(entity.name)
-        updated = len(keys & existing)
+        keys = key_strings(frame, entity.key)
+        existing = state.in_database(entity.name, keys)
+        updated = int(existing.sum())
         report.tables.append(TableReport(entity.name, table.location(), len(frame),
-                                         len(keys) - updated, updated))
+                                         int(keys.notna().sum()) - updated, updated))
         state.add_keys(entity.name, keys)
-        if entity.name == "persons":
-            state.add_births(frame["key"], frame["birth_date"])
         if entity.name == "skills":
-            for code, zh, en in zip(frame["code"], frame["name_zh"], frame["name_en"],
-                                    strict=True):
-                for label in (code, zh, en):
-                    if code and label:
-                        skill_lookup[str(label).lower()] = code
+            _extend_skill_lookup(skill_lookup, frame)
         if not sink.errors and not dry_run:
-            _write(session, entity, frame)
+            _write(session, entity, frame, parsed.present, existing)
         if progress:
             progress(entity.name, len(frame))
     if sink.errors:
         order = {t.location(): i for i, t in enumerate(tables)}
         raise ImportRejected(sorted(
             sink.errors, key=lambda e: (order.get(e.file + (f"[{e.sheet}]" if e.sheet else ""),
-                                                  0), e.row or 0)))
+                                                  -1), e.row or 0)))
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _extend_skill_lookup(lookup: dict[str, str], frame: pd.DataFrame) -> None:
+    for code, zh, en in zip(frame["code"], frame["name_zh"], frame["name_en"], strict=True):
+        for label in (code, zh, en):
+            if code and isinstance(label, str):
+                lookup[label.lower()] = code
 
 
 def _check_one_table_per_entity(tables: Sequence[SourceTable], sink: ErrorSink) -> None:
@@ -139,15 +146,21 @@ def _check_one_table_per_entity(tables: Sequence[SourceTable], sink: ErrorSink) 
                              "one table per entity per import")
 
 
-def _write(session: Session, entity: Entity, frame: pd.DataFrame) -> None:
+def _write(session: Session, entity: Entity, frame: pd.DataFrame,
+           present: frozenset[str], existing: np.ndarray) -> None:
     conn = session.connection()
     data = frame.drop(columns=[ROW])
+    updates = [f for f in entity.fields if f in present and f not in entity.key]
+    updates += list(DERIVED.get(entity.name, ()))
     if entity.name == "cadres":
-        skills = [(k, code, level) for k, pairs in zip(data["person_key"], data["skills"],
-                                                        strict=True) for code, level in pairs]
-        bulk.upsert(conn, entity.table, data.drop(columns=["skills"]))
-        bulk.delete_where_in(conn, "cadre_skills", "person_key", list(data["person_key"]))
-        bulk.upsert(conn, "cadre_skills", pd.DataFrame(
-            skills, columns=["person_key", "skill_code", "level"]))
+        bulk.upsert(conn, entity.table, data.drop(columns=["skills"]),
+                    update_columns=[f for f in updates if f != "skills"], existing=existing)
+        if "skills" in present:  # a file with a 专业特长 column replaces the skill set
+            skills = [(k, code, level) for k, pairs in zip(data["person_key"], data["skills"],
+                                                            strict=True)
+                      for code, level in pairs]
+            bulk.delete_where_in(conn, "cadre_skills", "person_key", list(data["person_key"]))
+            bulk.upsert(conn, "cadre_skills", pd.DataFrame(
+                skills, columns=["person_key", "skill_code", "level"]))
         return
-    bulk.upsert(conn, entity.table, data)
+    bulk.upsert(conn, entity.table, data, update_columns=updates, existing=existing)

@@ -11,6 +11,7 @@ import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from pool.arrow import isin, to_arrow
 from pool.formats import TIE_CATEGORIES, TIE_KINDS
 from pool.parsing import ROW, ErrorSink
 from pool.state import PoolState
@@ -83,7 +84,7 @@ def _combined(frame: pd.DataFrame, state: PoolState) -> pd.DataFrame:
     cols = ["key", "kind", "subject_key", "object_person_key", "adoptive", "step", "start",
             "end"]
     db = state.db("kin_ties")
-    kept = db[~db["key"].isin(frame["key"])]
+    kept = db[~isin(db["key"], to_arrow(frame["key"].dropna()))]
     batch = frame.loc[frame["kind"].isin(["parent_of", "spouse_of"]), [*cols, ROW]]
     kept = kept.assign(**{ROW: -1})
     kept["start"] = pd.to_datetime(kept["start"])
@@ -127,6 +128,28 @@ def _check_parent_ages(table: SourceTable, frame: pd.DataFrame, state: PoolState
     sink.rows(table, sub, younger & bio, "人员编号", sub["subject_key"],
               "父母的出生日期不早于子女，请核对父母子女方向或出生日期",
               "the parent is not older than the child; check the direction or birth dates")
+
+
+def check_parent_ages_of_persons(table: SourceTable, frame: pd.DataFrame, state: PoolState,
+                                 sink: ErrorSink) -> None:
+    """A changed birth date must still put every recorded parent before the child."""
+    ties = state.db("kin_ties")
+    ties = ties[(ties["kind"] == "parent_of") & ~(ties["adoptive"].astype(bool)
+                                                   | ties["step"].astype(bool))]
+    batch = set(frame["key"].dropna())
+    ties = ties[ties["subject_key"].isin(batch) | ties["object_person_key"].isin(batch)]
+    if ties.empty:
+        return
+    births = state.births()
+    parent_birth = births.reindex(ties["subject_key"]).to_numpy()
+    child_birth = births.reindex(ties["object_person_key"]).to_numpy()
+    bad = pd.notna(parent_birth) & pd.notna(child_birth) & (parent_birth >= child_birth)
+    involved = set(ties.loc[bad, "subject_key"]) | set(ties.loc[bad, "object_person_key"])
+    sink.rows(table, frame, frame["key"].isin(involved).to_numpy(), "出生日期",
+              frame["birth_date"],
+              "按此出生日期，库中记录的父母不早于子女出生，请核对出生日期",
+              "with this birth date a recorded parent would not be older than the child; "
+              "check the birth date")
 
 
 def _check_cycles(table: SourceTable, frame: pd.DataFrame, combined: pd.DataFrame,
@@ -181,6 +204,6 @@ def _check_marriages(table: SourceTable, frame: pd.DataFrame, combined: pd.DataF
         set(prev_row[overlap & (prev_row >= 0)].astype(int))
     sink.rows(table, frame, frame[ROW].isin(rows).to_numpy() &
               (frame["kind"] == "spouse_of").to_numpy(), "起始日期", frame["start"],
-              "婚姻关系时间重叠：同一人同时有两段婚姻，请核对起止日期",
-              "overlapping marriages: one person would have two spouses at once; "
-              "check the dates")
+              "婚姻关系重复或时间重叠：同一人同时有两段婚姻（或同一婚姻登记了两次），请核对",
+              "duplicate or overlapping marriages: one person would have two spouses at "
+              "once (or one marriage is recorded twice); check the dates")

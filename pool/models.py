@@ -33,7 +33,7 @@ NAMING_CONVENTION = {
 }
 
 KEY = String(64)
-CODE = String(32)
+CODE = String(64)
 
 
 class Base(DeclarativeBase):

@@ -3,14 +3,21 @@ call these; nothing else builds SQL)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
 import pandas as pd
+import pyarrow as pa
 from sqlalchemy import Connection, Select, func, select
 from sqlalchemy.orm import Session
 
 from pool import models as m
+from pool.arrow import KEY_SEPARATOR
 from pool.formats import Entity
+
+
+def _key_part(value: object) -> str:
+    return value.isoformat() if isinstance(value, dt.date) else str(value)
 
 
 class PoolRepository:
@@ -35,16 +42,20 @@ class PoolRepository:
         order = [table.c[k] for k in entity.key]
         return self.frame(select(*[table.c[n] for n in names]).order_by(*order))
 
-    def keys(self, entity: Entity) -> set[str]:
-        """External keys present in the database (single-column keys only)."""
-        table = m.Base.metadata.tables[entity.table]
-        (key,) = entity.key
-        return set(self.connection.execute(select(table.c[key])).scalars())
-
-    def composite_keys(self, entity: Entity) -> set[tuple[str, ...]]:
+    def key_array(self, entity: Entity) -> pa.Array:
+        """External keys in the database as strings (composite keys joined, dates ISO)."""
         table = m.Base.metadata.tables[entity.table]
         cols = [table.c[k] for k in entity.key]
-        return {tuple(r) for r in self.connection.execute(select(*cols))}
+        rows = self.connection.execute(select(*cols))
+        if len(cols) == 1:
+            return pa.array(rows.scalars().all(), type=pa.large_string())
+        return pa.array([KEY_SEPARATOR.join(_key_part(v) for v in row) for row in rows],
+                        type=pa.large_string())
+
+    def skill_names_in_use(self) -> dict[str, str]:
+        """Chinese skill name → code, for the duplicate-name check."""
+        return {zh: code for code, zh in self.connection.execute(
+            select(m.Skill.code, m.Skill.name_zh))}
 
     def skill_lookup(self) -> dict[str, str]:
         """Lower-cased code, Chinese and English names → skill code."""
@@ -62,7 +73,7 @@ class PoolRepository:
         return {code: zh for code, zh in rows}
 
     def unit_links(self) -> pd.DataFrame:
-        return self.frame(select(m.Unit.key, m.Unit.parent_key))
+        return self.frame(select(m.Unit.key, m.Unit.parent_key, m.Unit.supervisor_key))
 
     def person_facts(self) -> pd.DataFrame:
         return self.frame(select(m.Person.key, m.Person.birth_date, m.Person.id_number))

@@ -9,10 +9,10 @@ parses display back to fields.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from pool.formats import ENTITIES, Entity, entity_for_label
@@ -22,14 +22,42 @@ XLSX_MAX_ROWS = 1_048_575
 TRUE_LABEL, FALSE_LABEL = "是", "否"
 
 
-@dataclass(frozen=True, slots=True)
-class SourceTable:
-    """One entity's rows as read from a file, all cells as strings ('' when empty)."""
+class TableReadError(ValueError):
+    """A file or sheet that cannot be read as a table; the message says what to do."""
 
-    entity: Entity
-    frame: pd.DataFrame
-    file: str
-    sheet: str | None  # None for CSV
+    def __init__(self, file: str, sheet: str | None, zh: str, en: str) -> None:
+        self.file, self.sheet, self.zh, self.en = file, sheet, zh, en
+        super().__init__(f"{file}: {zh} / {en}")
+
+
+class SourceTable:
+    """One entity's rows in a file or sheet, all cells as strings ('' when empty).
+
+    The rows are read on first use and can be released, so that a directory of large
+    CSV files is held in memory one file at a time.
+    """
+
+    def __init__(self, entity: Entity, file: str, sheet: str | None,
+                 load: Callable[[], pd.DataFrame]) -> None:
+        self.entity, self.file, self.sheet = entity, file, sheet
+        self._load: Callable[[], pd.DataFrame] | None = load
+        self._frame: pd.DataFrame | None = None
+
+    @classmethod
+    def of(cls, entity: Entity, frame: pd.DataFrame, file: str,
+           sheet: str | None = None) -> SourceTable:
+        return cls(entity, file, sheet, lambda: _clean(frame))
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        if self._frame is None:
+            if self._load is None:
+                raise RuntimeError(f"{self.location()} was already released")
+            self._frame = self._load()
+        return self._frame
+
+    def release(self) -> None:
+        self._frame, self._load = None, None
 
     def location(self) -> str:
         return f"{self.file}[{self.sheet}]" if self.sheet else self.file
@@ -60,6 +88,73 @@ def _render_skills(value: object, names: Mapping[str, str]) -> str:
     return ";".join(parts)
 
 
+def _value_renderer(
+    kind: str, labels: Mapping[str, str], skill_names: Mapping[str, str]
+) -> tuple[Callable[[object], str], bool]:
+    """The function that renders one value of a column kind, and whether it is *uniform*:
+    equal values of one type render alike, and a blank value renders as ""."""
+    if kind in ("date", "datetime"):
+        return _render_date, True
+    if kind == "skills":
+        return (lambda v: _render_skills(v, skill_names)), False
+    if kind == "bool":
+        return (lambda v: "" if _blank(v) else (TRUE_LABEL if v else FALSE_LABEL)), True
+    if kind == "enum":
+        return (lambda v: "" if _blank(v) else labels.get(v, str(v))), True
+    if kind == "int":
+        return (lambda v: "" if _blank(v) else str(int(v))), True
+    if kind == "float":  # 0.0 == -0.0, yet they render differently: value by value
+        return (lambda v: "" if _blank(v) else repr(float(v))), False
+    return _render_text, True
+
+
+def _render_text(value: object) -> str:
+    return "" if _blank(value) else str(value)
+
+
+# Exact value types for which equal values render identically (datetime is left out:
+# equal aware datetimes may lie in different time zones).
+_UNIFORM_TYPES = frozenset({str, bool, int, dt.date})
+
+
+def _render_series(series: pd.Series, fn: Callable[[object], str], uniform: bool) -> list[str]:
+    """`[fn(v) for v in series.tolist()]`, computed without a Python call per value where
+    that gives the same result. For a uniform `fn`: blanks become "" directly; strings
+    under the text renderer stay as they are (`str(v) is v`); other values are rendered
+    once per distinct value when the column holds a single value type or has a bool,
+    integer, datetime or string dtype."""
+    dtype = series.dtype
+    if not uniform or len(series) == 0:
+        return [fn(v) for v in series.tolist()]
+    blank = series.isna().to_numpy()
+    if pd.api.types.is_object_dtype(dtype):
+        values = series.to_numpy()
+        types = set(map(type, values[~blank]))
+        if len(types) > 1 or not types <= _UNIFORM_TYPES:
+            return [fn(v) for v in series.tolist()]
+        if fn is _render_text and types <= {str}:
+            return _filled(values.copy(), blank)
+    elif fn is _render_text and isinstance(dtype, pd.StringDtype):
+        return _filled(series.to_numpy(dtype=object), blank)
+    elif not (dtype.kind in "biuM" or isinstance(dtype, (pd.StringDtype, pd.DatetimeTZDtype,
+                                                          pd.BooleanDtype))
+              or pd.api.types.is_integer_dtype(dtype)):
+        return [fn(v) for v in series.tolist()]
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    rendered = np.array([fn(v) for v in uniques.tolist()] + [""], dtype=object)
+    out = rendered[codes]  # code -1 picks "" (a blank); anything else -1 is rendered below
+    odd = (codes < 0) & ~blank
+    if odd.any():
+        out[odd] = [fn(v) for v in series[odd].tolist()]
+    return _filled(out, blank)
+
+
+def _filled(values: np.ndarray, blank: np.ndarray) -> list[str]:
+    values[blank] = ""
+    result: list[str] = values.tolist()
+    return result
+
+
 def render(
     entity: Entity, frame: pd.DataFrame, skill_names: Mapping[str, str] | None = None
 ) -> pd.DataFrame:
@@ -69,24 +164,9 @@ def render(
         if col.field not in frame.columns:
             out[col.zh] = [""] * len(frame)
             continue
-        series = frame[col.field]
-        if col.kind in ("date", "datetime"):
-            values = [_render_date(v) for v in series.tolist()]
-        elif col.kind == "bool":
-            values = ["" if _blank(v) else (TRUE_LABEL if v else FALSE_LABEL)
-                      for v in series.tolist()]
-        elif col.kind == "enum":
-            labels = {c.code: c.zh for c in col.choices}
-            values = ["" if _blank(v) else labels.get(v, str(v)) for v in series.tolist()]
-        elif col.kind == "skills":
-            values = [_render_skills(v, skill_names or {}) for v in series.tolist()]
-        elif col.kind == "int":
-            values = ["" if _blank(v) else str(int(v)) for v in series.tolist()]
-        elif col.kind == "float":
-            values = ["" if _blank(v) else repr(float(v)) for v in series.tolist()]
-        else:
-            values = ["" if _blank(v) else str(v) for v in series.tolist()]
-        out[col.zh] = values
+        labels = {c.code: c.zh for c in col.choices}
+        fn, uniform = _value_renderer(col.kind, labels, skill_names or {})
+        out[col.zh] = _render_series(frame[col.field], fn, uniform)
     return pd.DataFrame(out, columns=[c.zh for c in entity.columns])
 
 
@@ -121,52 +201,75 @@ def write_tables(
     return written
 
 
-class UnknownTableError(ValueError):
-    pass
+def _read_csv(file: Path) -> pd.DataFrame:
+    """UTF-8 (with or without BOM); GB18030 as the fallback many Excel installs write."""
+    for encoding in (CSV_ENCODING, "gb18030"):
+        try:
+            return _clean(pd.read_csv(file, dtype=str, keep_default_na=False,
+                                      encoding=encoding))
+        except UnicodeDecodeError:
+            continue
+        except pd.errors.EmptyDataError:
+            raise TableReadError(file.name, None, "文件为空，至少需要一行表头",
+                                 "the file is empty; it needs at least a header row") from None
+        except pd.errors.ParserError as exc:
+            raise TableReadError(file.name, None, f"CSV 格式错误：{exc}",
+                                 f"malformed CSV: {exc}") from None
+    raise TableReadError(file.name, None, "无法识别文件编码，请另存为 UTF-8 CSV",
+                         "unknown text encoding; save the file as UTF-8 CSV")
 
 
-def read_tables(path: Path) -> list[SourceTable]:
-    """Read a `.csv` file, a directory of them, or an `.xlsx` workbook (one sheet per entity).
+def read_tables(path: Path) -> tuple[list[SourceTable], list[TableReadError]]:
+    """Find the tables in a `.csv` file, a directory of them, or an `.xlsx` workbook.
 
     A file or sheet is matched to an entity by its name (`persons.csv`, `人员.csv`, sheet
-    `人员`). Unknown names raise `UnknownTableError` listing the accepted names.
+    `人员`). Unreadable files and unknown names come back as problems, not exceptions;
+    empty sheets (such as Excel's default `Sheet1`) are ignored.
     """
-    files: list[Path]
-    if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.suffix.lower() in (".csv", ".xlsx"))
-    else:
-        files = [path]
+    files = sorted(p for p in path.iterdir() if not p.name.startswith(".")) \
+        if path.is_dir() else [path]
     tables: list[SourceTable] = []
+    problems: list[TableReadError] = []
     for file in files:
-        if file.suffix.lower() == ".xlsx":
-            sheets = pd.read_excel(file, sheet_name=None, dtype=str, keep_default_na=False,
-                                   engine="openpyxl")
+        suffix = file.suffix.lower()
+        if suffix == ".xlsx":
+            try:
+                sheets = pd.read_excel(file, sheet_name=None, dtype=str, keep_default_na=False,
+                                       engine="openpyxl")
+            except Exception as exc:  # openpyxl raises many kinds for a damaged file
+                problems.append(TableReadError(file.name, None, f"无法读取工作簿：{exc}",
+                                               f"cannot read the workbook: {exc}"))
+                continue
             for sheet, frame in sheets.items():
-                tables.append(SourceTable(_entity_of(sheet, file), _clean(frame), file.name,
-                                          str(sheet)))
-        elif file.suffix.lower() == ".csv":
-            frame = pd.read_csv(file, dtype=str, keep_default_na=False, encoding=CSV_ENCODING)
-            tables.append(SourceTable(_entity_of(file.stem, file), _clean(frame), file.name,
-                                      None))
+                if frame.empty and len(frame.columns) == 0:
+                    continue
+                entity = _entity_of(str(sheet), file.name, str(sheet), problems)
+                if entity is not None:
+                    tables.append(SourceTable.of(entity, frame, file.name, str(sheet)))
+        elif suffix == ".csv":
+            entity = _entity_of(file.stem, file.name, None, problems)
+            if entity is not None:
+                tables.append(SourceTable(entity, file.name, None,
+                                          lambda f=file: _read_csv(f)))  # type: ignore[misc]
+        elif path.is_dir() and suffix in (".md", ".txt", ""):
+            continue  # notes beside the data files
         else:
-            raise UnknownTableError(
-                f"不支持的文件类型 {file.name}，请使用 .csv 或 .xlsx / "
-                f"unsupported file type {file.name}; use .csv or .xlsx"
-            )
+            problems.append(TableReadError(
+                file.name, None, "不支持的文件类型，请使用 .csv 或 .xlsx",
+                "unsupported file type; use .csv or .xlsx"))
     order = {e.name: i for i, e in enumerate(ENTITIES)}
     tables.sort(key=lambda t: order[t.entity.name])
-    return tables
+    return tables, problems
 
 
-def _entity_of(label: str, file: Path) -> Entity:
+def _entity_of(label: str, file: str, sheet: str | None,
+               problems: list[TableReadError]) -> Entity | None:
     entity = entity_for_label(label)
     if entity is None:
-        valid = "、".join(f"{e.zh}({e.name})" for e in ENTITIES)
-        raise UnknownTableError(
-            f"{file.name}: 无法识别的表名“{label}”，可用的表名：{valid} / "
-            f"unknown table name '{label}' in {file.name}; valid names: "
-            + ", ".join(e.name for e in ENTITIES)
-        )
+        valid_zh = "、".join(f"{e.zh}({e.name})" for e in ENTITIES)
+        problems.append(TableReadError(
+            file, sheet, f"无法识别的表名“{label}”，可用的表名：{valid_zh}",
+            f"unknown table name '{label}'; valid names: " + ", ".join(e.name for e in ENTITIES)))
     return entity
 
 

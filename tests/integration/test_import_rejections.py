@@ -77,7 +77,8 @@ CASES: dict[str, tuple[Breaker, str, str, str]] = {
     "parent_of cycle": (_cycle, "ties.csv", "对方人员编号", "成环"),
     "three birth parents": (_three_parents, "ties.csv", "对方人员编号", "两名以上生父母"),
     "ID vs birth date": (_id_birth_mismatch, "persons.csv", "出生日期", "身份证号第7-14位"),
-    "overlapping marriage": (_overlapping_marriage, "ties.csv", "起始日期", "婚姻关系时间重叠"),
+    "overlapping marriage": (_overlapping_marriage, "ties.csv", "起始日期",
+                             "婚姻关系重复或时间重叠"),
 }
 
 

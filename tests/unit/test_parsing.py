@@ -4,14 +4,15 @@ import pandas as pd
 import pytest
 
 from pool.formats import CADRES, PERSONS, UNITS
-from pool.parsing import ErrorSink, parse_dates, parse_skills, parse_table
+from pool.parsing import ErrorSink, parse_table
 from pool.tabular import SourceTable
+from pool.values import parse_dates, parse_skills
 
 SKILLS = {"finance": "finance", "财务": "finance", "audit": "audit", "审计": "audit"}
 
 
 def table(entity, rows: list[dict[str, str]]) -> SourceTable:  # type: ignore[no-untyped-def]
-    return SourceTable(entity, pd.DataFrame(rows, dtype="str"), "test.csv", None)
+    return SourceTable.of(entity, pd.DataFrame(rows, dtype="str"), "test.csv")
 
 
 @pytest.mark.parametrize(
@@ -41,7 +42,7 @@ def test_english_headers_and_full_width_values_are_accepted() -> None:
     sink = ErrorSink()
     frame = parse_table(table(PERSONS, [{
         "person_key": "Ｐ００１", "name": " 张　三 ", "gender": "female", "birth_date": "1970/1/1",
-    }]), sink, SKILLS)
+    }]), sink, SKILLS).frame
     assert not sink.errors
     row = frame.iloc[0]
     assert (row["key"], row["name"], row["gender"]) == ("P001", "张三", "F")

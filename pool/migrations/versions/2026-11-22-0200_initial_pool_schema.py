@@ -10,7 +10,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = "0001_initial_pool"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
@@ -22,7 +21,7 @@ def upgrade() -> None:
     sa.Column('code', sa.String(length=12), nullable=False),
     sa.Column('name', sa.String(length=128), nullable=False),
     sa.Column('parent_code', sa.String(length=12), nullable=True),
-    sa.Column('level', sa.String(length=32), nullable=False),
+    sa.Column('level', sa.String(length=64), nullable=False),
     sa.ForeignKeyConstraint(['parent_code'], ['regions.code'], name=op.f('fk_regions_parent_code_regions')),
     sa.PrimaryKeyConstraint('code', name=op.f('pk_regions'))
     )
@@ -30,13 +29,13 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_regions_parent_code'), ['parent_code'], unique=False)
 
     op.create_table('skills',
-    sa.Column('code', sa.String(length=32), nullable=False),
+    sa.Column('code', sa.String(length=64), nullable=False),
     sa.Column('name_zh', sa.String(length=128), nullable=False),
     sa.Column('name_en', sa.String(length=128), nullable=True),
     sa.PrimaryKeyConstraint('code', name=op.f('pk_skills'))
     )
     op.create_table('systems',
-    sa.Column('code', sa.String(length=32), nullable=False),
+    sa.Column('code', sa.String(length=64), nullable=False),
     sa.Column('name_zh', sa.String(length=128), nullable=False),
     sa.Column('name_en', sa.String(length=128), nullable=True),
     sa.PrimaryKeyConstraint('code', name=op.f('pk_systems'))
@@ -57,7 +56,7 @@ def upgrade() -> None:
     op.create_table('rounds',
     sa.Column('key', sa.String(length=64), nullable=False),
     sa.Column('name', sa.String(length=256), nullable=False),
-    sa.Column('kind', sa.String(length=32), nullable=False),
+    sa.Column('kind', sa.String(length=64), nullable=False),
     sa.Column('region_code', sa.String(length=12), nullable=True),
     sa.Column('start', sa.Date(), nullable=False),
     sa.Column('end', sa.Date(), nullable=False),
@@ -68,10 +67,10 @@ def upgrade() -> None:
     sa.Column('key', sa.String(length=64), nullable=False),
     sa.Column('name', sa.String(length=256), nullable=False),
     sa.Column('region_code', sa.String(length=12), nullable=False),
-    sa.Column('system_code', sa.String(length=32), nullable=False),
+    sa.Column('system_code', sa.String(length=64), nullable=False),
     sa.Column('parent_key', sa.String(length=64), nullable=True),
     sa.Column('supervisor_key', sa.String(length=64), nullable=True),
-    sa.Column('kind', sa.String(length=32), nullable=True),
+    sa.Column('kind', sa.String(length=64), nullable=True),
     sa.ForeignKeyConstraint(['parent_key'], ['units.key'], name=op.f('fk_units_parent_key_units')),
     sa.ForeignKeyConstraint(['region_code'], ['regions.code'], name=op.f('fk_units_region_code_regions')),
     sa.ForeignKeyConstraint(['supervisor_key'], ['units.key'], name=op.f('fk_units_supervisor_key_units')),
@@ -87,14 +86,14 @@ def upgrade() -> None:
     op.create_table('cadres',
     sa.Column('person_key', sa.String(length=64), nullable=False),
     sa.Column('home_unit_key', sa.String(length=64), nullable=False),
-    sa.Column('rank', sa.String(length=32), nullable=True),
-    sa.Column('political_status', sa.String(length=32), nullable=True),
+    sa.Column('rank', sa.String(length=64), nullable=True),
+    sa.Column('political_status', sa.String(length=64), nullable=True),
     sa.Column('leader_pool', sa.Boolean(), nullable=False),
     sa.Column('deputy_pool', sa.Boolean(), nullable=False),
     sa.Column('expert_pool', sa.Boolean(), nullable=False),
     sa.Column('reserve', sa.Boolean(), nullable=False),
     sa.Column('newly_promoted', sa.Boolean(), nullable=False),
-    sa.Column('status', sa.String(length=32), nullable=False),
+    sa.Column('status', sa.String(length=64), nullable=False),
     sa.Column('status_reason', sa.Text(), nullable=True),
     sa.Column('status_from', sa.Date(), nullable=True),
     sa.Column('status_to', sa.Date(), nullable=True),
@@ -115,7 +114,7 @@ def upgrade() -> None:
     sa.Column('is_leader', sa.Boolean(), nullable=False),
     sa.Column('start', sa.Date(), nullable=False),
     sa.Column('end', sa.Date(), nullable=True),
-    sa.Column('source_type', sa.String(length=32), nullable=True),
+    sa.Column('source_type', sa.String(length=64), nullable=True),
     sa.Column('source_ref', sa.String(length=256), nullable=True),
     sa.ForeignKeyConstraint(['person_key'], ['persons.key'], name=op.f('fk_employments_person_key_persons')),
     sa.ForeignKeyConstraint(['unit_key'], ['units.key'], name=op.f('fk_employments_unit_key_units')),
@@ -127,16 +126,16 @@ def upgrade() -> None:
 
     op.create_table('ties',
     sa.Column('key', sa.String(length=64), nullable=False),
-    sa.Column('kind', sa.String(length=32), nullable=False),
+    sa.Column('kind', sa.String(length=64), nullable=False),
     sa.Column('subject_key', sa.String(length=64), nullable=False),
     sa.Column('object_person_key', sa.String(length=64), nullable=True),
     sa.Column('object_unit_key', sa.String(length=64), nullable=True),
     sa.Column('adoptive', sa.Boolean(), nullable=False),
     sa.Column('step', sa.Boolean(), nullable=False),
-    sa.Column('category', sa.String(length=32), nullable=True),
+    sa.Column('category', sa.String(length=64), nullable=True),
     sa.Column('start', sa.Date(), nullable=True),
     sa.Column('end', sa.Date(), nullable=True),
-    sa.Column('source_type', sa.String(length=32), nullable=True),
+    sa.Column('source_type', sa.String(length=64), nullable=True),
     sa.Column('source_ref', sa.String(length=256), nullable=True),
     sa.Column('recorded_by', sa.String(length=128), nullable=True),
     sa.Column('recorded_at', sa.DateTime(), nullable=True),
@@ -153,7 +152,7 @@ def upgrade() -> None:
 
     op.create_table('cadre_skills',
     sa.Column('person_key', sa.String(length=64), nullable=False),
-    sa.Column('skill_code', sa.String(length=32), nullable=False),
+    sa.Column('skill_code', sa.String(length=64), nullable=False),
     sa.Column('level', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['person_key'], ['cadres.person_key'], name=op.f('fk_cadre_skills_person_key_cadres'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['skill_code'], ['skills.code'], name=op.f('fk_cadre_skills_skill_code_skills')),
@@ -171,7 +170,7 @@ def upgrade() -> None:
     sa.Column('round_key', sa.String(length=64), nullable=False),
     sa.Column('person_key', sa.String(length=64), nullable=False),
     sa.Column('team_no', sa.Integer(), nullable=False),
-    sa.Column('role', sa.String(length=32), nullable=False),
+    sa.Column('role', sa.String(length=64), nullable=False),
     sa.Column('target_unit_key', sa.String(length=64), nullable=False),
     sa.Column('second_target_unit_key', sa.String(length=64), nullable=True),
     sa.ForeignKeyConstraint(['person_key'], ['cadres.person_key'], name=op.f('fk_participations_person_key_cadres')),
@@ -186,7 +185,7 @@ def upgrade() -> None:
     op.create_table('evaluations',
     sa.Column('round_key', sa.String(), nullable=False),
     sa.Column('person_key', sa.String(), nullable=False),
-    sa.Column('grade', sa.String(length=32), nullable=False),
+    sa.Column('grade', sa.String(length=64), nullable=False),
     sa.Column('score', sa.Float(), nullable=True),
     sa.Column('comment', sa.Text(), nullable=True),
     sa.Column('evaluator', sa.String(length=128), nullable=True),

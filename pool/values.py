@@ -1,0 +1,259 @@
+"""Parse a column of cell strings into typed values, by column kind, vectorized.
+
+`parse_values` never raises for bad input: it returns the typed values (None/NaT where a
+cell is bad or empty) and a list of `Problem`s, each a row mask with a reason in Chinese
+and English. The caller decides where the rows are (see `pool.parsing`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyarrow.compute as pc
+
+from pool import arrow
+from pool.formats import Column
+from pool.validation import PROVINCE_PREFIXES, id_check_char, id_number_problem, region_problem
+
+KEY_PATTERN = r"[A-Za-z0-9_.\-]{1,64}"
+TRUE_WORDS = frozenset({"是", "true", "t", "yes", "y", "1", "√", "✓", "有"})
+FALSE_WORDS = frozenset({"否", "false", "f", "no", "n", "0", "×", "✗", "无"})
+_CJK = r"[\x{3400}-\x{9fff}\x{20000}-\x{3134f}]"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Rows where `mask` is true share this reason; zh/en may be one text or one per row."""
+
+    mask: np.ndarray
+    zh: str | np.ndarray
+    en: str | np.ndarray
+    shown: pd.Series | None = None  # the value to show; default: the normalized cell
+
+
+@dataclass(frozen=True)
+class Parsed:
+    values: pd.Series
+    problems: list[Problem]
+    shown: pd.Series  # normalized cell text, for messages
+
+
+def empty_values(col: Column, n: int) -> pd.Series:
+    """Typed empties for a column absent from the file."""
+    if col.kind in ("date", "datetime"):
+        return pd.Series(pd.NaT, index=range(n), dtype="datetime64[s]")
+    if col.kind == "bool":
+        return pd.Series(False, index=range(n))
+    if col.kind == "int":
+        return pd.Series(pd.NA, index=range(n), dtype="Int64")
+    if col.kind == "float":
+        return pd.Series(pd.NA, index=range(n), dtype="Float64")
+    if col.kind == "skills":
+        return pd.Series([()] * n, dtype=object)
+    return pd.Series([None] * n, dtype=object)
+
+
+def parse_values(col: Column, raw: pd.Series, *, skill_lookup: Mapping[str, str],
+                 max_length: int | None) -> Parsed:
+    kind = col.kind
+    if kind == "text":  # free text keeps its punctuation and line breaks; only trimmed
+        s = pd.Series(arrow.to_arrow(raw).fill_null(""), dtype="str").str.strip()
+    else:
+        s = arrow.normalize(raw)
+    s = s.reset_index(drop=True)
+    empty = (s == "").to_numpy()
+    problems: list[Problem] = []
+    if col.required:
+        problems.append(Problem(empty, f"“{col.zh}”为必填项，不能为空",
+                                f"'{col.en}' is required and may not be empty"))
+    parser = _PARSERS[kind]
+    values, more = parser(col, s, empty, skill_lookup, max_length)
+    problems.extend(p for p in more if p.mask.any())
+    return Parsed(values, problems, s)
+
+
+def _keys(col: Column, s: pd.Series, empty: np.ndarray, *_: object
+          ) -> tuple[pd.Series, list[Problem]]:
+    s = s.str.replace(" ", "", regex=False)
+    bad = ~empty & ~s.str.fullmatch(KEY_PATTERN).to_numpy(dtype=bool)
+    problem = Problem(bad, "编号只能包含字母、数字、-、_、.，最长64位",
+                      "a key may contain only letters, digits, '-', '_' and '.', up to 64",
+                      s)
+    return s.astype(object).where(~empty & ~bad, None), [problem]
+
+
+def _text(col: Column, s: pd.Series, empty: np.ndarray, _: object,
+          max_length: int | None) -> tuple[pd.Series, list[Problem]]:
+    if col.kind == "name":  # stray spaces between Chinese characters are typing noise
+        arr = arrow.to_arrow(s)
+        for _ in range(2):  # twice: "张 三 丰" has overlapping matches
+            arr = pc.replace_substring_regex(arr, f"({_CJK}) ({_CJK})", r"\1\2")
+        s = pd.Series(arr, dtype="str")
+    limit = max_length or 2000
+    too_long = (s.str.len() > limit).to_numpy(dtype=bool)
+    problem = Problem(too_long, f"内容过长（最多{limit}个字符）",
+                      f"too long (at most {limit} characters)", s.str.slice(0, 30) + "…")
+    return s.astype(object).where(~empty & ~too_long, None), [problem]
+
+
+def parse_dates(s: pd.Series, *, with_time: bool = False) -> pd.Series:
+    """Accept 2021-03-05, 2021/3/5, 2021.03.05, 20210305, 2021年3月5日, 2021-03 (first of
+    month), an ISO time part, and Excel serial day numbers. Anything else becomes NaT."""
+    s = s.reset_index(drop=True)
+    serial = s.str.fullmatch(r"[0-9]{5}(\.[0-9]+)?").to_numpy(dtype=bool)
+    date_part = s.str.extract(r"^([^ T]+)", expand=False).fillna("")
+    time_part = s.str.extract(r"^[^ T]+[ T](.+)$", expand=False).fillna("")
+    d = date_part.str.replace(r"[年月/.]", "-", regex=True).str.replace("日", "", regex=False)
+    d = d.str.replace(r"-+$", "", regex=True)
+    d = d.where(~d.str.fullmatch(r"[0-9]{8}"),
+                d.str.slice(0, 4) + "-" + d.str.slice(4, 6) + "-" + d.str.slice(6, 8))
+    d = d.where(~d.str.fullmatch(r"[0-9]{4}-[0-9]{1,2}"), d + "-01")
+    if with_time:
+        timed = time_part != ""
+        text = d.where(~timed, d + " " + time_part)
+        out = pd.to_datetime(text.where(~serial, None), format="ISO8601", errors="coerce")
+        if getattr(out.dt, "tz", None) is not None:
+            out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[s]")
+    else:
+        midnight = time_part.str.fullmatch(r"0{1,2}:00(:00(\.0+)?)?").to_numpy(dtype=bool)
+        ok_time = (time_part == "").to_numpy(dtype=bool) | midnight
+        out = pd.to_datetime(d.where(~serial & ok_time, None), format="%Y-%m-%d",
+                             errors="coerce")
+    if serial.any():
+        days = pd.to_numeric(s.where(serial, None), errors="coerce")
+        from_serial = pd.Timestamp("1899-12-30") + pd.to_timedelta(days, unit="D")
+        out = out.where(~serial, from_serial if with_time else from_serial.dt.floor("D"))
+    in_range = (out >= pd.Timestamp("1900-01-01")) & (out <= pd.Timestamp("2100-12-31"))
+    return out.where(in_range).astype("datetime64[s]")
+
+
+def _dates(col: Column, s: pd.Series, empty: np.ndarray, *_: object
+           ) -> tuple[pd.Series, list[Problem]]:
+    parsed = parse_dates(s, with_time=col.kind == "datetime")
+    bad = ~empty & parsed.isna().to_numpy()
+    hint = "YYYY-MM-DD HH:MM:SS（不带时区）" if col.kind == "datetime" else "YYYY-MM-DD"
+    hint_en = "YYYY-MM-DD HH:MM:SS (no time zone)" if col.kind == "datetime" else "YYYY-MM-DD"
+    problem = Problem(bad, f"无法识别的日期，请使用 {hint}（1900至2100年）",
+                      f"unrecognized date; use {hint_en} (years 1900-2100)")
+    return parsed, [problem]
+
+
+def _bools(col: Column, s: pd.Series, empty: np.ndarray, *_: object
+           ) -> tuple[pd.Series, list[Problem]]:
+    low = s.str.lower()
+    is_true = low.isin(TRUE_WORDS).to_numpy(dtype=bool)
+    is_false = low.isin(FALSE_WORDS).to_numpy(dtype=bool)
+    bad = ~empty & ~is_true & ~is_false
+    return pd.Series(is_true), [Problem(bad, "应填“是”或“否”", "expected 是 (yes) or 否 (no)")]
+
+
+def _numbers(col: Column, s: pd.Series, empty: np.ndarray, *_: object
+             ) -> tuple[pd.Series, list[Problem]]:
+    num = pd.to_numeric(s.where(~empty, None), errors="coerce").astype("float64")
+    bad = ~empty & np.isnan(num.to_numpy())
+    whole = col.kind == "int"
+    if whole:
+        bad |= ~np.isnan(num.to_numpy()) & (num.fillna(0).to_numpy() % 1 != 0)
+    num = num.where(~bad)
+    problem = Problem(bad, "应为数字" + ("（整数）" if whole else ""),
+                      "expected a number" + (" (a whole number)" if whole else ""))
+    return (num.astype("Int64") if whole else num.astype("Float64")), [problem]
+
+
+def _enums(col: Column, s: pd.Series, empty: np.ndarray, *_: object
+           ) -> tuple[pd.Series, list[Problem]]:
+    lookup = {label.lower(): c.code for c in col.choices for label in (c.code, c.zh, c.en)}
+    codes = s.str.lower().map(lookup).astype(object)
+    bad = ~empty & codes.isna().to_numpy()
+    zh = "、".join(f"{c.zh}({c.code})" for c in col.choices)
+    en = ", ".join(f"{c.code} ({c.zh})" for c in col.choices)
+    problem = Problem(bad, f"不是有效的取值，可选：{zh}", f"not a valid value; choose one of: {en}")
+    return codes.where(~bad & ~empty, None), [problem]
+
+
+def _regions(col: Column, s: pd.Series, empty: np.ndarray, *_: object
+             ) -> tuple[pd.Series, list[Problem]]:
+    s = s.str.replace(" ", "", regex=False)
+    found = [None if e else region_problem(v) for v, e in zip(s.tolist(), empty, strict=True)]
+    bad = np.array([p is not None for p in found], dtype=bool)
+    zh = np.array([p[0] if p else "" for p in found], dtype=object)
+    en = np.array([p[1] if p else "" for p in found], dtype=object)
+    return s.astype(object).where(~empty & ~bad, None), [Problem(bad, zh, en, s)]
+
+
+def parse_skills(value: str, skill_lookup: Mapping[str, str]
+                 ) -> tuple[tuple[tuple[str, int], ...], list[str]]:
+    """Parse "财务:3;审计" into ((finance, 3), (audit, 1)); return also the unknown parts."""
+    result: dict[str, int] = {}
+    bad: list[str] = []
+    for part in value.replace("；", ";").replace("、", ";").replace(",", ";").split(";"):
+        part = part.strip()
+        if not part:
+            continue
+        name, _, level_text = part.partition(":")
+        code = skill_lookup.get(name.strip().lower())
+        level = 1
+        if level_text.strip():
+            level = int(level_text) if level_text.strip().isdigit() else -1
+        if code is None or not 1 <= level <= 5:
+            bad.append(part)
+            continue
+        result[code] = max(level, result.get(code, 0))
+    return tuple(sorted(result.items())), bad
+
+
+def _skills(col: Column, s: pd.Series, empty: np.ndarray, skill_lookup: Mapping[str, str],
+            _: object) -> tuple[pd.Series, list[Problem]]:
+    valid = sorted(set(skill_lookup.values()))
+    parsed = [parse_skills(v, skill_lookup) if not e else ((), [])
+              for v, e in zip(s.tolist(), empty, strict=True)]
+    bad = np.array([bool(b) for _, b in parsed], dtype=bool)
+    zh = np.array([f"无法识别的专业特长或等级：{'、'.join(b)}；有效代码：{'、'.join(valid)}"
+                   "（等级为1-5）；新特长请先在“专业特长”表中导入" if b else ""
+                   for _, b in parsed], dtype=object)
+    en = np.array([f"unknown skill or level: {', '.join(b)}; valid codes: {', '.join(valid)}"
+                   " (levels 1-5); import new skills in the skills table first" if b else ""
+                   for _, b in parsed], dtype=object)
+    return pd.Series([p for p, _ in parsed], dtype=object), [Problem(bad, zh, en)]
+
+
+def upgrade_id15(value: str) -> str:
+    """A first-generation 15-digit number → its 18-digit form (century 19, check char)."""
+    first17 = value[:6] + "19" + value[6:]
+    return first17 + id_check_char(first17)
+
+
+def _id_numbers(col: Column, s: pd.Series, empty: np.ndarray, *_: object
+                ) -> tuple[pd.Series, list[Problem]]:
+    s = s.str.replace(" ", "", regex=False).str.upper()
+    old = s.str.fullmatch(r"[0-9]{15}").to_numpy(dtype=bool)
+    if old.any():
+        s = s.where(~old, s[old].map(upgrade_id15))
+    shaped = s.str.fullmatch(r"[0-9]{17}[0-9X]").to_numpy(dtype=bool) & np.isin(
+        s.str.slice(0, 2).to_numpy(dtype=object), list(PROVINCE_PREFIXES))
+    ok = shaped.copy()
+    if shaped.any():
+        digits = np.frombuffer("".join(s[shaped].tolist()).encode("ascii"), dtype=np.uint8)
+        digits = digits.reshape(-1, 18)
+        weights = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2])
+        total = ((digits[:, :17] - ord("0")).astype(np.int64) * weights).sum(axis=1)
+        expected = np.frombuffer(b"10X98765432", dtype=np.uint8)[total % 11]
+        birth = pd.to_datetime(s[shaped].str.slice(6, 14), format="%Y%m%d", errors="coerce")
+        ok[shaped] = (expected == digits[:, 17]) & birth.notna().to_numpy()
+    bad = ~empty & ~ok
+    reasons = [id_number_problem(v) or ("身份证号无效", "invalid ID number") if b else ("", "")
+               for v, b in zip(s.tolist(), bad, strict=True)] if bad.any() else []
+    zh = np.array([r[0] for r in reasons], dtype=object) if reasons else ""
+    en = np.array([r[1] for r in reasons], dtype=object) if reasons else ""
+    masked = s.str.slice(0, 6) + "…"  # never show an ID number in full
+    return s.astype(object).where(~empty & ~bad, None), [Problem(bad, zh, en, masked)]
+
+
+_PARSERS = {
+    "key": _keys, "ref": _keys, "text": _text, "name": _text, "date": _dates,
+    "datetime": _dates, "bool": _bools, "int": _numbers, "float": _numbers, "enum": _enums,
+    "region": _regions, "skills": _skills, "id_number": _id_numbers,
+}
