@@ -1,4 +1,4 @@
-"""Alembic environment: the URL comes from the caller (pool.db.alembic_config) or XUNCHA_DATABASE_URL."""
+"""Alembic environment: the URL comes from pool.db.alembic_config or XUNCHA_DATABASE_URL."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Initial pool schema, seeded with the built-in skill code list
 
 Revision ID: 0001_initial_pool
-Revises: 
+Revises:
 Create Date: 2026-11-22 02:02:11.048708
 """
 
