@@ -11,7 +11,10 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
 from sqlalchemy import Boolean, Connection, Date, DateTime, Float, Integer, Table
+from sqlalchemy.schema import AddConstraint, DropConstraint
 
 from pool.models import Base
 
@@ -95,20 +98,77 @@ def upsert(conn: Connection, table_name: str, frame: pd.DataFrame,
         for ix in rebuild:
             ix.create(bind=conn)
         return
-    stage = f"_stage_{table_name}"
-    conn.exec_driver_sql(
-        f"CREATE TEMP TABLE IF NOT EXISTS {q(stage)} "
-        f"(LIKE {q(table_name)} INCLUDING DEFAULTS) ON COMMIT DROP")
-    conn.exec_driver_sql(f"TRUNCATE {q(stage)}")
-    copy_sql = f"COPY {q(stage)} ({cols_sql}) FROM STDIN WITH (FORMAT csv)"
-    with raw.cursor() as cursor, cursor.copy(copy_sql) as copy:  # type: ignore[union-attr]
-        for columns in _wire_chunks(table, frame, names, sqlite):
-            buffer = io.StringIO()
-            pd.DataFrame(dict(zip(names, columns, strict=True))).to_csv(
-                buffer, header=False, index=False, lineterminator="\n")
+    if existing is None:
+        existing = np.ones(len(frame), dtype=bool)
+    new_rows = frame[~existing]
+    big = len(new_rows) >= BIG_LOAD
+    if big:
+        _drop_for_load(conn, table)
+    _copy(raw, q(table_name), names, table, new_rows)  # new keys: straight into the table
+    if existing.any():
+        stage = f"_stage_{table_name}"
+        conn.exec_driver_sql(
+            f"CREATE TEMP TABLE IF NOT EXISTS {q(stage)} "
+            f"(LIKE {q(table_name)} INCLUDING DEFAULTS) ON COMMIT DROP")
+        conn.exec_driver_sql(f"TRUNCATE {q(stage)}")
+        _copy(raw, q(stage), names, table, frame[existing])
+        conn.exec_driver_sql(
+            f"INSERT INTO {q(table_name)} ({cols_sql}) SELECT {cols_sql} FROM {q(stage)} "
+            f"{conflict}")
+    if big:
+        _restore_after_load(conn, table)
+
+
+def _drop_for_load(conn: Connection, table: Table) -> None:
+    """PostgreSQL's bulk-load recipe: drop the table's foreign keys and secondary indexes,
+    load, then re-create them (one set-based check and one sorted build each)."""
+    conn.exec_driver_sql("SET LOCAL maintenance_work_mem = '512MB'")
+    for fk in table.foreign_key_constraints:
+        conn.execute(DropConstraint(fk))
+    for ix in table.indexes:
+        if not ix.unique:
+            ix.drop(bind=conn)
+
+
+def _restore_after_load(conn: Connection, table: Table) -> None:
+    for ix in table.indexes:
+        if not ix.unique:
+            ix.create(bind=conn)
+    for fk in table.foreign_key_constraints:
+        conn.execute(AddConstraint(fk))
+
+
+def _arrow_column(series: pd.Series, column_type: object) -> pa.Array:
+    if isinstance(column_type, DateTime):
+        return pa.array(pd.to_datetime(series)).cast(pa.timestamp("us"))
+    if isinstance(column_type, Date):
+        return pa.array(pd.to_datetime(series)).cast(pa.date32())
+    if isinstance(column_type, Boolean):
+        return pa.array(series.fillna(False).astype(bool).to_numpy())
+    if isinstance(column_type, Integer):
+        return pa.array(pd.array(series, dtype="Int64"))
+    if isinstance(column_type, Float):
+        return pa.array(pd.array(series, dtype="Float64"))
+    if isinstance(series.dtype, pd.StringDtype):  # already Arrow-backed: no Python objects
+        return pa.array(series, from_pandas=True).cast(pa.large_string())
+    return pa.array(series.astype(object).where(series.notna(), None), type=pa.large_string())
+
+
+def _copy(raw: object, target: str, names: Sequence[str], table: Table,
+          frame: pd.DataFrame) -> None:
+    """COPY rows in CSV form, built by Arrow's C++ writer chunk by chunk."""
+    if frame.empty:
+        return
+    cols_sql = ", ".join(f'"{n}"' for n in names)
+    options = pacsv.WriteOptions(include_header=False, quoting_style="needed")
+    with raw.cursor() as cursor, cursor.copy(  # type: ignore[attr-defined]
+            f"COPY {target} ({cols_sql}) FROM STDIN WITH (FORMAT csv)") as copy:
+        for start in range(0, len(frame), CHUNK):
+            chunk = frame.iloc[start:start + CHUNK]
+            arrays = {n: _arrow_column(chunk[n], table.c[n].type) for n in names}
+            buffer = io.BytesIO()
+            pacsv.write_csv(pa.table(arrays), buffer, options)
             copy.write(buffer.getvalue())
-    conn.exec_driver_sql(
-        f"INSERT INTO {q(table_name)} ({cols_sql}) SELECT {cols_sql} FROM {q(stage)} {conflict}")
 
 
 def delete_where_in(conn: Connection, table_name: str, column: str, keys: Sequence[str]) -> None:

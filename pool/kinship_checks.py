@@ -35,16 +35,20 @@ def check_ties(table: SourceTable, frame: pd.DataFrame, state: PoolState,
 
 def _check_fields(table: SourceTable, frame: pd.DataFrame, sink: ErrorSink) -> None:
     kind = frame["kind"]
+
+    def kind_zh() -> pd.Series:  # shown only when a row is wrong
+        return kind.map(_KIND_ZH)
+
     person_tie = kind.isin(PERSON_TIES).to_numpy()
     business = (kind == "business_interest").to_numpy()
     no_person = frame["object_person_key"].isna().to_numpy()
     no_unit = frame["object_unit_key"].isna().to_numpy()
-    sink.rows(table, frame, person_tie & no_person, "对方人员编号", kind.map(_KIND_ZH),
+    sink.rows(table, frame, person_tie & no_person, "对方人员编号", kind_zh,
               "该关系类型须填写对方人员编号", "this kind of tie needs the other person's key")
     sink.rows(table, frame, person_tie & ~no_unit, "对方单位编号", frame["object_unit_key"],
               "只有经商办企业关系填写对方单位编号",
               "only a business interest names a unit")
-    sink.rows(table, frame, business & no_unit, "对方单位编号", kind.map(_KIND_ZH),
+    sink.rows(table, frame, business & no_unit, "对方单位编号", kind_zh,
               "经商办企业关系须填写对方单位编号", "a business interest needs the unit's key")
     sink.rows(table, frame, business & ~no_person, "对方人员编号", frame["object_person_key"],
               "经商办企业关系不填对方人员编号", "a business interest names no other person")
@@ -63,7 +67,7 @@ def _check_fields(table: SourceTable, frame: pd.DataFrame, sink: ErrorSink) -> N
         sink.rows(table, frame, wrong, "类别", frame["category"],
                   f"该类别不适用于{_KIND_ZH[code]}，可选：{valid_zh}",
                   f"this category does not apply to {code}; choose one of: {valid_en}")
-        sink.rows(table, frame, missing, "类别", kind.map(_KIND_ZH),
+        sink.rows(table, frame, missing, "类别", kind_zh,
                   f"{_KIND_ZH[code]}须填写类别，可选：{valid_zh}",
                   f"{code} needs a category: {valid_en}")
     uncategorized = ~kind.isin(list(TIE_CATEGORIES)).to_numpy() & frame["category"].notna() \
@@ -72,7 +76,7 @@ def _check_fields(table: SourceTable, frame: pd.DataFrame, sink: ErrorSink) -> N
               "该关系类型不填类别", "this kind of tie takes no category")
     not_parent = (kind != "parent_of").to_numpy()
     flags = (frame["adoptive"] | frame["step"]).to_numpy()
-    sink.rows(table, frame, not_parent & flags, "收养", kind.map(_KIND_ZH),
+    sink.rows(table, frame, not_parent & flags, "收养", kind_zh,
               "收养、继亲标记只用于父母子女关系", "adoptive/step flags apply to parent_of only")
     both = (frame["adoptive"] & frame["step"]).to_numpy()
     sink.rows(table, frame, both, "继亲", frame["key"],
@@ -136,8 +140,10 @@ def check_parent_ages_of_persons(table: SourceTable, frame: pd.DataFrame, state:
     ties = state.db("kin_ties")
     ties = ties[(ties["kind"] == "parent_of") & ~(ties["adoptive"].astype(bool)
                                                    | ties["step"].astype(bool))]
-    batch = set(frame["key"].dropna())
-    ties = ties[ties["subject_key"].isin(batch) | ties["object_person_key"].isin(batch)]
+    if ties.empty:
+        return
+    batch = to_arrow(frame["key"].dropna())
+    ties = ties[isin(ties["subject_key"], batch) | isin(ties["object_person_key"], batch)]
     if ties.empty:
         return
     births = state.births()

@@ -8,7 +8,7 @@ so a million-row file costs what its distinct values cost. Every problem becomes
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -79,12 +79,16 @@ class ErrorSink:
         self.errors.append(RowError(table.file, table.sheet, None, column, value, zh, en))
 
     def rows(self, table: SourceTable, frame: pd.DataFrame, mask: pd.Series | np.ndarray,
-             column: str | None, values: pd.Series | np.ndarray | None,
+             column: str | None,
+             values: pd.Series | np.ndarray | Callable[[], pd.Series] | None,
              zh: str | np.ndarray, en: str | np.ndarray) -> None:
-        """One error per row where `mask` is true; zh/en are one text or one per row."""
+        """One error per row where `mask` is true; zh/en are one text or one per row.
+        `values` may be a callable, evaluated only when some row has the error."""
         mask = np.asarray(mask, dtype=bool)
         if not mask.any():
             return
+        if callable(values):
+            values = values()
         idx = np.flatnonzero(mask)
         rows = frame[ROW].to_numpy()[idx]
         shown = [""] * len(idx) if values is None else [

@@ -202,7 +202,17 @@ def write_tables(
 
 
 def _read_csv(file: Path) -> pd.DataFrame:
-    """UTF-8 (with or without BOM); GB18030 as the fallback many Excel installs write."""
+    """UTF-8 (with or without BOM); GB18030 as the fallback many Excel installs write.
+
+    The multi-threaded Arrow reader takes well-formed UTF-8; anything else goes to
+    pandas' own reader, whose errors say where the file is broken.
+    """
+    if file.stat().st_size > 0:
+        try:
+            return _clean(pd.read_csv(file, dtype=str, keep_default_na=False,
+                                      encoding=CSV_ENCODING, engine="pyarrow"))
+        except Exception:  # noqa: BLE001 - any Arrow failure: retry with the exact reader
+            pass
     for encoding in (CSV_ENCODING, "gb18030"):
         try:
             return _clean(pd.read_csv(file, dtype=str, keep_default_na=False,
@@ -274,6 +284,5 @@ def _entity_of(label: str, file: str, sheet: str | None,
 
 
 def _clean(frame: pd.DataFrame) -> pd.DataFrame:
-    frame = frame.copy()
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame.astype(str)

@@ -41,6 +41,11 @@ class Parsed:
     shown: pd.Series  # normalized cell text, for messages
 
 
+def _present(s: pd.Series, keep: np.ndarray) -> pd.Series:
+    """Arrow-backed strings, missing (NaN) where `keep` is false: no Python objects."""
+    return s.astype("str").where(keep)
+
+
 def empty_values(col: Column, n: int) -> pd.Series:
     """Typed empties for a column absent from the file."""
     if col.kind in ("date", "datetime"):
@@ -53,7 +58,9 @@ def empty_values(col: Column, n: int) -> pd.Series:
         return pd.Series(pd.NA, index=range(n), dtype="Float64")
     if col.kind == "skills":
         return pd.Series([()] * n, dtype=object)
-    return pd.Series([None] * n, dtype=object)
+    if col.kind == "enum":
+        return pd.Series([None] * n, dtype=object)
+    return pd.Series([None] * n, dtype="str")
 
 
 def parse_values(col: Column, raw: pd.Series, *, skill_lookup: Mapping[str, str],
@@ -82,7 +89,7 @@ def _keys(col: Column, s: pd.Series, empty: np.ndarray, *_: object
     problem = Problem(bad, "编号只能包含字母、数字、-、_、.，最长64位",
                       "a key may contain only letters, digits, '-', '_' and '.', up to 64",
                       s)
-    return s.astype(object).where(~empty & ~bad, None), [problem]
+    return _present(s, ~empty & ~bad), [problem]
 
 
 def _text(col: Column, s: pd.Series, empty: np.ndarray, _: object,
@@ -96,7 +103,7 @@ def _text(col: Column, s: pd.Series, empty: np.ndarray, _: object,
     too_long = (s.str.len() > limit).to_numpy(dtype=bool)
     problem = Problem(too_long, f"内容过长（最多{limit}个字符）",
                       f"too long (at most {limit} characters)", s.str.slice(0, 30) + "…")
-    return s.astype(object).where(~empty & ~too_long, None), [problem]
+    return _present(s, ~empty & ~too_long), [problem]
 
 
 def parse_dates(s: pd.Series, *, with_time: bool = False) -> pd.Series:
@@ -181,7 +188,7 @@ def _regions(col: Column, s: pd.Series, empty: np.ndarray, *_: object
     bad = np.array([p is not None for p in found], dtype=bool)
     zh = np.array([p[0] if p else "" for p in found], dtype=object)
     en = np.array([p[1] if p else "" for p in found], dtype=object)
-    return s.astype(object).where(~empty & ~bad, None), [Problem(bad, zh, en, s)]
+    return _present(s, ~empty & ~bad), [Problem(bad, zh, en, s)]
 
 
 def parse_skills(value: str, skill_lookup: Mapping[str, str]
@@ -249,7 +256,7 @@ def _id_numbers(col: Column, s: pd.Series, empty: np.ndarray, *_: object
     zh = np.array([r[0] for r in reasons], dtype=object) if reasons else ""
     en = np.array([r[1] for r in reasons], dtype=object) if reasons else ""
     masked = s.str.slice(0, 6) + "…"  # never show an ID number in full
-    return s.astype(object).where(~empty & ~bad, None), [Problem(bad, zh, en, masked)]
+    return _present(s, ~empty & ~bad), [Problem(bad, zh, en, masked)]
 
 
 _PARSERS = {
