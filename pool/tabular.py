@@ -211,7 +211,7 @@ def _read_csv(file: Path) -> pd.DataFrame:
         try:
             return _clean(pd.read_csv(file, dtype=str, keep_default_na=False,
                                       encoding=CSV_ENCODING, engine="pyarrow"))
-        except Exception:  # noqa: BLE001 - any Arrow failure: retry with the exact reader
+        except Exception:  # any Arrow failure: retry with the exact reader
             pass
     for encoding in (CSV_ENCODING, "gb18030"):
         try:
