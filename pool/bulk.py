@@ -171,6 +171,22 @@ def _copy(raw: object, target: str, names: Sequence[str], table: Table,
             copy.write(buffer.getvalue())
 
 
+def clear_column(conn: Connection, table_name: str, column: str, key_column: str,
+                 keys: Sequence[str]) -> None:
+    """Set `column` to NULL on the rows whose `key_column` is one of `keys`: frees unique
+    values (ID numbers) that an upsert may move between rows."""
+    if not keys:
+        return
+    q = conn.dialect.identifier_preparer.quote
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    sql = f"UPDATE {q(table_name)} SET {q(column)} = NULL WHERE {q(key_column)} = "
+    if conn.dialect.name == "sqlite":
+        cursor.executemany(sql + "?", [(k,) for k in keys])
+    else:
+        cursor.execute(sql + "ANY(%s)", (list(keys),))
+    cursor.close()
+
+
 def delete_where_in(conn: Connection, table_name: str, column: str, keys: Sequence[str]) -> None:
     """Delete the rows whose `column` is one of `keys` (used to replace child rows)."""
     if not keys:

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from pool.arrow import KEY_SEPARATOR, isin, key_strings, to_arrow
-from pool.formats import ENTITY_BY_NAME, GENDERS
+from pool.formats import CADRE_STATUSES, ENTITY_BY_NAME, GENDERS
 from pool.kinship_checks import check_parent_ages_of_persons, check_ties
 from pool.parsing import ROW, ErrorSink, RowError
 from pool.state import PoolState
@@ -83,7 +83,7 @@ def _check_refs(table: SourceTable, frame: pd.DataFrame, field: str, header: str
     en = f"refers to an unknown {ref_entity.name.rstrip('s')} key; import it first or " \
         "correct the key"
     key_set = state.key_set(ref)
-    if ref == "systems" and len(key_set) <= 60:  # a code list: say which codes exist
+    if ref == "systems" and 0 < len(key_set) <= 60:  # a code list: say which codes exist
         valid = ", ".join(sorted(key_set.to_pylist()))
         zh, en = f"未知的系统代码；有效代码：{valid}", f"unknown system code; valid codes: {valid}"
     sink.rows(table, frame, missing, header, values, zh, en)
@@ -101,7 +101,7 @@ def _check_region_refs(table: SourceTable, frame: pd.DataFrame, field: str, head
 def _check_regions(table: SourceTable, frame: pd.DataFrame, state: PoolState,
                    sink: ErrorSink) -> None:
     codes = frame["code"]
-    derived = codes.map(lambda c: region_parent(c) if c else None)
+    derived = codes.map(lambda c: region_parent(c) if isinstance(c, str) else None)
     given = frame["parent_code"]
     wrong = given.notna() & (derived.isna() | (given != derived))
     sink.rows(table, frame, wrong.fillna(False).to_numpy(dtype=bool), "上级代码", given,
@@ -109,7 +109,7 @@ def _check_regions(table: SourceTable, frame: pd.DataFrame, state: PoolState,
               "the parent code does not match the code: a province has none, others derive "
               "theirs from the code")
     frame["parent_code"] = derived
-    frame["level"] = codes.map(lambda c: region_level(c) if c else None)
+    frame["level"] = codes.map(lambda c: region_level(c) if isinstance(c, str) else None)
     known = state.contains("regions", derived) | isin(derived, to_arrow(codes.dropna()))
     orphan = derived.notna().to_numpy() & ~known
     sink.rows(table, frame, orphan, "区划代码", codes,
@@ -127,6 +127,9 @@ def _check_units(table: SourceTable, frame: pd.DataFrame, state: PoolState,
     own = (frame["supervisor_key"] == frame["key"]).fillna(False)
     sink.rows(table, frame, own.to_numpy(dtype=bool), "业务主管单位", frame["key"],
               "单位不能主管自己", "a unit cannot supervise itself")
+    own_parent = (frame["parent_key"] == frame["key"]).fillna(False)
+    sink.rows(table, frame, own_parent.to_numpy(dtype=bool), "上级单位", frame["key"],
+              "单位不能是自己的上级单位", "a unit cannot be its own parent")
     links = state.db("unit_links")
     for field, header, zh, en in (
         ("parent_key", "上级单位", "上级单位关系成环（单位成了自己的上级）",
@@ -158,7 +161,9 @@ def _check_persons(table: SourceTable, frame: pd.DataFrame, state: PoolState,
                   "性别与身份证号第17位不一致（奇数为男，偶数为女）",
                   "gender disagrees with the ID number (17th digit odd: male, even: female)")
         facts = state.db("person_facts")
-        facts = facts[facts["id_number"].notna()]
+        # Numbers held by persons of this batch are replaced by the batch's own values,
+        # so a number may move from one person to another in a single import.
+        facts = facts[facts["id_number"].notna() & ~isin(facts["key"], to_arrow(frame["key"]))]
         owner = pd.Series(facts["key"].to_numpy(), index=facts["id_number"].to_numpy())
         other = owner.reindex(sub["id_number"].to_numpy()).to_numpy(dtype=object)
         taken = pd.notna(other) & (other != sub["key"].to_numpy(dtype=object))
@@ -175,11 +180,17 @@ def _check_persons(table: SourceTable, frame: pd.DataFrame, state: PoolState,
 def _check_skills(table: SourceTable, frame: pd.DataFrame, state: PoolState,
                   sink: ErrorSink) -> None:
     in_use = state.db("skill_names")
-    owner = dict(zip(in_use["name_zh"], in_use["code"], strict=True))
-    batch = frame.drop_duplicates("name_zh")
-    owner.update(zip(batch["name_zh"], batch["code"], strict=True))
-    clash = np.array([owner.get(n) not in (None, c) for n, c in
-                      zip(frame["name_zh"], frame["code"], strict=True)], dtype=bool)
+    names = dict(zip(in_use["code"], in_use["name_zh"], strict=True))  # code → name, after
+    names.update((c, n) for c, n in zip(frame["code"], frame["name_zh"], strict=True)
+                 if isinstance(c, str))
+    codes_of: dict[str, set[str]] = {}
+    for code, name in names.items():
+        codes_of.setdefault(name, set()).add(code)
+    first = frame.drop_duplicates("name_zh").set_index("name_zh")["code"]
+    clash = np.array([isinstance(n, str) and len(codes_of.get(n, ())) > 1
+                      and (n in in_use["name_zh"].values or first.get(n) != c)
+                      for n, c in zip(frame["name_zh"], frame["code"], strict=True)],
+                     dtype=bool)
     sink.rows(table, frame, clash, "名称", frame["name_zh"],
               "该名称已被另一特长代码使用；名称用于识别特长，必须唯一",
               "another skill code already has this name; names identify skills and must "
@@ -190,7 +201,8 @@ def _check_cadres(table: SourceTable, frame: pd.DataFrame, state: PoolState,
                   sink: ErrorSink) -> None:
     frame["status"] = frame["status"].fillna("active")
     needs_reason = frame["status"].isin(["suspended", "removed"]) & frame["status_reason"].isna()
-    sink.rows(table, frame, needs_reason.to_numpy(), "状态原因", frame["status"],
+    sink.rows(table, frame, needs_reason.to_numpy(), "状态原因",
+              lambda: frame["status"].map({c.code: c.zh for c in CADRE_STATUSES}),
               "暂停或出库须填写状态原因", "a suspended or removed cadre needs a status reason")
     bad_limit = (frame["max_rounds_per_year"].fillna(1) < 0).to_numpy(dtype=bool)
     sink.rows(table, frame, bad_limit, "年度轮次上限", frame["max_rounds_per_year"],

@@ -105,9 +105,10 @@ def import_tables(session: Session, tables: Sequence[SourceTable], *, dry_run: b
         finally:
             table.release()
         frame = parsed.frame
-        check_table(table, frame, state, sink)
         keys = key_strings(frame, entity.key)
         existing = state.in_database(entity.name, keys)
+        _fill_absent_from_database(repo, entity, frame, parsed.present, keys, existing)
+        check_table(table, frame, state, sink)
         updated = int(existing.sum())
         report.tables.append(TableReport(entity.name, table.location(), len(frame),
                                          int(keys.notna().sum()) - updated, updated))
@@ -127,10 +128,35 @@ def import_tables(session: Session, tables: Sequence[SourceTable], *, dry_run: b
     return report
 
 
+def _fill_absent_from_database(repo: PoolRepository, entity: Entity, frame: pd.DataFrame,
+                               present: frozenset[str], keys: pd.Series,
+                               existing: np.ndarray) -> None:
+    """A column left out of the file keeps its stored values: put them into the frame so
+    that every check sees the rows as they will be after the import."""
+    absent = [f for f in entity.fields if f not in present and f != "skills"]
+    if not absent or not existing.any():
+        return
+    stored = repo.table_frame(entity, list(entity.key) + absent)
+    stored.index = pd.Index(key_strings(stored, entity.key))
+    rows = keys[existing]
+    for name in absent:
+        values = stored[name].reindex(rows.to_numpy())
+        column = frame[name]
+        if pd.api.types.is_datetime64_any_dtype(column):
+            values = pd.to_datetime(values).astype(column.dtype)
+        elif pd.api.types.is_bool_dtype(column):
+            values = values.fillna(False).astype(bool)
+        elif isinstance(column.dtype, pd.StringDtype):
+            values = values.astype("str")
+        elif isinstance(column.dtype, pd.api.extensions.ExtensionDtype):
+            values = values.astype(column.dtype)
+        frame.loc[existing, name] = values.to_numpy()
+
+
 def _extend_skill_lookup(lookup: dict[str, str], frame: pd.DataFrame) -> None:
     for code, zh, en in zip(frame["code"], frame["name_zh"], frame["name_en"], strict=True):
         for label in (code, zh, en):
-            if code and isinstance(label, str):
+            if isinstance(code, str) and isinstance(label, str):
                 lookup[label.lower()] = code
 
 
@@ -163,4 +189,8 @@ def _write(session: Session, entity: Entity, frame: pd.DataFrame,
             bulk.upsert(conn, "cadre_skills", pd.DataFrame(
                 skills, columns=["person_key", "skill_code", "level"]))
         return
+    if entity.name == "persons" and "id_number" in present and existing.any():
+        # unique numbers may move between persons of this batch in any row order
+        bulk.clear_column(conn, "persons", "id_number", "key",
+                          list(data.loc[existing, "key"]))
     bulk.upsert(conn, entity.table, data, update_columns=updates, existing=existing)

@@ -8,6 +8,7 @@ so a million-row file costs what its distinct values cost. Every problem becomes
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -111,9 +112,20 @@ def header_map(table: SourceTable, sink: ErrorSink) -> dict[str, Column]:
         lookup[col.field.lower()] = col
     mapping: dict[str, Column] = {}
     seen: dict[str, str] = {}
-    for header in table.frame.columns:
-        norm = normalize_name(str(header))
+    columns = [str(c) for c in table.frame.columns]
+    for header in columns:
+        if re.fullmatch(r"Unnamed: [0-9]+", header):  # a column with no header text
+            if (table.frame[header] != "").any():
+                sink.table_error(table, header, "有内容的列缺少表头，请补上列名或删除该列",
+                                 "a column with values has no header; name it or delete it")
+            continue  # an empty one (a trailing comma on every line) is harmless
+        norm = normalize_name(header)
         found = lookup.get(norm) or lookup.get(norm.lower())
+        mangled = re.fullmatch(r"(.+)\.([0-9]+)", header)
+        if found is None and mangled and mangled.group(1) in columns:
+            sink.table_error(table, mangled.group(1), "该列名出现了不止一次",
+                             "this column header appears more than once")
+            continue
         if found is None:
             valid = "、".join(c.zh for c in table.entity.columns)
             sink.table_error(
@@ -154,8 +166,12 @@ def parse_table(table: SourceTable, sink: ErrorSink,
     entity = table.entity
     raw = table.frame.reset_index(drop=True)
     mapping = header_map(table, sink)
+    rows = np.arange(2, len(raw) + 2)
+    blank = (raw == "").all(axis=1).to_numpy() if len(raw.columns) else np.zeros(0, bool)
+    if blank.any():  # empty lines keep their numbers but are not records
+        raw, rows = raw[~blank].reset_index(drop=True), rows[~blank]
     n = len(raw)
-    out = pd.DataFrame({ROW: np.arange(2, n + 2)})
+    out = pd.DataFrame({ROW: rows})
     present = {col.field: header for header, col in mapping.items()}
     for col in entity.columns:
         header = present.get(col.field)

@@ -9,6 +9,7 @@ parses display back to fields.
 from __future__ import annotations
 
 import datetime as dt
+import mmap
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -207,7 +208,7 @@ def _read_csv(file: Path) -> pd.DataFrame:
     The multi-threaded Arrow reader takes well-formed UTF-8; anything else goes to
     pandas' own reader, whose errors say where the file is broken.
     """
-    if file.stat().st_size > 0:
+    if file.stat().st_size > 0 and not _has_blank_lines(file):
         try:
             return _clean(pd.read_csv(file, dtype=str, keep_default_na=False,
                                       encoding=CSV_ENCODING, engine="pyarrow"))
@@ -215,18 +216,27 @@ def _read_csv(file: Path) -> pd.DataFrame:
             pass
     for encoding in (CSV_ENCODING, "gb18030"):
         try:
+            # Blank lines are kept as rows (dropped later) so row numbers stay true;
+            # index_col=False stops a trailing comma from turning column 1 into labels.
             return _clean(pd.read_csv(file, dtype=str, keep_default_na=False,
-                                      encoding=encoding))
+                                      encoding=encoding, skip_blank_lines=False,
+                                      index_col=False))
         except UnicodeDecodeError:
             continue
         except pd.errors.EmptyDataError:
             raise TableReadError(file.name, None, "文件为空，至少需要一行表头",
                                  "the file is empty; it needs at least a header row") from None
         except pd.errors.ParserError as exc:
-            raise TableReadError(file.name, None, f"CSV 格式错误：{exc}",
-                                 f"malformed CSV: {exc}") from None
+            detail = str(exc).strip()
+            raise TableReadError(file.name, None, f"CSV 格式错误：{detail}",
+                                 f"malformed CSV: {detail}") from None
     raise TableReadError(file.name, None, "无法识别文件编码，请另存为 UTF-8 CSV",
                          "unknown text encoding; save the file as UTF-8 CSV")
+
+
+def _has_blank_lines(file: Path) -> bool:
+    with file.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        return data.find(b"\n\n") >= 0 or data.find(b"\n\r\n") >= 0
 
 
 def read_tables(path: Path) -> tuple[list[SourceTable], list[TableReadError]]:
@@ -236,7 +246,7 @@ def read_tables(path: Path) -> tuple[list[SourceTable], list[TableReadError]]:
     `人员`). Unreadable files and unknown names come back as problems, not exceptions;
     empty sheets (such as Excel's default `Sheet1`) are ignored.
     """
-    files = sorted(p for p in path.iterdir() if not p.name.startswith(".")) \
+    files = sorted(p for p in path.iterdir() if not p.name.startswith(".") and p.is_file()) \
         if path.is_dir() else [path]
     tables: list[SourceTable] = []
     problems: list[TableReadError] = []

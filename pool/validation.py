@@ -10,7 +10,7 @@ import unicodedata
 # GB 11643-1999: ISO 7064 MOD 11-2 over the first 17 digits.
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
-_ID_PATTERN = re.compile(r"^\d{17}[\dX]$")
+_ID_PATTERN = re.compile(r"^[0-9]{17}[0-9X]$")
 
 # First two digits of GB/T 2260 province-level codes.
 PROVINCE_PREFIXES = frozenset(
@@ -20,7 +20,7 @@ PROVINCE_PREFIXES = frozenset(
         "63", "64", "65", "71", "81", "82",
     }
 )
-_REGION_PATTERN = re.compile(r"^(\d{6}|\d{9})$")
+_REGION_PATTERN = re.compile(r"^([0-9]{6}|[0-9]{9})$")
 
 
 def id_check_char(first17: str) -> str:

@@ -121,9 +121,9 @@ def parse_dates(s: pd.Series, *, with_time: bool = False) -> pd.Series:
     if with_time:
         timed = time_part != ""
         text = d.where(~timed, d + " " + time_part)
-        out = pd.to_datetime(text.where(~serial, None), format="ISO8601", errors="coerce")
-        if getattr(out.dt, "tz", None) is not None:
-            out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[s]")
+        zoned = time_part.str.contains(r"(?:Z|[+-][0-9]{2}:?[0-9]{2})$", regex=True)
+        text = text.where(~serial & ~zoned.to_numpy(dtype=bool), None)  # zones: rejected
+        out = pd.to_datetime(text, format="ISO8601", errors="coerce")
     else:
         midnight = time_part.str.fullmatch(r"0{1,2}:00(:00(\.0+)?)?").to_numpy(dtype=bool)
         ok_time = (time_part == "").to_numpy(dtype=bool) | midnight
@@ -133,7 +133,7 @@ def parse_dates(s: pd.Series, *, with_time: bool = False) -> pd.Series:
         days = pd.to_numeric(s.where(serial, None), errors="coerce")
         from_serial = pd.Timestamp("1899-12-30") + pd.to_timedelta(days, unit="D")
         out = out.where(~serial, from_serial if with_time else from_serial.dt.floor("D"))
-    in_range = (out >= pd.Timestamp("1900-01-01")) & (out <= pd.Timestamp("2100-12-31"))
+    in_range = (out >= pd.Timestamp("1900-01-01")) & (out < pd.Timestamp("2101-01-01"))
     return out.where(in_range).astype("datetime64[s]")
 
 

@@ -3,6 +3,7 @@
 import datetime as dt
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from sqlalchemy import Engine, func, select
 
@@ -83,3 +84,65 @@ def test_xlsx_workbook_imports_like_csv(engine: Engine, tmp_path: Path) -> None:
     builder, _ = family_builder()
     run_import(engine, builder.write(tmp_path / "pool.xlsx"))
     assert counts(engine)["ties"] == 8
+
+
+def test_blank_lines_keep_row_numbers_and_trailing_commas_do_not_shift_columns(
+        engine: Engine, tmp_path: Path) -> None:
+    builder, _ = family_builder()
+    path = builder.write(tmp_path / "batch", only=("regions", "systems", "units"))
+    lines = (path / "units.csv").read_text(encoding="utf-8-sig").splitlines()
+    # a blank line, a line of commas, then a bad system code on file row 5
+    lines[2:2] = ["", ",,,,,,"]
+    lines.append("U_X,某单位,320900,nonexistent,,,党政机关")
+    (path / "units.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(ImportRejected) as rejected:
+        run_import(engine, path)
+    (error,) = rejected.value.errors
+    assert (error.row, error.column) == (len(lines), "系统")
+    # every line ending in an extra comma: still the right columns
+    trailing = [line + "," for line in (path / "units.csv").read_text(
+        encoding="utf-8").splitlines() if line.strip(",")][:-1]
+    (path / "units.csv").write_text("\n".join(trailing) + "\n", encoding="utf-8")
+    report = run_import(engine, path)
+    assert next(t for t in report.tables if t.entity == "units").rows == 2
+
+
+def test_absent_columns_are_checked_with_their_stored_values(engine: Engine,
+                                                             tmp_path: Path) -> None:
+    """A ties file without dates must not make two stored, consecutive marriages overlap."""
+    builder, keys = family_builder()
+    builder.tie("spouse_of", keys["cadre"], keys["sister"], key="T_M1",
+                start=dt.date(2010, 1, 1), end=dt.date(2012, 1, 1))
+    second = builder.person("周新", "F", dt.date(1991, 1, 1))
+    builder.tie("spouse_of", keys["cadre"], second, key="T_M2", start=dt.date(2015, 1, 1))
+    run_import(engine, builder.write(tmp_path / "a"))
+    ties = [dict(r) for r in builder.rows["ties"] if r.get("kind") == "spouse_of"]
+    for row in ties:
+        row.pop("start", None)
+        row.pop("end", None)
+    later = PoolBuilder()
+    later.rows = {"ties": ties}
+    path = later.write(tmp_path / "b")
+    frame = pd.read_csv(path / "ties.csv", dtype=str, keep_default_na=False)
+    frame.drop(columns=["起始日期", "截止日期"]).to_csv(path / "ties.csv", index=False)
+    report = run_import(engine, path)
+    assert next(t for t in report.tables if t.entity == "ties").updated == len(ties)
+    with transaction(engine) as session:
+        end = session.scalar(select(m.Tie.end).where(m.Tie.key == "T_M1"))
+    assert end == dt.date(2012, 1, 1)
+
+
+def test_an_id_number_may_move_to_another_person_in_one_batch(engine: Engine,
+                                                             tmp_path: Path) -> None:
+    """A data-entry fix: the number was recorded on the wrong one of two namesakes."""
+    builder = PoolBuilder()
+    right = builder.person("李娜", "F", dt.date(1980, 8, 8), with_id=False)
+    wrong = builder.person("李娜", "F", dt.date(1980, 8, 8))  # the row after the receiver
+    run_import(engine, builder.write(tmp_path / "a"))
+    rows = {r["key"]: r for r in builder.rows["persons"]}
+    rows[right]["id_number"], rows[wrong]["id_number"] = rows[wrong]["id_number"], None
+    run_import(engine, builder.write(tmp_path / "b", only=("persons",)))
+    with transaction(engine) as session:
+        owner = session.scalar(select(m.Person.key).where(
+            m.Person.id_number == rows[right]["id_number"]))
+    assert owner == right
