@@ -93,7 +93,7 @@ def upsert(conn: Connection, table_name: str, frame: pd.DataFrame,
         cursor = raw.cursor()  # type: ignore[union-attr]
         for sql, part in ((insert, new_rows), (f"{insert} {conflict}", frame[existing])):
             for columns in _wire_chunks(table, part, names, sqlite):
-                cursor.executemany(sql, zip(*columns, strict=True))
+                cursor.executemany(sql, list(zip(*columns, strict=True)))
         cursor.close()
         for ix in rebuild:
             ix.create(bind=conn)

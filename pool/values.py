@@ -7,7 +7,7 @@ and English. The caller decides where the rows are (see `pool.parsing`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -259,7 +259,7 @@ def _id_numbers(col: Column, s: pd.Series, empty: np.ndarray, *_: object
     return _present(s, ~empty & ~bad), [Problem(bad, zh, en, masked)]
 
 
-_PARSERS = {
+_PARSERS: dict[str, Callable[..., tuple[pd.Series, list[Problem]]]] = {
     "key": _keys, "ref": _keys, "text": _text, "name": _text, "date": _dates,
     "datetime": _dates, "bool": _bools, "int": _numbers, "float": _numbers, "enum": _enums,
     "region": _regions, "skills": _skills, "id_number": _id_numbers,
