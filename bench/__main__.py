@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from bench.import_bench import run
 
-    console = Console()
+    console = Console(width=150)
     stores = args.store or ["sqlite", "postgres"]
     with tempfile.TemporaryDirectory(prefix="xuncha-bench-") as tmp:
         results, baseline = run(args.scale, args.seed, args.repeat, stores,

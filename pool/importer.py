@@ -119,6 +119,7 @@ def import_tables(session: Session, tables: Sequence[SourceTable], *, dry_run: b
             _write(session, entity, frame, parsed.present, existing)
         if progress:
             progress(entity.name, len(frame))
+        del parsed, frame, keys, existing  # before the next table is read
     if sink.errors:
         order = {t.location(): i for i, t in enumerate(tables)}
         raise ImportRejected(sorted(

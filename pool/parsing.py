@@ -32,7 +32,7 @@ __all__ = ["ROW", "ErrorSink", "ParsedTable", "RowError", "parse_dates", "parse_
            "parse_table"]
 
 ROW = "_row"  # spreadsheet row number of each record (header is row 1)
-_UNIQUE_PER_ROW = {"key", "ref", "id_number"}  # parsed row by row, not by distinct value
+_UNIQUE_PER_ROW = {"key", "ref", "id_number", "datetime"}  # row by row, not by distinct value
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,12 +164,14 @@ def parse_table(table: SourceTable, sink: ErrorSink,
                 skill_lookup: Mapping[str, str]) -> ParsedTable:
     """Typed values for every column of `table`; errors go to `sink`."""
     entity = table.entity
-    raw = table.frame.reset_index(drop=True)
+    raw = table.frame  # columns are popped as they are parsed, to keep memory flat
     mapping = header_map(table, sink)
     rows = np.arange(2, len(raw) + 2)
     blank = (raw == "").all(axis=1).to_numpy() if len(raw.columns) else np.zeros(0, bool)
     if blank.any():  # empty lines keep their numbers but are not records
         raw, rows = raw[~blank].reset_index(drop=True), rows[~blank]
+    else:
+        raw.index = pd.RangeIndex(len(raw))
     n = len(raw)
     out = pd.DataFrame({ROW: rows})
     present = {col.field: header for header, col in mapping.items()}
@@ -178,7 +180,7 @@ def parse_table(table: SourceTable, sink: ErrorSink,
         if header is None:
             out[col.field] = empty_values(col, n)
             continue
-        out[col.field] = _parse_column(table, out, col, header, raw[header], sink,
+        out[col.field] = _parse_column(table, out, col, header, raw.pop(header), sink,
                                        skill_lookup)
     return ParsedTable(out, frozenset(present))
 

@@ -294,5 +294,11 @@ def _entity_of(label: str, file: str, sheet: str | None,
 
 
 def _clean(frame: pd.DataFrame) -> pd.DataFrame:
-    frame.columns = [str(c).strip() for c in frame.columns]
-    return frame.astype(str)
+    names: list[str] = []
+    for column in frame.columns:  # headers equal after trimming: mark the repeats as pandas
+        name = str(column).strip()  # does ("名称.1"), so they are reported as repeated
+        names.append(name if name not in names else f"{name}.{names.count(name)}")
+    frame.columns = names
+    for name in frame.columns[[not isinstance(t, pd.StringDtype) for t in frame.dtypes]]:
+        frame[name] = frame[name].astype(str)  # (already-string columns are not copied)
+    return frame

@@ -106,10 +106,20 @@ def _text(col: Column, s: pd.Series, empty: np.ndarray, _: object,
     return _present(s, ~empty & ~too_long), [problem]
 
 
+_CANONICAL = {False: (r"[0-9]{4}-[0-9]{2}-[0-9]{2}", "%Y-%m-%d"),
+              True: (r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}",
+                     "%Y-%m-%d %H:%M:%S")}
+
+
 def parse_dates(s: pd.Series, *, with_time: bool = False) -> pd.Series:
     """Accept 2021-03-05, 2021/3/5, 2021.03.05, 20210305, 2021年3月5日, 2021-03 (first of
     month), an ISO time part, and Excel serial day numbers. Anything else becomes NaT."""
     s = s.reset_index(drop=True)
+    pattern, fmt = _CANONICAL[with_time]
+    if len(s) and bool(s.str.fullmatch(f"(?:{pattern})?").all()):  # the export's own form
+        out = pd.to_datetime(s.where(s != "", None), format=fmt, errors="coerce")
+        in_range = (out >= pd.Timestamp("1900-01-01")) & (out < pd.Timestamp("2101-01-01"))
+        return out.where(in_range).astype("datetime64[s]")
     serial = s.str.fullmatch(r"[0-9]{5}(\.[0-9]+)?").to_numpy(dtype=bool)
     date_part = s.str.extract(r"^([^ T]+)", expand=False).fillna("")
     time_part = s.str.extract(r"^[^ T]+[ T](.+)$", expand=False).fillna("")
@@ -121,7 +131,8 @@ def parse_dates(s: pd.Series, *, with_time: bool = False) -> pd.Series:
     if with_time:
         timed = time_part != ""
         text = d.where(~timed, d + " " + time_part)
-        zoned = time_part.str.contains(r"(?:Z|[+-][0-9]{2}:?[0-9]{2})$", regex=True)
+        zoned = time_part.str.contains(r"(?:Z|[+-][0-9]{2}(?::?[0-9]{2})?|[A-Za-z]+)$",
+                                       regex=True)
         text = text.where(~serial & ~zoned.to_numpy(dtype=bool), None)  # zones: rejected
         out = pd.to_datetime(text, format="ISO8601", errors="coerce")
     else:
