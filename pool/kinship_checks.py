@@ -85,14 +85,17 @@ def _check_fields(table: SourceTable, frame: pd.DataFrame, sink: ErrorSink) -> N
 
 def _combined(frame: pd.DataFrame, state: PoolState) -> pd.DataFrame:
     """parent_of and spouse_of ties after the import: kept database rows + batch rows."""
-    cols = ["key", "kind", "subject_key", "object_person_key", "adoptive", "step", "start",
-            "end"]
+    cols = ["kind", "subject_key", "object_person_key", "adoptive", "step", "start", "end"]
+    batch = frame.loc[frame["kind"].isin(["parent_of", "spouse_of"]).to_numpy(), [*cols, ROW]]
     db = state.db("kin_ties")
     kept = db[~isin(db["key"], to_arrow(frame["key"].dropna()))]
-    batch = frame.loc[frame["kind"].isin(["parent_of", "spouse_of"]), [*cols, ROW]]
-    kept = kept.assign(**{ROW: -1})
-    kept["start"] = pd.to_datetime(kept["start"])
-    kept["end"] = pd.to_datetime(kept["end"])
+    if kept.empty:  # a first load: no copy of a million keys into Python objects
+        return batch.reset_index(drop=True)
+    kept = kept[cols].assign(**{ROW: -1})
+    for name in ("subject_key", "object_person_key"):  # keep the key columns Arrow-backed
+        kept[name] = kept[name].astype(batch[name].dtype)
+    for name in ("start", "end"):
+        kept[name] = pd.to_datetime(kept[name]).astype(batch[name].dtype)
     return pd.concat([kept, batch], ignore_index=True)
 
 

@@ -60,7 +60,7 @@ class PoolState:
 
     def add_births(self, keys: pd.Series, births: pd.Series) -> None:
         current = self.births()
-        batch = pd.Series(births.to_numpy(), index=keys.to_numpy())
+        batch = pd.Series(births.to_numpy(), index=pd.Index(keys, dtype="str"))
         batch = batch[~batch.index.duplicated() & batch.index.notna()]
         self._births = pd.concat([current[~current.index.isin(batch.index)], batch])
 
@@ -69,5 +69,5 @@ class PoolState:
         if self._births is None:
             facts = self.db("person_facts")
             self._births = pd.Series(pd.to_datetime(facts["birth_date"]).to_numpy(),
-                                     index=facts["key"].to_numpy())
+                                     index=pd.Index(facts["key"], dtype="str"))
         return self._births
