@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import mmap
+import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -218,9 +219,13 @@ def _read_csv(file: Path) -> pd.DataFrame:
         try:
             # Blank lines are kept as rows (dropped later) so row numbers stay true;
             # index_col=False stops a trailing comma from turning column 1 into labels.
-            return _clean(pd.read_csv(file, dtype=str, keep_default_na=False,
-                                      encoding=encoding, skip_blank_lines=False,
-                                      index_col=False))
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", pd.errors.ParserWarning)
+                frame = pd.read_csv(file, dtype=str, keep_default_na=False,
+                                    encoding=encoding, skip_blank_lines=False, index_col=False)
+            if any(issubclass(w.category, pd.errors.ParserWarning) for w in caught):
+                _refuse_values_beyond_header(file, encoding, len(frame.columns))
+            return _clean(frame)
         except UnicodeDecodeError:
             continue
         except pd.errors.EmptyDataError:
@@ -232,6 +237,21 @@ def _read_csv(file: Path) -> pd.DataFrame:
                                  f"malformed CSV: {detail}") from None
     raise TableReadError(file.name, None, "无法识别文件编码，请另存为 UTF-8 CSV",
                          "unknown text encoding; save the file as UTF-8 CSV")
+
+
+def _refuse_values_beyond_header(file: Path, encoding: str, width: int) -> None:
+    """pandas drops the cells past the last header; an empty one (a trailing comma) is
+    harmless, a value is not: say on which line it is."""
+    cells = pd.read_csv(file, dtype=str, keep_default_na=False, encoding=encoding,
+                        header=None, skiprows=1, skip_blank_lines=False)
+    extra = cells.iloc[:, width:]
+    filled = (extra != "").any(axis=1).to_numpy()
+    if filled.any():
+        line = int(filled.argmax()) + 2
+        raise TableReadError(
+            file.name, None, f"第{line}行的值比列名多，请删除多余的值或为它补上列名",
+            f"row {line} has more values than there are headers; delete the extra values "
+            "or give them a header")
 
 
 def _has_blank_lines(file: Path) -> bool:
