@@ -179,22 +179,27 @@ def _check_persons(table: SourceTable, frame: pd.DataFrame, state: PoolState,
 
 def _check_skills(table: SourceTable, frame: pd.DataFrame, state: PoolState,
                   sink: ErrorSink) -> None:
-    in_use = state.db("skill_names")
-    names = dict(zip(in_use["code"], in_use["name_zh"], strict=True))  # code → name, after
-    names.update((c, n) for c, n in zip(frame["code"], frame["name_zh"], strict=True)
-                 if isinstance(c, str))
-    codes_of: dict[str, set[str]] = {}
-    for code, name in names.items():
-        codes_of.setdefault(name, set()).add(code)
-    first = frame.drop_duplicates("name_zh").set_index("name_zh")["code"]
-    clash = np.array([isinstance(n, str) and len(codes_of.get(n, ())) > 1
-                      and (n in in_use["name_zh"].values or first.get(n) != c)
-                      for n, c in zip(frame["name_zh"], frame["code"], strict=True)],
-                     dtype=bool)
-    sink.rows(table, frame, clash, "名称", frame["name_zh"],
-              "该名称已被另一特长代码使用；名称用于识别特长，必须唯一",
-              "another skill code already has this name; names identify skills and must "
-              "be unique")
+    """A cadre's skill is found by code, Chinese or English name (any case), so after the
+    import no spelling may belong to two skills."""
+    stored = state.db("skill_labels")
+    final: dict[str, tuple[object, object]] = {
+        c: (zh, en) for c, zh, en in zip(stored["code"], stored["name_zh"], stored["name_en"],
+                                         strict=True)}
+    for c, zh, en in zip(frame["code"], frame["name_zh"], frame["name_en"], strict=True):
+        if isinstance(c, str):  # the batch's row replaces the stored one
+            final[c] = (zh, en)
+    owners: dict[str, set[str]] = {}
+    for code, labels in final.items():
+        for label in (code, *labels):
+            if isinstance(label, str):
+                owners.setdefault(label.lower(), set()).add(code)
+    for field, header in (("name_zh", "名称"), ("name_en", "英文名称"), ("code", "特长代码")):
+        clash = np.array([isinstance(v, str) and len(owners.get(v.lower(), ())) > 1
+                          for v in frame[field]], dtype=bool)
+        sink.rows(table, frame, clash, header, frame[field],
+                  "该写法已属于另一项专业特长（代码、中文名称、英文名称都用于识别特长，不能重复）",
+                  "this spelling already belongs to another skill (codes, Chinese and English "
+                  "names all identify skills and must not repeat)")
 
 
 def _check_cadres(table: SourceTable, frame: pd.DataFrame, state: PoolState,

@@ -66,8 +66,7 @@ def _db_reads(repo: PoolRepository) -> dict[str, Callable[[], pd.DataFrame]]:
         "person_facts": repo.person_facts,
         "kin_ties": lambda: repo.ties_of_kinds(["parent_of", "spouse_of"]),
         "participations": repo.participation_frame,
-        "skill_names": lambda: pd.DataFrame(
-            list(repo.skill_names_in_use().items()), columns=["name_zh", "code"]),
+        "skill_labels": repo.skill_labels,
     }
 
 

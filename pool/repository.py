@@ -52,10 +52,9 @@ class PoolRepository:
         return pa.array([KEY_SEPARATOR.join(_key_part(v) for v in row) for row in rows],
                         type=pa.large_string())
 
-    def skill_names_in_use(self) -> dict[str, str]:
-        """Chinese skill name → code, for the duplicate-name check."""
-        return {zh: code for code, zh in self.connection.execute(
-            select(m.Skill.code, m.Skill.name_zh))}
+    def skill_labels(self) -> pd.DataFrame:
+        """Code, Chinese and English name of every skill, for the label-clash check."""
+        return self.frame(select(m.Skill.code, m.Skill.name_zh, m.Skill.name_en))
 
     def skill_lookup(self) -> dict[str, str]:
         """Lower-cased code, Chinese and English names → skill code."""

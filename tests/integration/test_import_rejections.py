@@ -64,9 +64,14 @@ def _overlapping_marriage(b: PoolBuilder, k: dict[str, str]) -> None:
     b.tie("spouse_of", k["father"], k["sister"], start=dt.date(2000, 1, 1))
 
 
+def _skill_shadowing(b: PoolBuilder, k: dict[str, str]) -> None:
+    b.add("skills", code="x1", name_zh="环境审计", name_en="audit")  # the built-in's code
+
+
 CASES: dict[str, tuple[Breaker, str, str, str]] = {
     # name: (breaker, file, column, fragment of the Chinese message)
     "unknown skill": (_unknown_skill, "cadres.csv", "专业特长", "有效代码：audit"),
+    "skill spelling taken": (_skill_shadowing, "skills.csv", "英文名称", "已属于另一项专业特长"),
     "unknown system": (_unknown_system, "units.csv", "系统", "有效代码：education, finance"),
     "invalid region": (_bad_region, "persons.csv", "籍贯", "区划代码不在行政区划表中"),
     "bad ID checksum": (_bad_checksum, "persons.csv", "身份证号", "校验位错误"),
