@@ -166,7 +166,8 @@ def parse_table(table: SourceTable, sink: ErrorSink,
     entity = table.entity
     raw = table.frame  # columns are popped as they are parsed, to keep memory flat
     mapping = header_map(table, sink)
-    rows = np.arange(2, len(raw) + 2)
+    first = int(raw.attrs.get("first_data_row", 2))  # later when blank lines precede the header
+    rows = np.arange(first, len(raw) + first)
     blank = (raw == "").all(axis=1).to_numpy() if len(raw.columns) else np.zeros(0, bool)
     if blank.any():  # empty lines keep their numbers but are not records
         raw, rows = raw[~blank].reset_index(drop=True), rows[~blank]

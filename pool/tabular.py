@@ -203,12 +203,38 @@ def write_tables(
     return written
 
 
+def _leading_blank_lines(file: Path) -> int:
+    count = 0
+    with file.open("rb") as fh:
+        for line in fh:
+            if line.strip(b"\r\n\t ,\xef\xbb\xbf"):
+                return count
+            count += 1
+    return 0  # nothing but blank lines: reported as an empty file
+
+
+def _read_csv_after(file: Path, skip: int) -> pd.DataFrame:
+    for encoding in (CSV_ENCODING, "gb18030"):
+        try:
+            return _clean(pd.read_csv(file, dtype=str, keep_default_na=False, encoding=encoding,
+                                      skiprows=skip, skip_blank_lines=False, index_col=False))
+        except UnicodeDecodeError:
+            continue
+    raise TableReadError(file.name, None, "无法识别文件编码，请另存为 UTF-8 CSV",
+                         "unknown text encoding; save the file as UTF-8 CSV")
+
+
 def _read_csv(file: Path) -> pd.DataFrame:
     """UTF-8 (with or without BOM); GB18030 as the fallback many Excel installs write.
 
     The multi-threaded Arrow reader takes well-formed UTF-8; anything else goes to
     pandas' own reader, whose errors say where the file is broken.
     """
+    leading = _leading_blank_lines(file)
+    if leading:  # the header is the first non-blank line; row numbers count what is skipped
+        frame = _read_csv_after(file, leading)
+        frame.attrs["first_data_row"] = leading + 2
+        return frame
     if file.stat().st_size > 0 and not _has_blank_lines(file):
         try:
             return _clean(pd.read_csv(file, dtype=str, keep_default_na=False,

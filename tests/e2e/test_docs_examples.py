@@ -588,9 +588,12 @@ def test_formerly_crashing_input_is_a_row_error(case: str, tmp_path: Path) -> No
     assert any(fragment in e["原因 reason"] for e in errors), errors
 
 
-@pytest.mark.xfail(strict=True, reason="docs/import-format.md §5.1 known issue")
-def test_known_issue_blank_line_before_the_header(tmp_path: Path) -> None:
+@pytest.mark.parametrize("blank_lines", [1, 2])
+def test_blank_lines_before_the_header_keep_row_numbers(blank_lines: int,
+                                                        tmp_path: Path) -> None:
     source = _copy_examples(tmp_path / "lead")
-    (source / "systems.csv").write_text("\n系统代码,名称\nfinance,\n", encoding="utf-8")
+    (source / "systems.csv").write_text("\n" * blank_lines + "系统代码,名称\nfinance,\n",
+                                        encoding="utf-8")
     errors = _rejections(source, f"sqlite:///{tmp_path / 'lead.db'}", tmp_path)
-    assert [e["行 row"] for e in errors if e["文件 file"] == "systems.csv"] == ["3"]
+    assert [e["行 row"] for e in errors if e["文件 file"] == "systems.csv"] == \
+        [str(blank_lines + 2)]
