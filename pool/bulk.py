@@ -171,32 +171,29 @@ def _copy(raw: object, target: str, names: Sequence[str], table: Table,
             copy.write(buffer.getvalue())
 
 
+def _for_keys(conn: Connection, statement: str, keys: Sequence[str]) -> None:
+    """Run `statement` (ending in "<key column> = ") for every key: executemany on
+    SQLite, one `= ANY(array)` statement on PostgreSQL."""
+    if not keys:
+        return
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    if conn.dialect.name == "sqlite":
+        cursor.executemany(statement + "?", [(k,) for k in keys])
+    else:
+        cursor.execute(statement + "ANY(%s)", (list(keys),))
+    cursor.close()
+
+
 def clear_column(conn: Connection, table_name: str, column: str, key_column: str,
                  keys: Sequence[str]) -> None:
     """Set `column` to NULL on the rows whose `key_column` is one of `keys`: frees unique
     values (ID numbers) that an upsert may move between rows."""
-    if not keys:
-        return
     q = conn.dialect.identifier_preparer.quote
-    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    sql = f"UPDATE {q(table_name)} SET {q(column)} = NULL WHERE {q(key_column)} = "
-    if conn.dialect.name == "sqlite":
-        cursor.executemany(sql + "?", [(k,) for k in keys])
-    else:
-        cursor.execute(sql + "ANY(%s)", (list(keys),))
-    cursor.close()
+    _for_keys(conn, f"UPDATE {q(table_name)} SET {q(column)} = NULL WHERE {q(key_column)} = ",
+              keys)
 
 
 def delete_where_in(conn: Connection, table_name: str, column: str, keys: Sequence[str]) -> None:
     """Delete the rows whose `column` is one of `keys` (used to replace child rows)."""
-    if not keys:
-        return
     q = conn.dialect.identifier_preparer.quote
-    raw = conn.connection.dbapi_connection
-    cursor = raw.cursor()  # type: ignore[union-attr]
-    if conn.dialect.name == "sqlite":
-        cursor.executemany(f"DELETE FROM {q(table_name)} WHERE {q(column)} = ?",
-                           [(k,) for k in keys])
-    else:
-        cursor.execute(f"DELETE FROM {q(table_name)} WHERE {q(column)} = ANY(%s)", (list(keys),))
-    cursor.close()
+    _for_keys(conn, f"DELETE FROM {q(table_name)} WHERE {q(column)} = ", keys)

@@ -26,6 +26,7 @@ from pool.parsing import ROW, ErrorSink, RowError, parse_table
 from pool.repository import PoolRepository
 from pool.state import PoolState
 from pool.tabular import SourceTable, TableReadError, read_tables
+from pool.values import add_skill_labels
 
 Progress = Callable[[str, int], None]  # (entity name, rows) after each table
 DERIVED = {"regions": ("level",)}  # fields the importer computes, written with the row
@@ -91,7 +92,8 @@ def import_tables(session: Session, tables: Sequence[SourceTable], *, dry_run: b
     state = PoolState(repo.key_array, lambda what: reads[what]())
     if session.connection().dialect.name == "sqlite" and not dry_run:
         session.connection().exec_driver_sql("PRAGMA defer_foreign_keys = ON")
-    skill_lookup = repo.skill_lookup()
+    skill_lookup: dict[str, str] = {}
+    add_skill_labels(skill_lookup, state.db("skill_labels"))
     report = ImportReport(dry_run=dry_run)
     for table in tables:
         entity = table.entity
@@ -113,7 +115,7 @@ def import_tables(session: Session, tables: Sequence[SourceTable], *, dry_run: b
                                          int(keys.notna().sum()) - updated, updated))
         state.add_keys(entity.name, keys)
         if entity.name == "skills":
-            _extend_skill_lookup(skill_lookup, frame)
+            add_skill_labels(skill_lookup, frame)
         if not sink.errors and not dry_run:
             _write(session, entity, frame, parsed.present, existing)
         if progress:
@@ -151,13 +153,6 @@ def _fill_absent_from_database(repo: PoolRepository, entity: Entity, frame: pd.D
         elif isinstance(column.dtype, pd.api.extensions.ExtensionDtype):
             values = values.astype(column.dtype)
         frame.loc[existing, name] = values.to_numpy()
-
-
-def _extend_skill_lookup(lookup: dict[str, str], frame: pd.DataFrame) -> None:
-    for code, zh, en in zip(frame["code"], frame["name_zh"], frame["name_en"], strict=True):
-        for label in (code, zh, en):
-            if isinstance(code, str) and isinstance(label, str):
-                lookup[label.lower()] = code
 
 
 def _check_one_table_per_entity(tables: Sequence[SourceTable], sink: ErrorSink) -> None:

@@ -121,16 +121,20 @@ def _check_parent_counts(table: SourceTable, frame: pd.DataFrame, combined: pd.D
                   f"this person would have more than two {en}")
 
 
+def _parent_not_older(births: pd.Series, ties: pd.DataFrame) -> np.ndarray:
+    """Per parent_of tie: both birth dates known and the parent not born before the child."""
+    parent_birth = births.reindex(ties["subject_key"]).to_numpy()
+    child_birth = births.reindex(ties["object_person_key"]).to_numpy()
+    return pd.notna(parent_birth) & pd.notna(child_birth) & (parent_birth >= child_birth)
+
+
 def _check_parent_ages(table: SourceTable, frame: pd.DataFrame, state: PoolState,
                        sink: ErrorSink) -> None:
     parent_rows = (frame["kind"] == "parent_of").to_numpy()
     if not parent_rows.any():
         return
-    births = state.births()
     sub = frame[parent_rows]
-    parent_birth = births.reindex(sub["subject_key"]).to_numpy()
-    child_birth = births.reindex(sub["object_person_key"]).to_numpy()
-    younger = pd.notna(parent_birth) & pd.notna(child_birth) & (parent_birth >= child_birth)
+    younger = _parent_not_older(state.births(), sub)
     bio = ~(sub["adoptive"] | sub["step"]).to_numpy()
     sink.rows(table, sub, younger & bio, "人员编号", sub["subject_key"],
               "父母的出生日期不早于子女，请核对父母子女方向或出生日期",
@@ -149,10 +153,7 @@ def check_parent_ages_of_persons(table: SourceTable, frame: pd.DataFrame, state:
     ties = ties[isin(ties["subject_key"], batch) | isin(ties["object_person_key"], batch)]
     if ties.empty:
         return
-    births = state.births()
-    parent_birth = births.reindex(ties["subject_key"]).to_numpy()
-    child_birth = births.reindex(ties["object_person_key"]).to_numpy()
-    bad = pd.notna(parent_birth) & pd.notna(child_birth) & (parent_birth >= child_birth)
+    bad = _parent_not_older(state.births(), ties)
     involved = set(ties.loc[bad, "subject_key"]) | set(ties.loc[bad, "object_person_key"])
     sink.rows(table, frame, frame["key"].isin(involved).to_numpy(), "出生日期",
               frame["birth_date"],

@@ -19,17 +19,7 @@ from pool.formats import Column, Entity
 from pool.models import Base
 from pool.tabular import SourceTable
 from pool.validation import normalize_name
-from pool.values import (
-    Parsed,
-    Problem,
-    empty_values,
-    parse_dates,
-    parse_skills,
-    parse_values,
-)
-
-__all__ = ["ROW", "ErrorSink", "ParsedTable", "RowError", "parse_dates", "parse_skills",
-           "parse_table"]
+from pool.values import Parsed, Problem, empty_values, parse_values
 
 ROW = "_row"  # spreadsheet row number of each record (header is row 1)
 _UNIQUE_PER_ROW = {"key", "ref", "id_number", "datetime"}  # row by row, not by distinct value

@@ -56,17 +56,6 @@ class PoolRepository:
         """Code, Chinese and English name of every skill, for the label-clash check."""
         return self.frame(select(m.Skill.code, m.Skill.name_zh, m.Skill.name_en))
 
-    def skill_lookup(self) -> dict[str, str]:
-        """Lower-cased code, Chinese and English names → skill code."""
-        lookup: dict[str, str] = {}
-        for code, zh, en in self.connection.execute(
-            select(m.Skill.code, m.Skill.name_zh, m.Skill.name_en)
-        ):
-            for label in (code, zh, en):
-                if label:
-                    lookup[label.lower()] = code
-        return lookup
-
     def skill_names(self) -> dict[str, str]:
         rows = self.connection.execute(select(m.Skill.code, m.Skill.name_zh))
         return {code: zh for code, zh in rows}

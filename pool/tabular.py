@@ -213,29 +213,14 @@ def _leading_blank_lines(file: Path) -> int:
     return 0  # nothing but blank lines: reported as an empty file
 
 
-def _read_csv_after(file: Path, skip: int) -> pd.DataFrame:
-    for encoding in (CSV_ENCODING, "gb18030"):
-        try:
-            return _clean(pd.read_csv(file, dtype=str, keep_default_na=False, encoding=encoding,
-                                      skiprows=skip, skip_blank_lines=False, index_col=False))
-        except UnicodeDecodeError:
-            continue
-    raise TableReadError(file.name, None, "无法识别文件编码，请另存为 UTF-8 CSV",
-                         "unknown text encoding; save the file as UTF-8 CSV")
-
-
 def _read_csv(file: Path) -> pd.DataFrame:
     """UTF-8 (with or without BOM); GB18030 as the fallback many Excel installs write.
 
     The multi-threaded Arrow reader takes well-formed UTF-8; anything else goes to
     pandas' own reader, whose errors say where the file is broken.
     """
-    leading = _leading_blank_lines(file)
-    if leading:  # the header is the first non-blank line; row numbers count what is skipped
-        frame = _read_csv_after(file, leading)
-        frame.attrs["first_data_row"] = leading + 2
-        return frame
-    if file.stat().st_size > 0 and not _has_blank_lines(file):
+    leading = _leading_blank_lines(file)  # the header is the first non-blank line
+    if not leading and file.stat().st_size > 0 and not _has_blank_lines(file):
         try:
             return _clean(pd.read_csv(file, dtype=str, keep_default_na=False,
                                       encoding=CSV_ENCODING, engine="pyarrow"))
@@ -247,10 +232,11 @@ def _read_csv(file: Path) -> pd.DataFrame:
             # index_col=False stops a trailing comma from turning column 1 into labels.
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always", pd.errors.ParserWarning)
-                frame = pd.read_csv(file, dtype=str, keep_default_na=False,
-                                    encoding=encoding, skip_blank_lines=False, index_col=False)
+                frame = pd.read_csv(file, dtype=str, keep_default_na=False, encoding=encoding,
+                                    skiprows=leading, skip_blank_lines=False, index_col=False)
             if any(issubclass(w.category, pd.errors.ParserWarning) for w in caught):
-                _refuse_values_beyond_header(file, encoding, len(frame.columns))
+                _refuse_values_beyond_header(file, encoding, len(frame.columns), leading)
+            frame.attrs["first_data_row"] = leading + 2  # skipped lines still count
             return _clean(frame)
         except UnicodeDecodeError:
             continue
@@ -265,15 +251,15 @@ def _read_csv(file: Path) -> pd.DataFrame:
                          "unknown text encoding; save the file as UTF-8 CSV")
 
 
-def _refuse_values_beyond_header(file: Path, encoding: str, width: int) -> None:
+def _refuse_values_beyond_header(file: Path, encoding: str, width: int, leading: int) -> None:
     """pandas drops the cells past the last header; an empty one (a trailing comma) is
     harmless, a value is not: say on which line it is."""
     cells = pd.read_csv(file, dtype=str, keep_default_na=False, encoding=encoding,
-                        header=None, skiprows=1, skip_blank_lines=False)
+                        header=None, skiprows=leading + 1, skip_blank_lines=False)
     extra = cells.iloc[:, width:]
     filled = (extra != "").any(axis=1).to_numpy()
     if filled.any():
-        line = int(filled.argmax()) + 2
+        line = int(filled.argmax()) + leading + 2
         raise TableReadError(
             file.name, None, f"第{line}行的值比列名多，请删除多余的值或为它补上列名",
             f"row {line} has more values than there are headers; delete the extra values "

@@ -8,8 +8,8 @@ import re
 import unicodedata
 
 # GB 11643-1999: ISO 7064 MOD 11-2 over the first 17 digits.
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_ID_CHECK = "10X98765432"
+ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+ID_CHECK_CHARS = "10X98765432"
 _ID_PATTERN = re.compile(r"^[0-9]{17}[0-9X]$")
 
 # First two digits of GB/T 2260 province-level codes.
@@ -24,8 +24,8 @@ _REGION_PATTERN = re.compile(r"^([0-9]{6}|[0-9]{9})$")
 
 
 def id_check_char(first17: str) -> str:
-    total = sum(int(d) * w for d, w in zip(first17, _ID_WEIGHTS, strict=True))
-    return _ID_CHECK[total % 11]
+    total = sum(int(d) * w for d, w in zip(first17, ID_WEIGHTS, strict=True))
+    return ID_CHECK_CHARS[total % 11]
 
 
 def id_number_problem(value: str) -> tuple[str, str] | None:

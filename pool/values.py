@@ -16,7 +16,14 @@ import pyarrow.compute as pc
 
 from pool import arrow
 from pool.formats import Column
-from pool.validation import PROVINCE_PREFIXES, id_check_char, id_number_problem, region_problem
+from pool.validation import (
+    ID_CHECK_CHARS,
+    ID_WEIGHTS,
+    PROVINCE_PREFIXES,
+    id_check_char,
+    id_number_problem,
+    region_problem,
+)
 
 KEY_PATTERN = r"[A-Za-z0-9_.\-]{1,64}"
 TRUE_WORDS = frozenset({"是", "true", "t", "yes", "y", "1", "√", "✓", "有"})
@@ -202,6 +209,15 @@ def _regions(col: Column, s: pd.Series, empty: np.ndarray, *_: object
     return _present(s, ~empty & ~bad), [Problem(bad, zh, en, s)]
 
 
+def add_skill_labels(lookup: dict[str, str], skills: pd.DataFrame) -> None:
+    """Index skills (code, name_zh, name_en columns) by every spelling, lower-cased."""
+    for code, zh, en in zip(skills["code"], skills["name_zh"], skills["name_en"], strict=True):
+        if isinstance(code, str):
+            for label in (code, zh, en):
+                if isinstance(label, str) and label:
+                    lookup[label.lower()] = code
+
+
 def parse_skills(value: str, skill_lookup: Mapping[str, str]
                  ) -> tuple[tuple[tuple[str, int], ...], list[str]]:
     """Parse "财务:3;审计" into ((finance, 3), (audit, 1)); return also the unknown parts."""
@@ -256,9 +272,8 @@ def _id_numbers(col: Column, s: pd.Series, empty: np.ndarray, *_: object
     if shaped.any():
         digits = np.frombuffer("".join(s[shaped].tolist()).encode("ascii"), dtype=np.uint8)
         digits = digits.reshape(-1, 18)
-        weights = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2])
-        total = ((digits[:, :17] - ord("0")).astype(np.int64) * weights).sum(axis=1)
-        expected = np.frombuffer(b"10X98765432", dtype=np.uint8)[total % 11]
+        total = ((digits[:, :17] - ord("0")).astype(np.int64) * np.array(ID_WEIGHTS)).sum(axis=1)
+        expected = np.frombuffer(ID_CHECK_CHARS.encode("ascii"), dtype=np.uint8)[total % 11]
         birth = pd.to_datetime(s[shaped].str.slice(6, 14), format="%Y%m%d", errors="coerce")
         ok[shaped] = (expected == digits[:, 17]) & birth.notna().to_numpy()
     bad = ~empty & ~ok

@@ -15,10 +15,10 @@ import pytest
 
 from pool import synthetic
 from pool.formats import DEFAULT_SKILLS, ENTITIES, ENTITY_BY_NAME
-from pool.parsing import parse_skills
 from pool.synthetic import CITY, PROVINCE, Scale, generate_scale
 from pool.tabular import CSV_ENCODING, render
 from pool.validation import id_check_char, region_parent
+from pool.values import parse_skills
 
 TINY = Scale("tiny", cities=1, counties_per_city=3, towns_per_county=(3, 5), city_units=14,
              county_units=6, township_share=0.5, province_units=0, persons=1_000, cadres=60,
