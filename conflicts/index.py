@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from conflicts.kinship import BIT, KinEdges, KinshipGraph, in_force
+from conflicts.kinship import BIT, KinEdges, KinshipGraph, in_force, kins_of
 from conflicts.policy import Kin, RegionLevel, TargetScope
 from pool.records import Cadre, Employment, Region, Snapshot, Tie, Unit
 
@@ -269,6 +269,12 @@ class ConflictIndex:
         keep = np.isnat(end) | (end >= np.datetime64(cutoff, "D"))
         rows = rows[keep]
         return _symmetric(t.subject[rows], t.other[rows], len(self.persons), rows)
+
+    def relatives_of(self, person_key: str) -> dict[str, tuple[Kin, ...]]:
+        """Every relative in scope of one person on the index date: key → categories."""
+        row = self.kinship.relatives([self.persons.one(person_key)]).tocoo()
+        return {str(self.persons.keys[c]): kins_of(int(m))
+                for c, m in sorted(zip(row.col.tolist(), row.data.tolist(), strict=True))}
 
     # -- names --------------------------------------------------------------------------
 

@@ -131,6 +131,56 @@ def summary_command(database_url: DatabaseOption = None) -> None:
         show.pool_summary(out, repo.counts(), repo.pool_summary())
 
 
+@app.command("recusals")
+def recusals_command(
+    cadre: Annotated[str, typer.Option("--cadre", help="干部的人员编号 / the cadre's person key")],
+    unit: Annotated[list[str] | None, typer.Option(
+        "--unit", help="被巡察单位编号，可重复；省略则审查全部单位 / target unit key, "
+        "repeatable; all units when omitted")] = None,
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", help="审查基准日 YYYY-MM-DD，默认今天 / date the ties are evaluated on, "
+        "default today")] = None,
+    policy: Annotated[str, typer.Option(
+        "--policy", help="回避规则名称或 YAML 文件 / policy name or YAML file")] = "default",
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON")] = False,
+    database_url: DatabaseOption = None,
+) -> None:
+    """回避审查：某干部对哪些单位须回避、依据和证据 / why a cadre is or is not recused."""
+    import datetime as dt
+    import json
+
+    from conflicts.policy import PolicyError, load_policy
+    from conflicts.screening import ScreeningError
+    from pool.db import make_engine, transaction
+    from service.recusals import check_cadre, open_index
+
+    try:
+        day = dt.date.fromisoformat(as_of) if as_of else dt.date.today()
+    except ValueError:
+        err.print(f"[red]--as-of 日期无效：{as_of}；请用 YYYY-MM-DD / invalid date {as_of}; "
+                  f"use YYYY-MM-DD[/]")
+        raise typer.Exit(2) from None
+    try:
+        rules = load_policy(policy)
+        engine = make_engine(_settings(database_url).database_url)
+        with transaction(engine) as session:
+            index = open_index(session, day)
+        check = check_cadre(index, rules, cadre, unit)
+    except (PolicyError, ScreeningError) as exc:
+        err.print(str(exc), markup=False, highlight=False)
+        raise typer.Exit(1) from None
+    if as_json:
+        payload = {"cadre": cadre, "as_of": day.isoformat(), "policy": rules.name,
+                   "policy_version": rules.version, "policy_hash": rules.hash,
+                   "units_checked": len(check.screening.target_keys),
+                   "ineligible": [{"rule_id": i.rule_id, "reason": i.reason, "zh": i.zh,
+                                   "en": i.en} for i in check.screening.ineligible],
+                   "explanations": [ex.to_dict() for ex in check.explanations]}
+        typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+    else:
+        show.cadre_check(out, check)
+
+
 @app.command("demo")
 def demo_command(
     sample: Annotated[Path | None, typer.Option(help="样例数据目录 / sample data directory")]

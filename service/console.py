@@ -6,6 +6,7 @@ import csv
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -15,6 +16,9 @@ from sqlalchemy.engine import make_url
 from pool.formats import CADRE_STATUSES, ENTITIES, ENTITY_BY_NAME
 from pool.importer import ImportReport
 from pool.parsing import RowError
+
+if TYPE_CHECKING:
+    from service.recusals import CadreCheck
 
 MAX_ERRORS_SHOWN = 200
 
@@ -137,3 +141,23 @@ def pool_summary(console: Console, counts: Mapping[str, int],
         systems.add_row(name, f"{n:,}")
     console.print(systems)
 
+
+
+def cadre_check(console: Console, check: CadreCheck, lang: str = "zh") -> None:
+    """Each explained unit as a block: the verdict, then the reasons with evidence."""
+    s = check.screening
+    console.rule(f"回避审查 recusal check · {s.policy.name} {s.policy.version} · "
+                 f"{s.as_of} · {s.policy.hash[:12]}")
+    if not check.explanations:
+        console.print(f"{s.cadre_keys[0]}：在 {len(s.target_keys):,} 个单位中均无需回避 / "
+                      f"no recusal from any of {len(s.target_keys):,} units")
+    for ex in check.explanations:
+        verdict = ("[red]必须回避 must recuse[/]" if ex.recused else
+                   "[yellow]宜回避 should recuse (soft)[/]" if ex.reasons else
+                   "[green]无需回避 no recusal[/]")
+        console.print(f"{verdict}  {ex.target_name}（{ex.target_key}）")
+        console.print(ex.render("zh"), markup=False, highlight=False, soft_wrap=True)
+        console.print(ex.render("en"), markup=False, highlight=False, soft_wrap=True)
+        console.print()
+    for conflict in s.ineligible:
+        console.print(f"[red]不具备参加资格 not eligible[/]: {conflict.zh} / {conflict.en}")
