@@ -25,7 +25,8 @@ def family() -> tuple[ConflictIndex, dict[str, str]]:
         return p[role]
 
     for role, name, g in (
-            ("great_grandpa", "王太公", "M"), ("grandpa", "王大山", "M"), ("grandma", "刘秀英", "F"),
+            ("great_grandpa", "王太公", "M"), ("grandpa", "王大山", "M"),
+            ("grandma", "刘秀英", "F"),
             ("great_uncle", "王二山", "M"), ("great_uncle_child", "王小川", "M"),
             ("second_cousin", "王远", "M"), ("grandpa_m", "李老汉", "M"),
             ("grandma_m", "赵婆婆", "F"), ("father", "王建国", "M"), ("mother", "李桂兰", "F"),
