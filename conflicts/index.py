@@ -15,33 +15,43 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import scipy.sparse as sp
 
 from conflicts.kinship import BIT, KinEdges, KinshipGraph, in_force, kins_of
 from conflicts.policy import Kin, RegionLevel, TargetScope
 from pool.records import Cadre, Employment, Region, Snapshot, Tie, Unit
 
-NAT = np.datetime64("NaT", "D")
 LEVELS = tuple(RegionLevel)
 # schooling ties that count as 学缘 (a classmate alone does not)
 SCHOOLING_TIES = ("teacher_student", "same_supervisor")
 
 
-def columns(records: Iterable[Any], names: Sequence[str]) -> dict[str, np.ndarray]:
-    """Columns of frozen records as numpy arrays; a columnar table passes through."""
+def columns(records: Iterable[Any], names: Sequence[str]) -> dict[str, pd.Series]:
+    """Columns of frozen records as pandas Series; a columnar table (one with a
+    `columns_frame`) passes its columns through without building a record per row."""
     frame = getattr(records, "columns_frame", None)
-    if frame is not None:  # a columnar snapshot table
-        return {n: frame[n].to_numpy() for n in names}
+    if frame is not None:
+        return {n: frame[n].reset_index(drop=True) for n in names}
     rows = list(records)
-    return {n: np.array([getattr(r, n) for r in rows], dtype=object) for n in names}
+    return {n: pd.Series([getattr(r, n) for r in rows], dtype=object) for n in names}
 
 
-def dates(values: np.ndarray) -> np.ndarray:
-    """Object array of date/None (or datetimes) → datetime64[D] with NaT for None."""
+def dates(values: pd.Series) -> np.ndarray:
+    """date/None (or datetime) values → datetime64[D] with NaT for missing."""
     if values.dtype.kind == "M":
-        return values.astype("datetime64[D]")
-    return np.array([NAT if v is None or v is pd.NaT else np.datetime64(v, "D")
-                     for v in values], dtype="datetime64[D]")
+        return values.to_numpy().astype("datetime64[D]")
+    return pd.to_datetime(values.astype(object).where(values.notna(), None)) \
+        .to_numpy().astype("datetime64[D]")
+
+
+def flags(values: pd.Series) -> np.ndarray:
+    return values.fillna(False).to_numpy().astype(bool)
+
+
+def is_in(values: pd.Series, codes: Iterable[str]) -> np.ndarray:
+    return values.isin(list(codes)).to_numpy(dtype=bool)
 
 
 def years_before(day: dt.date, years: float) -> dt.date:
@@ -62,12 +72,19 @@ class Encoder:
     def __init__(self, keys: Iterable[str]) -> None:
         self.keys = np.array(sorted(keys), dtype=object)
         self._index = pd.Index(self.keys)
+        self._arrow: pa.Array | None = None
 
     def __len__(self) -> int:
         return len(self.keys)
 
-    def pos(self, keys: Sequence[Any] | np.ndarray) -> np.ndarray:
-        """Positions of `keys`; -1 for a missing or None key."""
+    def pos(self, keys: Sequence[Any] | np.ndarray | pd.Series) -> np.ndarray:
+        """Positions of `keys`; -1 for a missing or None key. Arrow-backed strings are
+        looked up in Arrow, without a Python object per value."""
+        if isinstance(keys, pd.Series) and keys.dtype != object:
+            if self._arrow is None:
+                self._arrow = pa.array(self.keys.tolist(), type=pa.string())
+            found = pc.index_in(pa.array(keys, type=pa.string()), value_set=self._arrow)
+            return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
         arr = np.asarray(keys, dtype=object)
         if not len(arr):
             return np.zeros(0, dtype=np.int64)
@@ -84,12 +101,12 @@ class Encoder:
 class TieArrays:
     """All ties of the snapshot as columns (row number = position)."""
 
-    key: np.ndarray
-    kind: np.ndarray
+    key: pd.Series
+    kind: pd.Series
     subject: np.ndarray  # person position
     other: np.ndarray  # person position or -1
     unit: np.ndarray  # unit position or -1
-    category: np.ndarray
+    category: pd.Series
     adoptive: np.ndarray
     step: np.ndarray
     start: np.ndarray
@@ -186,10 +203,14 @@ class ConflictIndex:
 
     def _build_persons(self, snapshot: Snapshot) -> None:
         persons = snapshot.persons
-        cols = columns((persons[k] for k in self.persons.keys),
-                       ("name", "gender", "native_region", "grew_up_region"))
-        self.person_name = cols["name"]
-        self.person_gender = cols["gender"]
+        names = ("key", "name", "gender", "native_region", "grew_up_region")
+        columnar = getattr(persons, "columns_frame", None) is not None
+        cols = columns(persons if columnar else [persons[k] for k in self.persons.keys], names)
+        if columnar:  # align to the encoder
+            order = np.argsort(self.persons.pos(cols["key"]))
+            cols = {n: c.iloc[order].reset_index(drop=True) for n, c in cols.items()}
+        self.person_name = cols["name"].to_numpy(dtype=object)
+        self.person_gender = cols["gender"].to_numpy(dtype=object)
         self.person_native = self.regions.pos(cols["native_region"])
         self.person_grew_up = self.regions.pos(cols["grew_up_region"])
 
@@ -200,7 +221,7 @@ class ConflictIndex:
         self.employment_records = employments
         self.emp_person = self.persons.pos(cols["person_key"])
         self.emp_unit = self.units.pos(cols["unit_key"])
-        self.emp_leader = cols["is_leader"].astype(bool)
+        self.emp_leader = flags(cols["is_leader"])
         self.emp_start = dates(cols["start"])
         self.emp_end = dates(cols["end"])
         active = in_force(self.as_of, self.emp_start, self.emp_end)
@@ -230,30 +251,33 @@ class ConflictIndex:
                               "object_unit_key", "category", "adoptive", "step", "start",
                               "end"))
         t = TieArrays(
-            key=cols["key"], kind=cols["kind"].astype(str),
+            key=cols["key"], kind=cols["kind"],
             subject=self.persons.pos(cols["subject_key"]),
             other=self.persons.pos(cols["object_person_key"]),
             unit=self.units.pos(cols["object_unit_key"]),
-            category=cols["category"], adoptive=cols["adoptive"].astype(bool),
-            step=cols["step"].astype(bool), start=dates(cols["start"]),
+            category=cols["category"], adoptive=flags(cols["adoptive"]),
+            step=flags(cols["step"]), start=dates(cols["start"]),
             end=dates(cols["end"]), records=ties)
         self.ties = t
         now = in_force(self.as_of, t.start, t.end)
         rows = np.arange(len(t.key))
-        par = now & (t.kind == "parent_of")
-        spo = now & (t.kind == "spouse_of")
-        kin_codes = {k.value for k in Kin}
-        dec = now & (t.kind == "declared") & np.isin(t.category.astype(str), list(kin_codes))
+        kind = {k: is_in(t.kind, [k]) for k in ("parent_of", "spouse_of", "declared",
+                                                  "business_interest", "recusal", "schooling",
+                                                  "supervisor_of")}
+        par = now & kind["parent_of"]
+        spo = now & kind["spouse_of"]
+        dec = now & kind["declared"] & is_in(t.category, (k.value for k in Kin))
         self.kinship = KinshipGraph(len(self.persons), KinEdges(
             parent=t.subject[par], child=t.other[par], parent_tie=rows[par],
             spouse_a=t.subject[spo], spouse_b=t.other[spo], spouse_tie=rows[spo],
             declared_subject=t.subject[dec], declared_object=t.other[dec],
-            declared_bit=np.array([BIT[Kin(c)] for c in t.category[dec]], dtype=np.int64),
+            declared_bit=np.array([BIT[Kin(c)] for c in t.category[dec].tolist()],
+                                  dtype=np.int64),
             declared_tie=rows[dec]))
         n_p, n_u = len(self.persons), len(self.units)
-        bus = now & (t.kind == "business_interest")
+        bus = now & kind["business_interest"]
         self.business = _relation(t.subject[bus], t.unit[bus], (n_p, n_u), rows[bus])
-        rec = now & (t.kind == "recusal")
+        rec = now & kind["recusal"]
         self.recusal_ties = _relation(t.subject[rec], t.unit[rec], (n_p, n_u), rows[rec])
         begun = np.isnat(t.start) | (t.start <= np.datetime64(self.as_of, "D"))
         school = begun & (t.kind == "schooling") & np.isin(t.category.astype(str),
