@@ -121,10 +121,12 @@ TIE_KINDS = _choices(
     ("schooling", "学缘", "schooling tie"),
     ("supervisor_of", "上下级", "direct superior of"),
     ("business_interest", "经商办企业", "business interest in a unit"),
+    ("recusal", "申请或决定回避", "declared recusal"),
 )
 
 # Category of a declared relation (when the linking persons are unknown), of a schooling
-# tie, or of a business interest. Validated per tie kind in the importer.
+# tie, of a business interest, or of a declared recusal. Validated per tie kind in the
+# importer.
 DECLARED_CATEGORIES = _choices(
     ("spouse", "配偶", "spouse"),
     ("parent", "父母", "parent"),
@@ -155,12 +157,32 @@ BUSINESS_CATEGORIES = _choices(
     ("supplier", "供应商", "supplier or contractor"),
     ("other", "其他", "other"),
 )
+# Who asked for a recusal (申请或决定回避): the cadre, the inspected unit, or the organization.
+RECUSAL_CATEGORIES = _choices(
+    ("self", "本人申请", "requested by the cadre"),
+    ("unit_request", "被巡察单位提出", "requested by the inspected unit"),
+    ("organization", "组织决定", "decided by the organization"),
+)
 TIE_CATEGORIES: dict[str, tuple[Choice, ...]] = {
     "declared": DECLARED_CATEGORIES,
     "schooling": SCHOOLING_CATEGORIES,
     "business_interest": BUSINESS_CATEGORIES,
+    "recusal": RECUSAL_CATEGORIES,
 }
-ALL_CATEGORIES = DECLARED_CATEGORIES + SCHOOLING_CATEGORIES + BUSINESS_CATEGORIES[:3]
+
+
+def _distinct(*lists: tuple[Choice, ...]) -> tuple[Choice, ...]:
+    """The choices of all lists, each code once (in first-seen order); a code shared by
+    two lists ("other") must mean the same in both."""
+    seen: dict[str, Choice] = {}
+    for choice in (c for choices in lists for c in choices):
+        if seen.setdefault(choice.code, choice) != choice:
+            raise ValueError(f"category {choice.code!r} has two meanings")
+    return tuple(seen.values())
+
+
+# The category column accepts every category; which one fits a tie kind is checked later.
+ALL_CATEGORIES = _distinct(*TIE_CATEGORIES.values())
 
 SOURCE_TYPES = _choices(
     ("personnel_file", "档案", "personnel file"),
@@ -339,7 +361,8 @@ TIES = Entity(
                description="parent_of: 父母一方; supervisor_of: 上级; 其余: 本人"),
         Column("object_person_key", "对方人员编号", "other_person_key", "ref", ref="persons"),
         Column("object_unit_key", "对方单位编号", "other_unit_key", "ref", ref="units",
-               description="仅经商办企业 / business_interest only"),
+               description="仅经商办企业、申请或决定回避 / business_interest and recusal "
+                           "only"),
         Column("adoptive", "收养", "adoptive", "bool"),
         Column("step", "继亲", "step", "bool"),
         Column("category", "类别", "category", "enum", choices=ALL_CATEGORIES),

@@ -18,6 +18,8 @@ from pool.state import PoolState
 from pool.tabular import SourceTable
 
 PERSON_TIES = ("parent_of", "spouse_of", "declared", "schooling", "supervisor_of")
+# Ties from a person to a unit, and how the messages name each in English.
+UNIT_TIES = {"business_interest": "a business interest", "recusal": "a declared recusal"}
 _KIND_ZH = {c.code: c.zh for c in TIE_KINDS}
 
 
@@ -40,7 +42,6 @@ def _check_fields(table: SourceTable, frame: pd.DataFrame, sink: ErrorSink) -> N
         return kind.map(_KIND_ZH)
 
     person_tie = kind.isin(PERSON_TIES).to_numpy()
-    business = (kind == "business_interest").to_numpy()
     no_person = frame["object_person_key"].isna().to_numpy()
     no_unit = frame["object_unit_key"].isna().to_numpy()
     sink.rows(table, frame, person_tie & no_person, "对方人员编号", kind_zh,
@@ -48,10 +49,18 @@ def _check_fields(table: SourceTable, frame: pd.DataFrame, sink: ErrorSink) -> N
     sink.rows(table, frame, person_tie & ~no_unit, "对方单位编号", frame["object_unit_key"],
               "只有经商办企业关系填写对方单位编号",
               "only a business interest names a unit")
-    sink.rows(table, frame, business & no_unit, "对方单位编号", kind_zh,
-              "经商办企业关系须填写对方单位编号", "a business interest needs the unit's key")
-    sink.rows(table, frame, business & ~no_person, "对方人员编号", frame["object_person_key"],
-              "经商办企业关系不填对方人员编号", "a business interest names no other person")
+    for code, en in UNIT_TIES.items():
+        of_kind = (kind == code).to_numpy()
+        zh = _KIND_ZH[code]
+        sink.rows(table, frame, of_kind & no_unit, "对方单位编号", kind_zh,
+                  f"{zh}关系须填写对方单位编号", f"{en} needs the unit's key")
+        sink.rows(table, frame, of_kind & ~no_person, "对方人员编号",
+                  frame["object_person_key"],
+                  f"{zh}关系不填对方人员编号", f"{en} names no other person")
+    recusal = (kind == "recusal").to_numpy()
+    sink.rows(table, frame, recusal & frame["note"].isna().to_numpy(), "备注", kind_zh,
+              "申请或决定回避须在备注中写明回避理由",
+              "a declared recusal needs its reason written in 备注 (note)")
     own = (frame["subject_key"] == frame["object_person_key"]).fillna(False).to_numpy(bool)
     sink.rows(table, frame, own, "对方人员编号", frame["object_person_key"],
               "人员不能与自己构成关系（本人不能是自己的亲属）",

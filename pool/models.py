@@ -144,7 +144,9 @@ class Employment(Base):
 
 class Tie(Base):
     """A dated, sourced edge. `subject` is the parent for parent_of, the superior for
-    supervisor_of and the person holding the interest for business_interest."""
+    supervisor_of, the person holding the interest for business_interest and the recused
+    person for recusal (a declared recusal, its reason in `note`). business_interest and
+    recusal name a unit (`object_unit_key`); every other kind names another person."""
 
     __tablename__ = "ties"
 

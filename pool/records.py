@@ -121,7 +121,10 @@ class Employment:
 @dataclass(frozen=True, slots=True)
 class Tie:
     """A dated, sourced edge. For parent_of the subject is the parent; for supervisor_of
-    the superior; for business_interest the person holding the interest in a unit."""
+    the superior; for business_interest the person holding the interest in a unit. Only
+    business_interest and recusal (the subject recused from a unit: self-declared,
+    requested by the unit or decided by the organization, the reason in `note`) name a
+    unit (`object_unit_key`); every other kind names a person (`object_person_key`)."""
 
     key: str
     kind: str

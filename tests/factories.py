@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from pool.formats import DEFAULT_SKILLS, ENTITY_BY_NAME
+from pool.kinship_checks import UNIT_TIES
 from pool.tabular import render, write_tables
 from pool.validation import id_check_char
 
@@ -73,7 +74,7 @@ class PoolBuilder:
     def tie(self, kind: str, subject: str, other: str | None = None, **kw: Any) -> str:
         key = kw.pop("key", None) or self._next("T")
         values: dict[str, Any] = {"source_type": "personnel_file"} | kw
-        if kind == "business_interest":
+        if kind in UNIT_TIES:
             values["object_unit_key"] = other
         else:
             values["object_person_key"] = other

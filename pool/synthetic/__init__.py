@@ -2,9 +2,10 @@
 
 `generate("city", seed, out_dir)` writes one CSV per entity (Chinese headers, UTF-8 with
 BOM) through `pool.tabular.render` and `write_tables`. The same scale and seed always give
-byte-identical files: all randomness comes from one `numpy.random.default_rng(seed)`, no
-clock, no hash or set ordering. Every name is an invented combination of common
-characters; no real person's data is used.
+byte-identical files: all randomness comes from `numpy.random.default_rng(seed)` (and, for
+the declared recusals, which came later and leave every other row as it was,
+`default_rng([seed, 31])`), no clock, no hash or set ordering. Every name is an invented
+combination of common characters; no real person's data is used.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from pool.synthetic.links import (
 )
 from pool.synthetic.names import draw_surnames, full_names, given_names
 from pool.synthetic.persons import build_person_attributes
+from pool.synthetic.recusals import STREAM, build_recusals
 from pool.synthetic.rounds import build_evaluations, build_participations, build_rounds
 from pool.tabular import render, write_tables
 
@@ -145,11 +147,15 @@ def generate_scale(scale: Scale, seed: int, out_dir: Path,
     ]
     clerks = full_names(draw_surnames(rng, 12),
                         given_names(rng, rng.random(12) < 0.5, rng.random(12) < 0.7))
-    write("ties", frames.ties_rows(rng, parts, person_keys, units, clerks))
-    del parts  # the largest arrays of the run
+    ties = frames.ties_rows(rng, parts, person_keys, units, clerks)
+    single_city = scale.cities == 1 and scale.province_units == 0
+    recusals = build_recusals(np.random.default_rng([seed, STREAM]), pool, units)
+    write("ties", frames.followed_by(ties, frames.recusals_frame(
+        recusals, pool, person_keys, units, "市委巡察办" if single_city else "省委巡察办",
+        first_key=ties.count + 1)))
+    del parts, ties  # the largest arrays of the run
 
     say("巡察轮次 rounds")
-    single_city = scale.cities == 1 and scale.province_units == 0
     region_code = geo.codes[geo.city_rows[0]] if single_city else PROVINCE_CODE
     region_name = geo.city_names[0] if single_city else PROVINCE_NAME
     rounds = build_rounds(rng, scale.rounds, region_name)

@@ -27,6 +27,7 @@ from pool.synthetic.families import Kinship
 from pool.synthetic.geography import SYSTEMS, Geography, Units
 from pool.synthetic.links import KINDS, SOURCES, TiePart
 from pool.synthetic.persons import PersonAttributes
+from pool.synthetic.recusals import Recusals
 from pool.synthetic.rounds import Evaluations, Participations, Rounds
 
 _SESSIONS = 20_000  # distinct recording times (data-entry sessions)
@@ -199,6 +200,35 @@ def ties_rows(rng: np.random.Generator, parts: list[TiePart], person_keys: Objec
         })
 
     return Rows(n, build)
+
+
+def recusals_frame(rec: Recusals, pool: CadrePool, person_keys: Objects, units: Units,
+                   recorded_by: str, first_key: int) -> pd.DataFrame:
+    """Declared recusals as ties, keyed on from `first_key` (after every other tie)."""
+    n = len(rec)
+    return frame({
+        "key": keys("T", n, 8, start=first_key), "kind": np.full(n, "recusal", dtype=object),
+        "subject_key": person_keys[pool.person[rec.cadre]],
+        "object_person_key": np.full(n, None, dtype=object),
+        "object_unit_key": units.keys[rec.unit],
+        "adoptive": np.full(n, None, dtype=object), "step": np.full(n, None, dtype=object),
+        "category": rec.category, "start": dates(rec.start), "end": dates(rec.end),
+        "source_type": rec.source_type, "source_ref": rec.source_ref,
+        "recorded_by": np.full(n, recorded_by, dtype=object),
+        "recorded_at": rec.recorded_at.astype("datetime64[s]"), "note": rec.note,
+    })
+
+
+def followed_by(rows: Rows, tail: pd.DataFrame) -> Rows:
+    """`rows`, then the rows of a small field-space frame with the same columns."""
+    n = rows.count
+
+    def build(a: int, b: int) -> pd.DataFrame:
+        if b <= n:
+            return rows.build(a, b)
+        after = tail.iloc[max(a - n, 0):b - n]
+        return after if a >= n else pd.concat([rows.build(a, n), after], ignore_index=True)
+    return Rows(n + len(tail), build)
 
 
 def rounds_frame(rounds: Rounds, region_code: str) -> pd.DataFrame:

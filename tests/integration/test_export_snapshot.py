@@ -28,6 +28,10 @@ def test_export_import_export_is_lossless(engine: Engine, tmp_path: Path,
                 role="leader", target_unit_key=keys["school"])
     builder.add("evaluations", round_key="R2024", person_key=keys["cadre"], grade="excellent",
                 score=95.5, comment="认真负责", evaluated_on=dt.date(2024, 5, 10))
+    builder.tie("recusal", keys["cadre"], keys["school"], key="T_RECUSAL",
+                category="organization", start=dt.date(2025, 3, 1), source_type="organization",
+                source_ref="巡办〔2025〕7号", recorded_by="市委巡察办",
+                recorded_at=dt.datetime(2025, 2, 26, 15, 30), note="胞妹在该校任教，组织决定回避")
     with transaction(engine) as session:
         import_path(session, builder.write(tmp_path / "in"))
     with transaction(engine) as session:
@@ -46,7 +50,12 @@ def test_export_import_export_is_lossless(engine: Engine, tmp_path: Path,
         other.dispose()
         assert _dirs_equal(tmp_path / "first", tmp_path / name)
     ties = pd.read_csv(tmp_path / "first" / "ties.csv", dtype=str, keep_default_na=False)
-    assert set(ties["关系类型"]) == {"父母子女", "夫妻"}
+    assert set(ties["关系类型"]) == {"父母子女", "夫妻", "申请或决定回避"}
+    recusal = ties.set_index("关系编号").loc["T_RECUSAL"]
+    assert recusal[["人员编号", "对方人员编号", "对方单位编号", "类别", "起始日期", "截止日期",
+                    "来源类型", "来源文号", "记录人", "记录时间", "备注"]].tolist() == [
+        keys["cadre"], "", keys["school"], "组织决定", "2025-03-01", "", "组织认定",
+        "巡办〔2025〕7号", "市委巡察办", "2025-02-26 15:30:00", "胞妹在该校任教，组织决定回避"]
     cadres = pd.read_csv(tmp_path / "first" / "cadres.csv", dtype=str, keep_default_na=False)
     assert cadres.loc[0, "专业特长"] == "审计:2;财务:3"
     assert cadres.loc[0, "组长库"] == "是"

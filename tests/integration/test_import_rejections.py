@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
+from pool import models as m
 from pool.db import transaction
 from pool.importer import ImportRejected, import_path
 from pool.repository import PoolRepository
@@ -68,6 +69,34 @@ def _skill_shadowing(b: PoolBuilder, k: dict[str, str]) -> None:
     b.add("skills", code="x1", name_zh="环境审计", name_en="audit")  # the built-in's code
 
 
+def _recusal(b: PoolBuilder, k: dict[str, str], *, unit: str | None = "school",
+             **kw: object) -> None:
+    """The cadre recused from the school (valid as is); `kw` breaks one field."""
+    values = {"category": "self", "note": "胞妹在该校任教，申请回避",
+              "start": dt.date(2025, 3, 1), "recorded_by": "王𠮷"} | kw
+    b.tie("recusal", k["cadre"], k[unit] if unit else None, **values)
+
+
+def _recusal_without_unit(b: PoolBuilder, k: dict[str, str]) -> None:
+    _recusal(b, k, unit=None)
+
+
+def _recusal_naming_a_person(b: PoolBuilder, k: dict[str, str]) -> None:
+    _recusal(b, k, object_person_key=k["sister"])
+
+
+def _recusal_without_category(b: PoolBuilder, k: dict[str, str]) -> None:
+    _recusal(b, k, category=None)
+
+
+def _recusal_of_a_kin_category(b: PoolBuilder, k: dict[str, str]) -> None:
+    _recusal(b, k, category="sibling")
+
+
+def _recusal_without_reason(b: PoolBuilder, k: dict[str, str]) -> None:
+    _recusal(b, k, note="  ")  # blank after trimming
+
+
 CASES: dict[str, tuple[Breaker, str, str, str]] = {
     # name: (breaker, file, column, fragment of the Chinese message)
     "unknown skill": (_unknown_skill, "cadres.csv", "专业特长", "有效代码：audit"),
@@ -84,6 +113,16 @@ CASES: dict[str, tuple[Breaker, str, str, str]] = {
     "ID vs birth date": (_id_birth_mismatch, "persons.csv", "出生日期", "身份证号第7-14位"),
     "overlapping marriage": (_overlapping_marriage, "ties.csv", "起始日期",
                              "婚姻关系重复或时间重叠"),
+    "recusal without unit": (_recusal_without_unit, "ties.csv", "对方单位编号",
+                             "申请或决定回避关系须填写对方单位编号"),
+    "recusal naming a person": (_recusal_naming_a_person, "ties.csv", "对方人员编号",
+                                "申请或决定回避关系不填对方人员编号"),
+    "recusal without category": (_recusal_without_category, "ties.csv", "类别",
+                                 "申请或决定回避须填写类别，可选：本人申请(self)"),
+    "recusal of a kin category": (_recusal_of_a_kin_category, "ties.csv", "类别",
+                                  "该类别不适用于申请或决定回避"),
+    "recusal without reason": (_recusal_without_reason, "ties.csv", "备注",
+                               "须在备注中写明回避理由"),
 }
 
 
@@ -103,6 +142,19 @@ def test_bad_input_is_rejected_and_nothing_is_written(case: str, engine: Engine,
     assert all(e.row is not None and e.row >= 2 and e.en for e in matching)
     with transaction(engine) as session:
         assert PoolRepository(session).counts() == before
+
+
+def test_the_recusal_the_cases_break_is_accepted_as_is(engine: Engine, tmp_path: Path) -> None:
+    builder, keys = family_builder()
+    _recusal(builder, keys, key="T_RECUSAL")
+    with transaction(engine) as session:
+        import_path(session, builder.write(tmp_path / "batch"))
+    with transaction(engine) as session:
+        tie = session.get(m.Tie, "T_RECUSAL")
+        assert tie is not None
+        assert (tie.kind, tie.subject_key, tie.object_person_key, tie.object_unit_key,
+                tie.category, tie.note) == ("recusal", keys["cadre"], None, keys["school"],
+                                            "self", "胞妹在该校任教，申请回避")
 
 
 def test_all_errors_are_reported_at_once(engine: Engine, tmp_path: Path) -> None:

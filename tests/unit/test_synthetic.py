@@ -15,7 +15,7 @@ import pytest
 
 from pool import synthetic
 from pool.formats import DEFAULT_SKILLS, ENTITIES, ENTITY_BY_NAME
-from pool.synthetic import CITY, PROVINCE, Scale, generate_scale
+from pool.synthetic import CITY, PROVINCE, Scale, generate_scale, recusals
 from pool.tabular import CSV_ENCODING, render
 from pool.validation import id_check_char, region_parent
 from pool.values import parse_skills
@@ -133,7 +133,7 @@ def test_kinship_is_sound(tiny: Path) -> None:
     persons = tables["persons"].set_index("key")
     ties = tables["ties"]
     assert (ties["subject_key"] != ties["object_person_key"]).all()
-    person_ties = ties["kind"] != "business_interest"
+    person_ties = ~ties["kind"].isin(["business_interest", "recusal"])
     assert (ties.loc[person_ties, "object_unit_key"] == "").all()
     assert (ties.loc[~person_ties, "object_person_key"] == "").all()
 
@@ -241,6 +241,41 @@ def test_teams_are_consistent(tiny: Path) -> None:
     rounds = tables["rounds"].set_index("key")
     ends = rounds.loc[tables["evaluations"]["round_key"], "end"].to_numpy()
     assert (tables["evaluations"]["evaluated_on"].to_numpy() > ends).all()
+
+
+def test_recusals_follow_every_other_row_unchanged(tiny: Path, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Declared recusals came later: without them every file but the ties is the same and
+    the ties are the same up to where the recusals begin."""
+    monkeypatch.setattr(recusals, "RECUSALS_PER_CADRE", 0.0)
+    _generate(tmp_path)
+    for path in tmp_path.iterdir():
+        with_them = (tiny / path.name).read_bytes()
+        if path.name == "ties.csv":
+            assert len(with_them) > len(path.read_bytes())
+            assert with_them.startswith(path.read_bytes())
+        else:
+            assert with_them == path.read_bytes(), path.name
+
+
+def test_recusals_name_a_cadre_a_unit_a_category_and_a_reason(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(recusals, "RECUSALS_PER_CADRE", 0.5)
+    _generate(tmp_path)
+    tables = _load(tmp_path)
+    ties = tables["ties"]
+    recused = ties[ties["kind"] == "recusal"]
+    assert len(recused) == TINY.cadres // 2
+    assert recused.index[0] == len(ties) - len(recused)  # after every other tie
+    assert (recused["key"] > ties["key"].drop(recused.index).max()).all()
+    assert recused["subject_key"].is_unique
+    home = tables["cadres"].set_index("person_key")["home_unit_key"]
+    assert (recused["object_unit_key"] != "").all() and (recused["object_person_key"] == "").all()
+    assert (recused["object_unit_key"].to_numpy()
+            != home.reindex(recused["subject_key"]).to_numpy()).all()
+    assert set(recused["category"]) == {"self", "unit_request", "organization"}
+    assert (recused["note"] != "").all() and (recused["recorded_by"] == "市委巡察办").all()
+    assert (recused["recorded_at"].str[:10] <= recused["start"]).all()
 
 
 def test_presets_have_the_documented_sizes() -> None:
