@@ -5,9 +5,11 @@ from the cadre to the target."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import random
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -68,9 +70,9 @@ def test_explanations_agree_with_the_screening_and_rest_on_records(
                 _check_chain(evidence.edges, cadre, unit, ties, employments)
 
 
-def _check_chain(edges, cadre, unit, ties, employments) -> None:  # type: ignore[no-untyped-def]
+def _check_chain(edges: Any, cadre: str, unit: str, ties: Any, employments: Any) -> None:
     assert edges[0].source_key == cadre and edges[-1].target_key == unit
-    for a, b in zip(edges, edges[1:], strict=False):
+    for a, b in itertools.pairwise(edges):
         assert a.target_key == b.source_key
     for e in edges:
         if e.record and e.record.startswith("tie:"):
