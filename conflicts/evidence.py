@@ -24,14 +24,12 @@ from conflicts.kinship import ALL_KIN, BIT, mask_of
 from conflicts.policy import Kin, Policy, Relation, Rule
 from conflicts.rules import Batch, evaluate, region_sources
 from conflicts.screening import prepare
-from pool.formats import SCHOOLING_CATEGORIES, SOURCE_TYPES, TEAM_ROLES
+from pool.formats import RECUSAL_CATEGORIES, SCHOOLING_CATEGORIES, SOURCE_TYPES, TEAM_ROLES
 
 _SOURCE = {c.code: (c.zh, c.en) for c in SOURCE_TYPES}
 _SCHOOLING = {c.code: (c.zh, c.en) for c in SCHOOLING_CATEGORIES}
 ROLE_ZH = {c.code: c.zh for c in TEAM_ROLES}
-_RECUSAL = {"self": ("本人申请", "requested by the cadre"),
-            "unit_request": ("被巡察单位提出", "requested by the inspected unit"),
-            "organization": ("组织决定", "decided by the organization")}
+_RECUSAL = {c.code: (c.zh, c.en) for c in RECUSAL_CATEGORIES}
 KIN_TEXT: dict[Kin, tuple[str, str]] = {
     Kin.spouse: ("配偶", "spouse"), Kin.parent: ("父母", "parent"),
     Kin.child: ("子女", "child"), Kin.grandparent: ("祖父母、外祖父母", "grandparent"),

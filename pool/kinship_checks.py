@@ -47,8 +47,8 @@ def _check_fields(table: SourceTable, frame: pd.DataFrame, sink: ErrorSink) -> N
     sink.rows(table, frame, person_tie & no_person, "对方人员编号", kind_zh,
               "该关系类型须填写对方人员编号", "this kind of tie needs the other person's key")
     sink.rows(table, frame, person_tie & ~no_unit, "对方单位编号", frame["object_unit_key"],
-              "只有经商办企业关系填写对方单位编号",
-              "only a business interest names a unit")
+              "只有经商办企业、申请或决定回避关系填写对方单位编号",
+              "only a business interest or a declared recusal names a unit")
     for code, en in UNIT_TIES.items():
         of_kind = (kind == code).to_numpy()
         zh = _KIND_ZH[code]
