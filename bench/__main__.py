@@ -29,7 +29,20 @@ def main(argv: list[str] | None = None) -> int:
     imp.add_argument("--store", action="append", choices=["sqlite", "postgres"])
     imp.add_argument("--postgres-admin-url", default=os.environ.get(
         "XUNCHA_TEST_POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/test"))
+    con = sub.add_parser("conflicts", help="conflicts engine on the generated province")
+    con.add_argument("--scale", choices=["city", "province"], default="province")
+    con.add_argument("--seed", type=int, default=7)
+    con.add_argument("--cadres", type=int, default=2000)
+    con.add_argument("--targets", type=int, default=300)
+    con.add_argument("--repeat", type=int, default=5)
+    con.add_argument("--baseline-pairs", type=int, default=40,
+                     help="pairs for the per-pair networkx baseline (0: skip it)")
     args = parser.parse_args(argv)
+    if args.suite == "conflicts":
+        from bench.conflicts_bench import main_table
+
+        main_table(args)
+        return 0
 
     from bench.import_bench import run
 
