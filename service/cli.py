@@ -188,9 +188,11 @@ def demo_command(
     database_url: DatabaseOption = None,
 ) -> None:
     """主流程：建库、迁移、导入样例城市、打印概况 / the main job on the embedded default."""
+    from conflicts.policy import load_policy
     from pool.db import make_engine, transaction, upgrade
     from pool.importer import ImportRejected, import_path
     from pool.repository import PoolRepository
+    from service.recusals import open_index, screen_pool
 
     settings = _settings(database_url)
     source = sample or settings.sample_data_dir
@@ -208,6 +210,8 @@ def demo_command(
     with transaction(engine) as session:
         repo = PoolRepository(session)
         show.pool_summary(out, repo.counts(), repo.pool_summary())
+        index = open_index(session, settings.sample_as_of)
+    show.pool_screening(out, screen_pool(index, load_policy("default")))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -18,7 +18,7 @@ from pool.importer import ImportReport
 from pool.parsing import RowError
 
 if TYPE_CHECKING:
-    from service.recusals import CadreCheck
+    from service.recusals import CadreCheck, PoolScreening
 
 MAX_ERRORS_SHOWN = 200
 
@@ -161,3 +161,31 @@ def cadre_check(console: Console, check: CadreCheck, lang: str = "zh") -> None:
         console.print()
     for conflict in s.ineligible:
         console.print(f"[red]不具备参加资格 not eligible[/]: {conflict.zh} / {conflict.en}")
+
+
+def pool_screening(console: Console, overview: PoolScreening) -> None:
+    s = overview.screening
+    console.rule(f"回避审查 recusal screening · {s.policy.title_zh} / {s.policy.title_en}")
+    n_c, n_t = len(s.cadre_keys), len(s.target_keys)
+    console.print(f"{n_c:,} 名在库干部 × {n_t:,} 个单位，截至 {s.as_of}，规则哈希 "
+                  f"{s.policy.hash[:12]} / {n_c:,} active cadres × {n_t:,} units as of {s.as_of}")
+    table = Table(title="按规则 by rule")
+    for col in ("规则 rule", "说明 title", "刚性 hard", "适用角色 roles", "回避对数 pairs"):
+        table.add_column(col, justify="right" if col.startswith("回避") else "left")
+    for rule in s.policy.rules:
+        hit = s.hits.get(rule.id)
+        if hit is None:
+            continue
+        roles = "all" if len(rule.roles) == 4 else ",".join(rule.roles)
+        table.add_row(rule.id, rule.title_zh.split("：")[0], "是 yes" if rule.hard
+                      else "否 soft", roles, f"{hit.nnz:,}")
+    console.print(table)
+    kin = sum(1 for c in s.team_conflicts if c.reason == "kin")
+    console.print(f"同组回避 within-team pairs: {len(s.team_conflicts):,}（亲属 kin {kin:,}，"
+                  f"同单位 same home unit {len(s.team_conflicts) - kin:,}）")
+    if overview.example is not None:
+        console.print("示例说明 example explanation:")
+        console.print(overview.example.render("zh"), markup=False, highlight=False,
+                      soft_wrap=True)
+        console.print(overview.example.render("en"), markup=False, highlight=False,
+                      soft_wrap=True)

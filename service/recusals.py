@@ -4,6 +4,7 @@ build the conflicts index once, then screen or explain. No rule logic lives here
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -22,6 +23,25 @@ class CadreCheck:
 
     screening: Screening
     explanations: tuple[Explanation, ...]
+
+
+@dataclass(frozen=True)
+class PoolScreening:
+    """Every active cadre against every unit: what the demo and the pool overview show."""
+
+    screening: Screening
+    example: Explanation | None  # one kinship recusal, explained
+
+
+def screen_pool(index: ConflictIndex, policy: Policy) -> PoolScreening:
+    cadres = sorted(k for k, c in index.cadres.items() if c.status_on(index.as_of) == "active")
+    result = screen_index(index, policy, cadres, sorted(index.snapshot.units))
+    kin = itertools.islice((r for r in result.recusals() if r.rule_id.startswith("kin-")), 30)
+    explained = [explain(index, policy, r.cadre_key, r.target_key) for r in kin]
+    # the example with the longest evidence path shows the most of how kinship is derived
+    example = max(explained, default=None, key=lambda ex: max(
+        len(ev.edges) for reason in ex.reasons for ev in reason.evidence))
+    return PoolScreening(result, example)
 
 
 def open_index(session: Session, as_of: dt.date) -> ConflictIndex:

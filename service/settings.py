@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import lru_cache
 from pathlib import Path
 
@@ -17,6 +18,10 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL; SQLite by default, postgresql://… in production",
     )
     sample_data_dir: Path = Field(default=Path("sample_data/city"))
+    sample_as_of: dt.date = Field(
+        default=dt.date(2026, 11, 1),
+        description="the day the sample data describes; the demo screens as of this day",
+    )
     echo_sql: bool = False
 
 

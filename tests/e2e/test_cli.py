@@ -63,3 +63,14 @@ def test_export_of_unknown_entity_says_which_exist(tmp_path: Path) -> None:
     code, output = xuncha("export", str(tmp_path / "x"), "--entity", "people",
                           "--database-url", f"sqlite:///{tmp_path}/p.sqlite3")
     assert code == 2 and "persons" in output
+
+
+def test_demo_imports_the_sample_city_and_screens_it(tmp_path: Path) -> None:
+    code, output = xuncha("demo", "--database-url", f"sqlite:///{tmp_path}/demo.sqlite3")
+    assert code == 0, output
+    for expected in ("人才库概况 pool summary", "回避审查 recusal screening", "kin-in-target",
+                     "同组回避 within-team pairs", "示例说明 example explanation", "依据",
+                     "basis:"):
+        assert expected in output
+    rule_line = next(line for line in output.splitlines() if "kin-in-target" in line)
+    assert int(rule_line.split("│")[-2].strip().replace(",", "")) > 0
