@@ -433,10 +433,12 @@ def _supervision(ev: _Collector, rule: Rule) -> list[Evidence]:
 
 
 def _partner_evidence(ev: _Collector, rule: Rule, partners: Any,
-                      label: Callable[[int, int], tuple[str, str, str]]) -> list[Evidence]:
-    row = partners.getrow(ev.cadre).tocoo()
+                      label: Callable[[int, int], tuple[str, str, str]],
+                      row: int) -> list[Evidence]:
+    """Partners (a row of `partners`, values tie row + 1) who lead in the target scope."""
+    found = partners.getrow(row).tocoo()
     out = []
-    for other, rec in sorted(zip(row.col.tolist(), row.data.tolist(), strict=True)):
+    for other, rec in sorted(zip(found.col.tolist(), found.data.tolist(), strict=True)):
         leads = ev.leader_edges(other, rule)
         if not leads:
             continue
@@ -456,7 +458,8 @@ def _leadership_ties(ev: _Collector, rule: Rule) -> list[Evidence]:
         return (("supervisor_of", "曾任其直接上级", "was the direct superior of") if superior
                 else ("subordinate_of", "曾任其直接下级", "was a direct subordinate of"))
 
-    return _partner_evidence(ev, rule, ix.supervision_partners(cutoff), label)
+    partners = ix.supervision_partners(np.array([ev.cadre]), cutoff)
+    return _partner_evidence(ev, rule, partners, label, row=0)
 
 
 def _schooling(ev: _Collector, rule: Rule) -> list[Evidence]:
@@ -466,7 +469,7 @@ def _schooling(ev: _Collector, rule: Rule) -> list[Evidence]:
         zh, en = _SCHOOLING.get(ix.ties.records[row].category or "", ("学缘", "schooling"))
         return "schooling", f"学缘·{zh}", f"schooling: {en}"
 
-    return _partner_evidence(ev, rule, ix.schooling, label)
+    return _partner_evidence(ev, rule, ix.schooling, label, row=ev.cadre)
 
 
 def _declared(ev: _Collector, rule: Rule) -> list[Evidence]:

@@ -280,19 +280,21 @@ class ConflictIndex:
         rec = now & kind["recusal"]
         self.recusal_ties = _relation(t.subject[rec], t.unit[rec], (n_p, n_u), rows[rec])
         begun = np.isnat(t.start) | (t.start <= np.datetime64(self.as_of, "D"))
-        school = begun & (t.kind == "schooling") & np.isin(t.category.astype(str),
-                                                           list(SCHOOLING_TIES))
+        school = begun & kind["schooling"] & is_in(t.category, SCHOOLING_TIES)
         self.schooling = _symmetric(t.subject[school], t.other[school], n_p, rows[school])
-        self.supervisor_rows = np.flatnonzero(begun & (t.kind == "supervisor_of"))
+        sup = begun & kind["supervisor_of"]
+        # both directions, value = tie row + 1; the look-back is applied per screening
+        self.supervision = _symmetric(t.subject[sup], t.other[sup], n_p, rows[sup])
+        self.business01 = _ones(self.business)
 
-    def supervision_partners(self, cutoff: dt.date) -> sp.csr_matrix:
-        """(person × person) superior/subordinate ties that lasted into [cutoff, as_of]."""
-        t = self.ties
-        rows = self.supervisor_rows
-        end = t.end[rows]
+    def supervision_partners(self, people: np.ndarray, cutoff: dt.date) -> sp.csr_matrix:
+        """(people × persons) superior/subordinate ties that lasted into [cutoff, as_of];
+        values are tie row + 1."""
+        block = self.supervision[people].tocoo()
+        end = self.ties.end[block.data - 1]
         keep = np.isnat(end) | (end >= np.datetime64(cutoff, "D"))
-        rows = rows[keep]
-        return _symmetric(t.subject[rows], t.other[rows], len(self.persons), rows)
+        return sp.csr_matrix((block.data[keep], (block.row[keep], block.col[keep])),
+                             shape=block.shape)
 
     def relatives_of(self, person_key: str) -> dict[str, tuple[Kin, ...]]:
         """Every relative in scope of one person on the index date: key → categories."""
@@ -322,6 +324,12 @@ def _relation(a: np.ndarray, b: np.ndarray, shape: tuple[int, int],
     first[1:] = (a[1:] != a[:-1]) | (b[1:] != b[:-1])
     return sp.csr_matrix((record[first] + 1, (a[first], b[first])), shape=shape,
                          dtype=np.int64)
+
+
+def _ones(m: sp.csr_matrix) -> sp.csr_matrix:
+    out = m.copy()
+    out.data = np.ones(len(out.data), dtype=np.int32)
+    return out
 
 
 def _symmetric(a: np.ndarray, b: np.ndarray, n: int, record: np.ndarray) -> sp.csr_matrix:

@@ -99,14 +99,13 @@ def _employment(batch: Batch, rule: Rule) -> sp.csr_matrix:
 
 def _kin_employment(batch: Batch, rule: Rule) -> sp.csr_matrix:
     ix = batch.index
-    return batch.kin(rule) @ (ix.works_in @ ix.scope_matrix(batch.targets, rule.target_scope))
+    # (cadres × persons) @ (persons × units) first: a few hundred relatives, not all staff
+    return (batch.kin(rule) @ ix.works_in) @ ix.scope_matrix(batch.targets, rule.target_scope)
 
 
 def _kin_business(batch: Batch, rule: Rule) -> sp.csr_matrix:
     ix = batch.index
-    business = ix.business.copy()
-    business.data[:] = 1
-    return batch.kin(rule) @ (business @ ix.scope_matrix(batch.targets, rule.target_scope))
+    return (batch.kin(rule) @ ix.business01) @ ix.scope_matrix(batch.targets, rule.target_scope)
 
 
 def _region(batch: Batch, rule: Rule) -> sp.csr_matrix:
@@ -156,22 +155,21 @@ def _supervision(batch: Batch, rule: Rule) -> sp.csr_matrix:
     return (up + mine @ by) @ scope
 
 
-def _leaders_in_scope(batch: Batch, rule: Rule) -> sp.csr_matrix:
+def _with_leaders(batch: Batch, rule: Rule, partners: sp.csr_matrix) -> sp.csr_matrix:
+    """(cadres × targets): some partner holds a leadership post in the target scope."""
     ix = batch.index
-    return ix.leads @ ix.scope_matrix(batch.targets, rule.target_scope)
+    return (_ones(partners) @ ix.leads) @ ix.scope_matrix(batch.targets, rule.target_scope)
 
 
 def _leadership_ties(batch: Batch, rule: Rule) -> sp.csr_matrix:
     ix = batch.index
     cutoff = ix.as_of if rule.look_back_years is None else years_before(ix.as_of,
                                                                          rule.look_back_years)
-    partners = _ones(ix.supervision_partners(cutoff)[batch.people])
-    return partners @ _leaders_in_scope(batch, rule)
+    return _with_leaders(batch, rule, ix.supervision_partners(batch.people, cutoff))
 
 
 def _schooling(batch: Batch, rule: Rule) -> sp.csr_matrix:
-    partners = _ones(batch.index.schooling[batch.people])
-    return partners @ _leaders_in_scope(batch, rule)
+    return _with_leaders(batch, rule, batch.index.schooling[batch.people])
 
 
 def _declared(batch: Batch, rule: Rule) -> sp.csr_matrix:
