@@ -66,6 +66,10 @@ INVERSE: dict[Kin, Kin] = {
 }
 
 
+def _kin_of_bit(bit: int) -> Kin:
+    return next(kin for kin in ALL_KIN if BIT[kin] == bit)
+
+
 def mask_of(kins: Iterable[Kin]) -> int:
     out = 0
     for kin in kins:
@@ -140,11 +144,11 @@ class KinshipGraph:
         if len(spouse_cols):
             spouse_blood = self._blood(spouse_cols)
             sib = _select(spouse_blood, BIT[Kin.sibling])
-            sib = _regroup(sib, spouse_rows, m)  # back to the asked persons' rows
+            sib = _without_self(_regroup(sib, spouse_rows, m), rows)  # the asked persons' rows
             parts.append(_entries(sib, BIT[Kin.sibling_in_law]))
             parts.append(_entries(sib @ self._spouse1, BIT[Kin.sibling_in_law]))
         # children's spouses and their parents
-        child_spouse = self._down1[rows] @ self._spouse1
+        child_spouse = _without_self(self._down1[rows] @ self._spouse1, rows)
         parts.append(_entries(child_spouse, BIT[Kin.child_in_law]))
         parts.append(_entries(child_spouse @ self._up1, BIT[Kin.child_in_law_parent]))
         # spouses of collateral relatives
@@ -201,17 +205,74 @@ class KinshipGraph:
     # -- evidence -----------------------------------------------------------------------
 
     def walk(self, start: int, end: int, kin: Kin) -> list[tuple[str, int, int, int]] | None:
-        """One walk from `start` to `end` that proves `kin`: a list of steps
-        (step letter U/D/S or X for a declared relation, from, to, tie row), or None."""
+        """One walk from `start` to `end` that proves `kin`: a list of steps (step letter
+        U/D/S or X for a declared relation, from, to, tie row), or None.
+
+        A blood category is proved by a path of its pattern (one without a repeated person
+        always exists for the category a relative holds); an in-law category by the
+        definition itself: the spouse, the sibling (by blood category), the child."""
         declared = self._declared_step(start, end, kin)
         if declared is not None:
             return [declared]
-        matrices = {"U": self.up, "D": self.down, "S": self.spouse}
-        for pattern in PATTERNS[kin]:
-            found = _search(matrices, pattern, start, end)
-            if found is not None:
-                return found
+        if kin in BLOOD or kin is Kin.spouse:
+            return self._pattern(start, end, PATTERNS[kin][0])
+        spouses = self._next(self.spouse, start)
+        if kin is Kin.parent_in_law:
+            return next(([("S", start, s, t), up] for s, t in spouses
+                         for up in self._steps("U", s) if up[2] == end), None)
+        if kin is Kin.sibling_in_law:
+            for s, t in spouses:
+                siblings = self._with_blood(s, Kin.sibling) - {start}
+                if end in siblings:
+                    return [("S", start, s, t), *self._need(s, end, "UD")]
+                for x in sorted(siblings):
+                    for step in self._steps("S", x):
+                        if step[2] == end:
+                            return [("S", start, s, t), *self._need(s, x, "UD"), step]
+            return None
+        if kin in (Kin.child_in_law, Kin.child_in_law_parent):
+            for down in self._steps("D", start):
+                for married in self._steps("S", down[2]):
+                    e = married[2]
+                    if kin is Kin.child_in_law and e == end:
+                        return [down, married]
+                    if kin is Kin.child_in_law_parent and e != start:
+                        for up in self._steps("U", e):
+                            if up[2] == end:
+                                return [down, married, up]
+            return None
+        # collateral_spouse: the relative's spouse is a collateral relative of `start`
+        blood = self._blood(np.array([start])).tocoo()
+        category = {int(c): _kin_of_bit(int(b)) for c, b in zip(blood.col, blood.data,
+                                                                strict=True)}
+        for _, _, x, tie in self._steps("S", end):
+            if category.get(x) in COLLATERAL:
+                return [*self._need(start, x, PATTERNS[category[x]][0]), ("S", x, end, tie)]
         return None
+
+    def _next(self, matrix: sp.csr_matrix, node: int) -> list[tuple[int, int]]:
+        lo, hi = matrix.indptr[node], matrix.indptr[node + 1]
+        return [(int(n), int(t) - 1) for n, t in zip(matrix.indices[lo:hi],
+                                                     matrix.data[lo:hi], strict=True)]
+
+    def _steps(self, letter: str, node: int) -> list[tuple[str, int, int, int]]:
+        matrix = {"U": self.up, "D": self.down, "S": self.spouse}[letter]
+        return [(letter, node, n, t) for n, t in self._next(matrix, node)]
+
+    def _with_blood(self, person: int, kin: Kin) -> set[int]:
+        row = self._blood(np.array([person])).tocoo()
+        return {int(c) for c, b in zip(row.col, row.data, strict=True) if b & BIT[kin]}
+
+    def _pattern(self, start: int, end: int,
+                 pattern: str) -> list[tuple[str, int, int, int]] | None:
+        matrices = {"U": self.up, "D": self.down, "S": self.spouse}
+        return _search(matrices, pattern, start, end)
+
+    def _need(self, start: int, end: int, pattern: str) -> list[tuple[str, int, int, int]]:
+        found = self._pattern(start, end, pattern)
+        if found is None:  # the derivation guarantees one; failing here is a bug
+            raise AssertionError(f"no {pattern} path from {start} to {end}")
+        return found
 
     def _declared_step(self, start: int, end: int, kin: Kin) -> tuple[str, int, int, int] | None:
         lo = np.searchsorted(self.declared_rows, start, side="left")
@@ -243,6 +304,13 @@ def _search(matrices: dict[str, sp.csr_matrix], pattern: str, start: int,
         return None
 
     return step(start, 0, [], {start})
+
+
+def _without_self(m: sp.csr_matrix, rows: np.ndarray) -> sp.csr_matrix:
+    """Drop entry (i, rows[i]): a derivation never passes through the asked person."""
+    coo = m.tocoo()
+    keep = coo.col != rows[coo.row]
+    return sp.csr_matrix((coo.data[keep], (coo.row[keep], coo.col[keep])), shape=m.shape)
 
 
 def _adjacency(n: int, rows: np.ndarray, cols: np.ndarray, ties: np.ndarray) -> sp.csr_matrix:
