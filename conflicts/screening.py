@@ -173,11 +173,15 @@ def _eligibility(index: ConflictIndex, rule: Rule, cadres: Sequence[str],
     day = index.as_of
     for key in cadres:
         cadre = index.cadres[key]
-        status = cadre.status_on(day)
-        window_hits = period is not None and cadre.status != "active" and (
-            (cadre.status_from or dt.date.min) <= period[1]
-            and period[0] <= (cadre.status_to or dt.date.max))
-        if status != "active" or window_hits:
+        # with the round's period: a non-active status window overlapping it; without
+        # one: the status on the screening date
+        if period is None:
+            barred = cadre.status_on(day) != "active"
+        else:
+            barred = cadre.status != "active" and (
+                (cadre.status_from or dt.date.min) <= period[1]
+                and period[0] <= (cadre.status_to or dt.date.max))
+        if barred:
             zh, en = STATUS_TEXT.get(cadre.status, (cadre.status, cadre.status))
             when = _window(cadre.status_from, cadre.status_to)
             why = f"：{cadre.status_reason}" if cadre.status_reason else ""
