@@ -22,7 +22,7 @@ import numpy as np
 from conflicts.index import ConflictIndex, years_before
 from conflicts.kinship import ALL_KIN, BIT, mask_of
 from conflicts.policy import Kin, Policy, Relation, Rule
-from conflicts.rules import Batch, evaluate, region_sources
+from conflicts.rules import Batch, evaluate, region_sources, team_pairs
 from conflicts.screening import prepare
 from pool.formats import RECUSAL_CATEGORIES, SCHOOLING_CATEGORIES, SOURCE_TYPES, TEAM_ROLES
 
@@ -195,6 +195,65 @@ def explain(index: ConflictIndex, policy: Policy, cadre_key: str,
                        policy.version, policy.hash, tuple(reasons), tuple(checked))
 
 
+@dataclass(frozen=True, slots=True)
+class PairExplanation:
+    """Why two cadres must not serve on one team (within-team rules)."""
+
+    cadre_a: str
+    name_a: str
+    cadre_b: str
+    name_b: str
+    as_of: dt.date
+    policy_name: str
+    policy_hash: str
+    reasons: tuple[Reason, ...]
+
+    def render(self, lang: str = "zh") -> str:
+        zh = lang == "zh"
+        lines = [f"{self.name_a}（{self.cadre_a}）与 {self.name_b}（{self.cadre_b}）同组"
+                 f"，截至 {self.as_of}：" + ("不得同组" if self.reasons else "可以同组") if zh
+                 else f"{self.name_a} ({self.cadre_a}) and {self.name_b} ({self.cadre_b}) "
+                 f"on one team as of {self.as_of}: "
+                 + ("not allowed" if self.reasons else "allowed")]
+        for r in self.reasons:
+            lines.append(f"  [{r.rule_id}] {r.title_zh if zh else r.title_en}")
+            lines.append(f"    {'依据：' + r.basis_zh if zh else 'basis: ' + r.basis_en}")
+            lines.extend(f"    · {ev.render(lang)}" for ev in r.evidence)
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        return _jsonable(asdict(self))
+
+
+def explain_pair(index: ConflictIndex, policy: Policy, cadre_a: str,
+                 cadre_b: str) -> PairExplanation:
+    """Every within-team rule that keeps `cadre_a` and `cadre_b` apart, with evidence."""
+    batch = prepare(index, [cadre_a, cadre_b], [])
+    ev = _Collector(index, prepare(index, [cadre_a], []))
+    other = int(batch.people[1])
+    reasons = []
+    for rule in policy.rules:
+        if rule.relation is not Relation.within_team:
+            continue
+        found = {reason for a, b, reason in team_pairs(batch, rule) if (a, b) == (0, 1)}
+        evidence: list[Evidence] = []
+        if "kin" in found:
+            mask = ev.batch.relatives.getrow(0).toarray().ravel()[other]
+            evidence.extend(ev.kin_path(other, int(mask) & mask_of(rule.kinship)))
+        if "same_home_unit" in found:
+            home = ev.cadre_home_edge()
+            evidence.append(Evidence((home, Edge(
+                "home_unit_of", "同单位干部", "home unit of", home.target_key, home.target_name,
+                cadre_b, index.person_label(other), record=f"cadre:{cadre_b}"))))
+        if found:
+            reasons.append(Reason(rule.id, rule.title_zh, rule.title_en, rule.hard,
+                                  tuple(r.value for r in rule.roles), rule.basis.zh,
+                                  rule.basis.en, tuple(evidence)))
+    return PairExplanation(cadre_a, index.person_label(ev.cadre), cadre_b,
+                           index.person_label(other), index.as_of, policy.name, policy.hash,
+                           tuple(reasons))
+
+
 class _Collector:
     """Builds edges for one (cadre, target) pair."""
 
@@ -202,7 +261,7 @@ class _Collector:
         self.ix = index
         self.batch = batch
         self.cadre = int(batch.people[0])
-        self.target = int(batch.targets[0])
+        self.target = int(batch.targets[0]) if len(batch.targets) else -1
         self.home = int(batch.home_units[0])
 
     # -- nodes and records --------------------------------------------------------------

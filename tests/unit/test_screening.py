@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from conflicts.evidence import explain
+from conflicts.evidence import explain, explain_pair
 from conflicts.index import ConflictIndex
 from conflicts.policy import Policy, Role, load_policy, parse_policy
 from conflicts.screening import ScreeningError, screen, screen_index
@@ -323,6 +323,23 @@ def test_within_team_pairs_kin_and_same_home_unit() -> None:
                     [w.target], AS_OF)
     pairs = {(c.cadre_a, c.cadre_b, c.reason) for c in result.team_conflicts}
     assert pairs == {("P_ME", "P_REL", "kin"), ("P_ME", "P_COLLEAGUE", "same_home_unit")}
+
+
+def test_within_team_pair_explained_with_the_kinship_path() -> None:
+    w = World()
+    cousin = w.kin("王磊", via="cousin")
+    w.b.cadre(cousin, w.home)
+    ex = explain_pair(ConflictIndex(w.b.snapshot(AS_OF)), DEFAULT, w.me, cousin)
+    (reason,) = ex.reasons
+    assert reason.rule_id == "within-team"
+    paths = {ev.render("zh") for ev in reason.evidence}
+    assert paths == {"王𠮷 —父亲→ 王父 —父亲→ 王祖 —儿子→ 王叔 —儿子→ 王磊（堂、表兄弟姐妹）",
+                     "王𠮷 —所在单位→ 西岭区卫生健康局 —同单位干部→ 王磊"}
+    assert "不得同组" in ex.render("zh") and "not allowed" in ex.render("en")
+    stranger = w.b.person("路人", key="P_STRANGER")
+    w.b.cadre(stranger, "U_GOV")
+    clear = explain_pair(ConflictIndex(w.b.snapshot(AS_OF)), DEFAULT, w.me, stranger)
+    assert clear.reasons == () and "可以同组" in clear.render("zh")
 
 
 def test_eligibility_status_window_and_unavailability() -> None:
