@@ -1,0 +1,146 @@
+"""Assemble a round's teams: solve for the best objective, then draw among the proposals
+within `tolerance` of it with a seeded random preference, so the same inputs do not
+always pick the same people and nobody can steer who goes where.
+
+Reproducibility: one worker, a fixed `random_seed`, and deterministic limits
+(`max_deterministic_time`) make a run identical on any machine; the wall-clock limit is a
+safety net only, and when it stops a solve the proposal says so (`wall_limit_hit`).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from assignment.instance import Instance, TeamSpec
+from assignment.model import TeamModel, build
+from assignment.proposal import Member, Proposal, Requirement, Team, Term
+from assignment.validate import term_values
+
+_STATUS = {cp_model.OPTIMAL: "optimal", cp_model.FEASIBLE: "feasible",
+           cp_model.INFEASIBLE: "infeasible", cp_model.MODEL_INVALID: "invalid",
+           cp_model.UNKNOWN: "unknown"}
+
+
+@dataclass(frozen=True)
+class SolveSettings:
+    deterministic_time: float = 20.0  # per phase, in CP-SAT's deterministic seconds
+    wall_time: float = 120.0  # safety net per phase; hitting it is reported
+    tolerance: float = 0.02  # the draw may lose this share of the best objective
+    workers: int = 1
+    linearization_level: int = 2
+
+    def parameters(self, seed: int) -> dict[str, float | int | bool]:
+        return {"num_workers": self.workers, "random_seed": seed,
+                "max_deterministic_time": self.deterministic_time,
+                "max_time_in_seconds": self.wall_time,
+                "linearization_level": self.linearization_level,
+                "interleave_search": self.workers > 1}
+
+
+def _solver(settings: SolveSettings, seed: int) -> cp_model.CpSolver:
+    solver = cp_model.CpSolver()
+    for name, value in settings.parameters(seed).items():
+        setattr(solver.parameters, name, value)
+    return solver
+
+
+def assemble(instance: Instance, seed: int,
+             settings: SolveSettings = SolveSettings()) -> Proposal:
+    """The proposal for `instance` drawn with `seed` (see the module docstring)."""
+    started = time.perf_counter()
+    tm = build(instance)
+    solver = _solver(settings, seed)
+    status = solver.solve(tm.model)
+    det_time = solver.deterministic_time
+    wall_hit = solver.wall_time >= settings.wall_time * 0.99
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return _empty(instance, _STATUS.get(status, "unknown"), seed, settings, started,
+                      det_time, wall_hit)
+    best = round(solver.objective_value)
+    bound = solver.best_objective_bound
+    phase_one = _STATUS[status]
+    if settings.tolerance > 0:
+        # phase two: any proposal within the tolerance, preferred by a seeded random order
+        floor = best - int(abs(best) * settings.tolerance)
+        tm.model.add(tm.objective() >= floor)
+        rng = np.random.default_rng(seed)
+        keys = sorted(tm.x)  # a fixed order, so the draw depends on the seed alone
+        prefs = rng.integers(0, 1000, size=len(keys))
+        tm.model.maximize(sum(int(p) * tm.x[k] for k, p in zip(keys, prefs, strict=True)))
+        tm.model.clear_hints()
+        for v in tm.x.values():
+            tm.model.add_hint(v, solver.value(v))
+        second = _solver(settings, seed)
+        status2 = second.solve(tm.model)
+        det_time += second.deterministic_time
+        wall_hit = wall_hit or second.wall_time >= settings.wall_time * 0.99
+        if status2 in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            solver = second
+    teams = _teams(tm, solver)
+    # the terms are recomputed from the teams: in the draw's phase the model's helper
+    # variables need not be tight, the teams are what counts
+    values = term_values(instance, {t.no: {m.key: m.role for m in t.members} for t in teams})
+    terms = tuple(Term(t.name, t.zh, values[t.name], t.weight, t.sign) for t in tm.terms)
+    objective = sum(t.contribution for t in terms)
+    gap = (abs(bound - best) / max(abs(bound), 1.0)) if phase_one != "optimal" else 0.0
+    return Proposal(instance.round_key, phase_one, objective, best, bound, gap, terms, teams,
+                    seed, instance.input_hash, settings.tolerance, settings.parameters(seed),
+                    time.perf_counter() - started, det_time, wall_hit)
+
+
+def _empty(instance: Instance, status: str, seed: int, settings: SolveSettings,
+           started: float, det_time: float, wall_hit: bool) -> Proposal:
+    return Proposal(instance.round_key, status, None, None, None, None, (), (), seed,
+                    instance.input_hash, settings.tolerance, settings.parameters(seed),
+                    time.perf_counter() - started, det_time, wall_hit)
+
+
+def _teams(tm: TeamModel, solver: cp_model.CpSolver) -> tuple[Team, ...]:
+    inst = tm.instance
+    cands = inst.candidates
+    out = []
+    for j, spec in enumerate(inst.teams):
+        members = []
+        for i, v in tm.in_team(j):
+            if not solver.value(v):
+                continue
+            role = ("leader" if (i, j) in tm.lead and solver.value(tm.lead[i, j]) else
+                    "deputy" if (i, j) in tm.deputy and solver.value(tm.deputy[i, j]) else
+                    "member")
+            c = cands[i]
+            members.append(Member(c.key, c.name, role, c.skills))
+        order = {"leader": 0, "deputy": 1, "member": 2}
+        members.sort(key=lambda m: (order[m.role], m.key))
+        out.append(Team(spec.no, spec.targets, tuple(members),
+                        requirements(spec, tuple(members))))
+    return tuple(out)
+
+
+def requirements(spec: TeamSpec, members: tuple[Member, ...]) -> tuple[Requirement, ...]:
+    """Why each requirement of the team is met, in words (also used by the validator)."""
+    n = len(members)
+    leaders = [m for m in members if m.role == "leader"]
+    deputies = [m for m in members if m.role == "deputy"]
+    out = [
+        Requirement("size", f"共{n}人（要求{spec.size_min}–{spec.size_max}人）",
+                    f"{n} members (needs {spec.size_min}–{spec.size_max})",
+                    spec.size_min <= n <= spec.size_max),
+        Requirement("leader", f"组长：{'、'.join(m.name for m in leaders) or '无'}（组长库）",
+                    f"leader: {', '.join(m.key for m in leaders) or 'none'} (leader pool)",
+                    len(leaders) == 1),
+        Requirement("deputies", f"副组长{len(deputies)}人（要求{spec.deputies_min}–"
+                    f"{spec.deputies_max}人）", f"{len(deputies)} deputies (needs "
+                    f"{spec.deputies_min}–{spec.deputies_max})",
+                    spec.deputies_min <= len(deputies) <= spec.deputies_max),
+    ]
+    for skill, need in spec.skill_min:
+        have = [m for m in members if skill in m.skills]
+        out.append(Requirement(f"skill:{skill}", f"{skill}专业{len(have)}人（要求至少{need}人）："
+                               + "、".join(m.name for m in have),
+                               f"{len(have)} skilled in {skill} (needs {need}): "
+                               + ", ".join(m.key for m in have), len(have) >= need))
+    return tuple(out)

@@ -1,0 +1,231 @@
+"""The CP-SAT model of team assembly: Instance → model → Proposal.
+
+Variables are cadre → team booleans `x` (never cadre → slot), with role booleans for the
+leader and deputies; a pair the cadre is recused from gets no variable at all. One
+`_add_<rule>()` per constraint family; every soft term is an expression kept by name so
+the result reports it on its own.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from ortools.sat.python import cp_model
+
+from assignment.instance import Candidate, Instance
+
+
+@dataclass
+class SoftTerm:
+    name: str
+    zh: str
+    expr: cp_model.LinearExprT
+    weight: int
+    sign: int  # +1 reward, -1 penalty
+
+
+@dataclass
+class TeamModel:
+    """The built model plus the handles needed to read a solution back."""
+
+    instance: Instance
+    model: cp_model.CpModel = field(default_factory=cp_model.CpModel)
+    x: dict[tuple[int, int], cp_model.IntVar] = field(default_factory=dict)  # (cand, team)
+    lead: dict[tuple[int, int], cp_model.IntVar] = field(default_factory=dict)
+    deputy: dict[tuple[int, int], cp_model.IntVar] = field(default_factory=dict)
+    terms: list[SoftTerm] = field(default_factory=list)
+    # enforcement literals of the requirements, for the infeasibility diagnosis
+    requirements: dict[str, cp_model.IntVar] = field(default_factory=dict)
+    requirement_text: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    def objective(self) -> cp_model.LinearExprT:
+        return sum(t.sign * t.weight * t.expr for t in self.terms)
+
+    def in_team(self, j: int) -> list[tuple[int, cp_model.IntVar]]:
+        return [(i, v) for (i, jj), v in self.x.items() if jj == j]
+
+
+def build(instance: Instance, *, enforce: bool = False) -> TeamModel:
+    """The model of `instance`. With `enforce`, every requirement is guarded by its own
+    literal (see `TeamModel.requirements`) so a diagnostic solve can name a conflicting
+    set; the soft terms are left out then."""
+    tm = TeamModel(instance)
+    _add_variables(tm)
+    _add_roles(tm, enforce)
+    _add_capacity(tm)
+    _add_size(tm, enforce)
+    _add_skill_minimums(tm, enforce)
+    _add_within_team_conflicts(tm)
+    if not enforce:
+        _add_soft_terms(tm)
+        tm.model.maximize(tm.objective())
+    return tm
+
+
+def _deputy_eligible(c: Candidate) -> bool:
+    return c.deputy_pool or c.leader_pool
+
+
+def _add_variables(tm: TeamModel) -> None:
+    """x for every (candidate, team) with a role left open; leader/deputy where eligible."""
+    inst = tm.instance
+    m = tm.model
+    for j, team in enumerate(inst.teams):
+        for i, c in enumerate(inst.candidates):
+            barred = inst.barred(c.key, team)
+            can_lead = c.leader_pool and "leader" not in barred
+            can_deputy = _deputy_eligible(c) and "deputy" not in barred
+            can_member = "member" not in barred
+            if not (can_lead or can_deputy or can_member):
+                continue  # recused from the team's targets in every role: no variable
+            tm.x[i, j] = m.new_bool_var(f"x[{c.key},{team.no}]")
+            if can_lead:
+                tm.lead[i, j] = m.new_bool_var(f"lead[{c.key},{team.no}]")
+            if can_deputy:
+                tm.deputy[i, j] = m.new_bool_var(f"deputy[{c.key},{team.no}]")
+            if not can_member:  # may serve only in a role they are not recused from
+                roles = [v for v in (tm.lead.get((i, j)), tm.deputy.get((i, j))) if v is not None]
+                m.add(tm.x[i, j] <= sum(roles))
+
+
+def _guard(tm: TeamModel, code: str, zh: str, en: str, enforce: bool) -> cp_model.IntVar | None:
+    if not enforce:
+        return None
+    lit = tm.model.new_bool_var(code)
+    tm.requirements[code] = lit
+    tm.requirement_text[code] = (zh, en)
+    return lit
+
+
+def _add_roles(tm: TeamModel, enforce: bool) -> None:
+    """Exactly one leader from the leader pool; deputies within range; a role implies x."""
+    m = tm.model
+    for j, team in enumerate(tm.instance.teams):
+        for (i, jj), v in tm.lead.items():
+            if jj == j:
+                m.add_implication(v, tm.x[i, j])
+        for (i, jj), v in tm.deputy.items():
+            if jj == j:
+                m.add_implication(v, tm.x[i, j])
+                if (i, j) in tm.lead:
+                    m.add_bool_or([tm.lead[i, j].Not(), v.Not()])
+        leaders = [v for (_i, jj), v in tm.lead.items() if jj == j]
+        deputies = [v for (_i, jj), v in tm.deputy.items() if jj == j]
+        lit = _guard(tm, f"leader:{team.no}", f"第{team.no}组须有一名组长（组长库）",
+                     f"team {team.no} needs one leader from the leader pool", enforce)
+        c = m.add(sum(leaders) == 1)
+        if lit is not None:
+            c.only_enforce_if(lit)
+        lit = _guard(tm, f"deputies:{team.no}",
+                     f"第{team.no}组须有{team.deputies_min}–{team.deputies_max}名副组长",
+                     f"team {team.no} needs {team.deputies_min}–{team.deputies_max} deputies",
+                     enforce)
+        c = m.add_linear_constraint(sum(deputies), team.deputies_min, team.deputies_max)
+        if lit is not None:
+            c.only_enforce_if(lit)
+
+
+def _add_capacity(tm: TeamModel) -> None:
+    """Each cadre on at most `capacity` teams (default one) and at least `minimum`."""
+    by_cadre: dict[int, list[cp_model.IntVar]] = defaultdict(list)
+    for (i, _j), v in tm.x.items():
+        by_cadre[i].append(v)
+    for i, c in enumerate(tm.instance.candidates):
+        tm.model.add_linear_constraint(sum(by_cadre.get(i, [])), c.minimum, c.capacity)
+
+
+def _add_size(tm: TeamModel, enforce: bool) -> None:
+    """Team size within its range."""
+    for j, team in enumerate(tm.instance.teams):
+        lit = _guard(tm, f"size:{team.no}", f"第{team.no}组须有{team.size_min}–{team.size_max}人",
+                     f"team {team.no} needs {team.size_min}–{team.size_max} members", enforce)
+        c = tm.model.add_linear_constraint(sum(v for _i, v in tm.in_team(j)), team.size_min,
+                                           team.size_max)
+        if lit is not None:
+            c.only_enforce_if(lit)
+
+
+def _add_skill_minimums(tm: TeamModel, enforce: bool) -> None:
+    """At least the required number of members with each skill."""
+    cands = tm.instance.candidates
+    for j, team in enumerate(tm.instance.teams):
+        members = tm.in_team(j)
+        for skill, need in team.skill_min:
+            lit = _guard(tm, f"skill:{team.no}:{skill}",
+                         f"第{team.no}组须有{need}名{skill}专业人员",
+                         f"team {team.no} needs {need} member(s) skilled in {skill}", enforce)
+            c = tm.model.add(sum(v for i, v in members if skill in cands[i].skills) >= need)
+            if lit is not None:
+                c.only_enforce_if(lit)
+
+
+def _add_within_team_conflicts(tm: TeamModel) -> None:
+    """Two cadres with a within-team tie never on one team."""
+    index = tm.instance.index
+    for a, b in sorted(tm.instance.conflicts):
+        ia, ib = index.get(a), index.get(b)
+        if ia is None or ib is None:
+            continue
+        for j in range(len(tm.instance.teams)):
+            if (ia, j) in tm.x and (ib, j) in tm.x:
+                tm.model.add_at_most_one(tm.x[ia, j], tm.x[ib, j])
+
+
+def _add_soft_terms(tm: TeamModel) -> None:
+    inst, m, w = tm.instance, tm.model, tm.instance.weights
+    cands = inst.candidates
+    no_veteran, trainees, depth, one_gender = [], [], [], []
+    for j, team in enumerate(inst.teams):
+        members = tm.in_team(j)
+        # 老带新: a team without a veteran is penalized; up to two trainees are rewarded
+        has_vet = m.new_bool_var(f"veteran[{team.no}]")
+        m.add(sum(v for i, v in members if cands[i].veteran) >= has_vet)
+        no_veteran.append(1 - has_vet)
+        placed = m.new_int_var(0, 2, f"trainees[{team.no}]")
+        m.add(placed <= sum(v for i, v in members if cands[i].trainee))
+        trainees.append(placed)
+        # skill depth matched to the target's profile, up to the depth wanted
+        for skill, want in team.skill_depth:
+            d = m.new_int_var(0, want, f"depth[{team.no},{skill}]")
+            m.add(d <= sum(v for i, v in members if skill in cands[i].skills))
+            depth.append(d)
+        # gender mix: a team of one gender is penalized
+        mixed = m.new_bool_var(f"mixed[{team.no}]")
+        for g in ("M", "F"):
+            m.add(sum(v for i, v in members if cands[i].gender == g) >= mixed)
+        one_gender.append(1 - mixed)
+    # 组长不固定、对象不固定、搭配不固定
+    led_again = [v for (i, j), v in tm.lead.items()
+                 if set(inst.teams[j].targets) & set(cands[i].led_targets)]
+    back_again = [v for (i, j), v in tm.x.items()
+                  if set(inst.teams[j].targets) & set(cands[i].inspected_targets)]
+    together_again = []
+    index = inst.index
+    for a, b in sorted(inst.past_pairs):
+        ia, ib = index.get(a), index.get(b)
+        if ia is None or ib is None:
+            continue
+        for j in range(len(inst.teams)):
+            if (ia, j) in tm.x and (ib, j) in tm.x:
+                y = m.new_bool_var(f"again[{a},{b},{j}]")
+                m.add(y >= tm.x[ia, j] + tm.x[ib, j] - 1)
+                together_again.append(y)
+    workload = sum(cands[i].recent_rounds * v for (i, _j), v in tm.x.items())
+    suitability = sum(inst.suitability.get((cands[i].key, inst.teams[j].no), 0) * v
+                      for (i, j), v in tm.x.items())
+    tm.terms = [
+        SoftTerm("experience", "老带新：缺少经验丰富成员的组数", sum(no_veteran), w.experience, -1),
+        SoftTerm("training", "老带新：安排的后备、新提拔干部（每组至多2名）", sum(trainees),
+                 w.training, +1),
+        SoftTerm("rotation_leader", "组长不固定：组长再次带队巡察同一对象", sum(led_again),
+                 w.rotation_leader, -1),
+        SoftTerm("rotation_member", "对象不固定：成员再次巡察同一对象", sum(back_again),
+                 w.rotation_member, -1),
+        SoftTerm("rotation_pair", "搭配不固定：近期同组的两人再次同组", sum(together_again),
+                 w.rotation_pair, -1),
+        SoftTerm("fairness", "工作量均衡：入选者近期参加轮次之和", workload, w.fairness, -1),
+        SoftTerm("depth", "专业匹配：按对象特点增配的专业人员", sum(depth), w.depth, +1),
+        SoftTerm("gender", "性别搭配：单一性别的组数", sum(one_gender), w.gender, -1),
+        SoftTerm("suitability", "适配度：给定的干部—组适配分之和", suitability, w.suitability, +1),
+    ]

@@ -1,0 +1,100 @@
+"""Check a proposal against every hard rule of its instance. The tests run it on every
+proposal the optimizer returns; the service runs it on every manual change."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from assignment.instance import Instance
+from assignment.proposal import Proposal
+
+
+def violations(instance: Instance, proposal: Proposal) -> list[str]:
+    """Every hard rule the proposal breaks, in words (empty: the proposal is valid)."""
+    out: list[str] = []
+    cands = {c.key: c for c in instance.candidates}
+    specs = {t.no: t for t in instance.teams}
+    if {t.no for t in proposal.teams} != set(specs):
+        out.append(f"巡察组与轮次不符 / teams differ from the round: "
+                   f"{sorted(t.no for t in proposal.teams)} vs {sorted(specs)}")
+    load = Counter(m.key for t in proposal.teams for m in t.members)
+    for key, n in sorted(load.items()):
+        c = cands.get(key)
+        if c is None:
+            out.append(f"{key} 不是候选人 / {key} is not a candidate")
+        elif n > c.capacity:
+            out.append(f"{key} 参加{n}个组，超过上限{c.capacity} / on {n} teams, over capacity")
+    for c in instance.candidates:
+        if load.get(c.key, 0) < c.minimum:
+            out.append(f"{c.key} 至少参加{c.minimum}个组 / needs at least {c.minimum} teams")
+    for team in proposal.teams:
+        spec = specs.get(team.no)
+        if spec is None:
+            continue
+        where = f"第{team.no}组 / team {team.no}"
+        keys = [m.key for m in team.members]
+        if len(set(keys)) != len(keys):
+            out.append(f"{where}: 同一人出现两次 / a member appears twice")
+        if not spec.size_min <= len(keys) <= spec.size_max:
+            out.append(f"{where}: {len(keys)}人，须{spec.size_min}–{spec.size_max}人 / size")
+        roles = Counter(m.role for m in team.members)
+        if roles["leader"] != 1:
+            out.append(f"{where}: 组长{roles['leader']}人，须1人 / needs exactly one leader")
+        if not spec.deputies_min <= roles["deputy"] <= spec.deputies_max:
+            out.append(f"{where}: 副组长{roles['deputy']}人 / deputies out of range")
+        for m in team.members:
+            c = cands.get(m.key)
+            if c is None:
+                continue
+            if m.role == "leader" and not c.leader_pool:
+                out.append(f"{where}: 组长 {m.key} 不在组长库 / leader not in the leader pool")
+            if m.role == "deputy" and not (c.deputy_pool or c.leader_pool):
+                out.append(f"{where}: 副组长 {m.key} 不具备副组长资格 / not deputy-eligible")
+            barred = instance.barred(m.key, spec)
+            if m.role in barred:
+                out.append(f"{where}: {m.key} 须回避本组巡察对象（{m.role}）/ recused from "
+                           f"the team's target as {m.role}")
+        for skill, need in spec.skill_min:
+            have = sum(1 for k in keys if k in cands and skill in cands[k].skills)
+            if have < need:
+                out.append(f"{where}: {skill} {have}人，须至少{need}人 / skill short")
+        members = set(keys)
+        for a, b in instance.conflicts:
+            if a in members and b in members:
+                out.append(f"{where}: {a} 与 {b} 不得同组 / may not serve together")
+    return out
+
+
+def term_values(instance: Instance, teams: dict[int, dict[str, str]]) -> dict[str, int]:
+    """The soft terms of a team set, computed plainly (team no → {cadre: role}); the model's
+    reported terms must equal these, and a manual change is re-scored with them."""
+    cands = {c.key: c for c in instance.candidates}
+    specs = {t.no: t for t in instance.teams}
+    v = dict.fromkeys(("experience", "training", "rotation_leader", "rotation_member",
+                       "rotation_pair", "fairness", "depth", "gender", "suitability"), 0)
+    for no, members in teams.items():
+        spec = specs[no]
+        people = [cands[k] for k in sorted(members)]
+        targets = set(spec.targets)
+        v["experience"] += not any(c.veteran for c in people)
+        v["training"] += min(2, sum(c.trainee for c in people))
+        v["depth"] += sum(min(want, sum(skill in c.skills for c in people))
+                          for skill, want in spec.skill_depth)
+        genders = {c.gender for c in people}
+        v["gender"] += not {"M", "F"} <= genders
+        for c in people:
+            if members[c.key] == "leader" and targets & set(c.led_targets):
+                v["rotation_leader"] += 1
+            v["rotation_member"] += bool(targets & set(c.inspected_targets))
+            v["fairness"] += c.recent_rounds
+            v["suitability"] += instance.suitability.get((c.key, no), 0)
+        keys = sorted(members)
+        v["rotation_pair"] += sum(1 for i, a in enumerate(keys) for b in keys[i + 1:]
+                                  if (a, b) in instance.past_pairs)
+    return v
+
+
+def objective(instance: Instance, values: dict[str, int]) -> int:
+    w = instance.weights
+    sign = {"training": 1, "depth": 1, "suitability": 1}
+    return sum(sign.get(name, -1) * getattr(w, name) * value for name, value in values.items())
