@@ -10,6 +10,7 @@ safety net only, and when it stops a solve the proposal says so (`wall_limit_hit
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -116,12 +117,14 @@ def _teams(tm: TeamModel, solver: cp_model.CpSolver) -> tuple[Team, ...]:
         order = {"leader": 0, "deputy": 1, "member": 2}
         members.sort(key=lambda m: (order[m.role], m.key))
         out.append(Team(spec.no, spec.targets, tuple(members),
-                        requirements(spec, tuple(members))))
+                        requirements(spec, tuple(members), inst.skill_names)))
     return tuple(out)
 
 
-def requirements(spec: TeamSpec, members: tuple[Member, ...]) -> tuple[Requirement, ...]:
-    """Why each requirement of the team is met, in words (also used by the validator)."""
+def requirements(spec: TeamSpec, members: tuple[Member, ...],
+                 skill_names: Mapping[str, str] | None = None) -> tuple[Requirement, ...]:
+    """Why each requirement of the team is met, in words."""
+    names = skill_names or {}
     n = len(members)
     leaders = [m for m in members if m.role == "leader"]
     deputies = [m for m in members if m.role == "deputy"]
@@ -139,7 +142,8 @@ def requirements(spec: TeamSpec, members: tuple[Member, ...]) -> tuple[Requireme
     ]
     for skill, need in spec.skill_min:
         have = [m for m in members if skill in m.skills]
-        out.append(Requirement(f"skill:{skill}", f"{skill}专业{len(have)}人（要求至少{need}人）："
+        out.append(Requirement(f"skill:{skill}", f"{names.get(skill, skill)}专业{len(have)}人"
+                               f"（要求至少{need}人）："
                                + "、".join(m.name for m in have),
                                f"{len(have)} skilled in {skill} (needs {need}): "
                                + ", ".join(m.key for m in have), len(have) >= need))

@@ -81,6 +81,7 @@ class Instance:
     past_pairs: frozenset[tuple[str, str]] = frozenset()  # served together recently
     suitability: Mapping[tuple[str, int], int] = field(default_factory=dict)  # (cadre, team)
     weights: Weights = Weights()
+    skill_names: Mapping[str, str] = field(default_factory=dict)  # code → 中文 name, for text
 
     def __post_init__(self) -> None:
         problems = list(_problems(self))
@@ -115,6 +116,7 @@ class Instance:
             "past_pairs": sorted(list(p) for p in self.past_pairs),
             "suitability": sorted([c, t, v] for (c, t), v in self.suitability.items()),
             "weights": asdict(self.weights),
+            "skill_names": sorted(self.skill_names.items()),
         }
 
     @cached_property

@@ -181,6 +181,43 @@ def recusals_command(
         show.cadre_check(out, check)
 
 
+@app.command("assemble")
+def assemble_command(
+    round_file: Annotated[Path, typer.Argument(help="轮次文件 .yaml/.json / round file",
+                                               exists=True)],
+    seed: Annotated[int | None, typer.Option(help="抽签种子；默认取轮次文件中的 seed / "
+                                             "draw seed; default: the file's seed")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON")] = False,
+    database_url: DatabaseOption = None,
+) -> None:
+    """组建巡察组：回避审查、优化、抽签 / assemble a round's teams from a round file."""
+    import json
+
+    from conflicts.policy import PolicyError
+    from conflicts.screening import ScreeningError
+    from pool.db import make_engine, transaction
+    from service.rounds import RoundFileError, assemble_round, read_round_file, run_to_dict
+
+    try:
+        spec = read_round_file(round_file)
+        chosen = seed if seed is not None else spec.seed
+        if chosen is None:
+            raise RoundFileError("没有抽签种子：请用 --seed 或在轮次文件中写 seed / no seed: "
+                                 "pass --seed or put seed in the round file")
+        engine = make_engine(_settings(database_url).database_url)
+        with transaction(engine) as session:
+            run = assemble_round(session, spec, chosen)
+    except (RoundFileError, PolicyError, ScreeningError, ValueError) as exc:
+        err.print(str(exc), markup=False, highlight=False)
+        raise typer.Exit(1) from None
+    if as_json:
+        typer.echo(json.dumps(run_to_dict(run), ensure_ascii=False, indent=2, default=str))
+    else:
+        show.round_run(out, run)
+    if run.proposal is None or not run.proposal.feasible:
+        raise typer.Exit(3)
+
+
 @app.command("demo")
 def demo_command(
     sample: Annotated[Path | None, typer.Option(help="样例数据目录 / sample data directory")]
@@ -193,6 +230,7 @@ def demo_command(
     from pool.importer import ImportRejected, import_path
     from pool.repository import PoolRepository
     from service.recusals import open_index, screen_pool
+    from service.rounds import assemble_round, read_round_file
 
     settings = _settings(database_url)
     source = sample or settings.sample_data_dir
@@ -212,6 +250,10 @@ def demo_command(
         show.pool_summary(out, repo.counts(), repo.pool_summary())
         index = open_index(session, settings.sample_as_of)
     show.pool_screening(out, screen_pool(index, load_policy("default")))
+    round_file = read_round_file(settings.sample_round)
+    with transaction(engine) as session:
+        run = assemble_round(session, round_file, round_file.seed or 0)
+    show.round_run(out, run)
 
 
 if __name__ == "__main__":  # pragma: no cover

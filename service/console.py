@@ -19,6 +19,7 @@ from pool.parsing import RowError
 
 if TYPE_CHECKING:
     from service.recusals import CadreCheck, PoolScreening
+    from service.rounds import RoundRun
 
 MAX_ERRORS_SHOWN = 200
 
@@ -189,3 +190,55 @@ def pool_screening(console: Console, overview: PoolScreening) -> None:
                       soft_wrap=True)
         console.print(overview.example.render("en"), markup=False, highlight=False,
                       soft_wrap=True)
+
+
+ROLE_LABEL = {"leader": "组长 leader", "deputy": "副组长 deputy", "member": "组员 member"}
+
+
+def round_run(console: Console, run: RoundRun) -> None:
+    from service.rounds import recusal_summary
+
+    plan = run.plan
+    console.rule(f"组建巡察组 team assembly · {plan.name}（{plan.key}）")
+    console.print(f"{plan.start}—{plan.end}，{len(plan.teams)}个组、{len(plan.targets)}个被巡察单位，"
+                  f"候选人{len(run.instance.candidates):,}名（另有{len(run.context.excluded)}名不具备"
+                  f"本轮资格）/ {len(plan.teams)} teams, {len(plan.targets)} targets, "
+                  f"{len(run.instance.candidates):,} candidates")
+    console.print(f"输入哈希 input hash {run.instance.input_hash[:16]}…  抽签承诺 commitment "
+                  f"{run.commitment[:16]}…", highlight=False)
+    if run.diagnosis is not None and not run.diagnosis.feasible:
+        console.print("[red]无法组建 / cannot be staffed[/]")
+        for f in run.diagnosis.findings:
+            console.print(f"· {f.zh}\n  {f.en}", markup=False, highlight=False)
+        return
+    p = run.proposal
+    assert p is not None
+    gap = f"{p.gap:.2%}" if p.gap is not None else "—"
+    console.print(f"状态 status: {p.status}；目标值 objective {p.objective}（最优 best "
+                  f"{p.best_objective}，界 bound {p.bound:.0f}，差距 gap {gap}，容差 tolerance "
+                  f"{p.tolerance:.0%}）；种子 seed {p.seed}；{p.runtime_s:.1f} s"
+                  + ("；[red]触及墙钟上限，结果不可复现 wall-clock limit hit[/]"
+                     if p.wall_limit_hit else ""))
+    summary = recusal_summary(run)
+    for team in p.teams:
+        table = Table(title=f"第{team.no}组 team {team.no} → {'、'.join(team.targets)}",
+                      title_justify="left")
+        for col in ("姓名 name", "编号 key", "角色 role", "专业特长 skills"):
+            table.add_column(col)
+        for m in team.members:
+            table.add_row(m.name, m.key, ROLE_LABEL[m.role],
+                          "、".join(run.instance.skill_names.get(s, s) for s in m.skills))
+        console.print(table)
+        for r in team.requirements:
+            console.print(f"  {'✓' if r.met else '✗'} {r.zh}", markup=False, highlight=False)
+        shaped = summary.get(team.no, {})
+        if shaped:
+            console.print("  回避 recused from these targets: " + "，".join(
+                f"{rule} {n}人" for rule, n in shaped.items()), markup=False, highlight=False)
+    terms = Table(title="软目标分项 soft terms")
+    for col in ("项目 term", "说明", "数值 value", "权重 weight", "贡献 contribution"):
+        terms.add_column(col, justify="right" if col[0] in "数权贡" else "left")
+    for t in p.terms:
+        terms.add_row(t.name, t.zh, str(t.value), f"{'+' if t.sign > 0 else '−'}{t.weight}",
+                      f"{t.contribution:+d}")
+    console.print(terms)

@@ -1,0 +1,164 @@
+"""A round from a YAML/JSON file to a proposal: read and check the round file, screen the
+pool against its targets, build the instance, assemble (or diagnose). Orchestration only:
+the rules live in `conflicts/`, the model in `assignment/`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from sqlalchemy.orm import Session
+
+from assignment.assemble import SolveSettings, assemble
+from assignment.build import Context, RoundPlan, build_instance
+from assignment.diagnose import Diagnosis, diagnose, precheck
+from assignment.instance import Instance, TeamSpec, Weights, commitment
+from assignment.proposal import Proposal
+from conflicts.policy import load_policy
+from conflicts.screening import Screening, screen_index
+from service.recusals import open_index
+
+
+class RoundFileError(ValueError):
+    """A round file that cannot be used; the message names the file and the key."""
+
+
+class TeamFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    targets: list[str] = Field(min_length=1, max_length=2)
+    size: tuple[int, int] | None = None
+    deputies: tuple[int, int] | None = None
+    skills: dict[str, int] | None = None
+    depth: dict[str, int] | None = None
+
+
+class Defaults(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    size: tuple[int, int] = (5, 7)
+    deputies: tuple[int, int] = (1, 2)
+    skills: dict[str, int] = Field(default_factory=dict)
+    depth: dict[str, int] = Field(default_factory=dict)
+
+
+class RoundFile(BaseModel):
+    """The round file (docs/round-file.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+    key: str = Field(min_length=1)
+    name: str = Field(min_length=1)
+    start: dt.date
+    end: dt.date
+    as_of: dt.date | None = None
+    policy: str = "default"
+    seed: int | None = None
+    rotation_rounds: int = Field(default=3, ge=0)
+    defaults: Defaults = Field(default_factory=Defaults)
+    teams: list[TeamFile] = Field(min_length=1)
+    weights: dict[str, int] = Field(default_factory=dict)
+    tolerance: float = Field(default=0.02, ge=0, le=0.5)
+
+    @model_validator(mode="after")
+    def _dates(self) -> RoundFile:
+        if self.start > self.end:
+            raise ValueError(f"start {self.start} is after end {self.end}: swap them")
+        known = set(Weights.__dataclass_fields__)
+        unknown = sorted(set(self.weights) - known)
+        if unknown:
+            raise ValueError(f"unknown weights {unknown}; known: {sorted(known)}")
+        return self
+
+    def plan(self) -> RoundPlan:
+        d = self.defaults
+        teams = tuple(
+            TeamSpec(no, tuple(t.targets), *(t.size or d.size), *(t.deputies or d.deputies),
+                     tuple(sorted((t.skills if t.skills is not None else d.skills).items())),
+                     tuple(sorted((t.depth if t.depth is not None else d.depth).items())))
+            for no, t in enumerate(self.teams, start=1))
+        return RoundPlan(self.key, self.name, self.start, self.end, teams, self.policy,
+                         self.rotation_rounds, weights=Weights(**self.weights))
+
+
+def read_round_file(path: Path) -> RoundFile:
+    try:
+        text = path.read_text(encoding="utf-8")
+        data: Any = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (OSError, ValueError, yaml.YAMLError) as exc:
+        raise RoundFileError(f"无法读取轮次文件 {path} / cannot read the round file: "
+                             f"{exc}") from None
+    try:
+        return RoundFile.model_validate(data)
+    except ValidationError as exc:
+        lines = [f"  {'.'.join(str(p) for p in e['loc']) or '(top level)'}: {e['msg']}"
+                 for e in exc.errors()]
+        raise RoundFileError(f"轮次文件 {path.name} 无效 / invalid round file {path.name}:\n"
+                             + "\n".join(lines)) from None
+
+
+@dataclass(frozen=True)
+class RoundRun:
+    """Everything one assembly run produced, for the console, JSON and (later) storage."""
+
+    plan: RoundPlan
+    screening: Screening
+    instance: Instance
+    context: Context
+    commitment: str
+    proposal: Proposal | None
+    diagnosis: Diagnosis | None
+
+
+def assemble_round(session: Session, round_file: RoundFile, seed: int,
+                   settings: SolveSettings | None = None) -> RoundRun:
+    plan = round_file.plan()
+    as_of = round_file.as_of or plan.start
+    index = open_index(session, as_of)
+    unknown = [u for u in plan.targets if u not in index.snapshot.units]
+    if unknown:
+        raise RoundFileError(f"轮次文件中的被巡察单位不存在：{unknown}；请核对单位编号 / "
+                             f"unknown target units in the round file: {unknown}")
+    policy = load_policy(plan.policy)
+    screening = screen_index(index, policy, sorted(index.cadres), plan.targets,
+                             period=(plan.start, plan.end))
+    instance, context = build_instance(index.snapshot, screening, plan)
+    promise = commitment(seed, instance.input_hash)
+    short = precheck(instance, context)
+    if short:
+        return RoundRun(plan, screening, instance, context, promise, None,
+                        Diagnosis(False, tuple(short)))
+    solve = settings or SolveSettings(tolerance=round_file.tolerance)
+    proposal = assemble(instance, seed, solve)
+    diagnosis = None if proposal.feasible else diagnose(instance, context)
+    return RoundRun(plan, screening, instance, context, promise, proposal, diagnosis)
+
+
+def recusal_summary(run: RoundRun) -> dict[int, dict[str, int]]:
+    """Per team: how many cadres each hard rule kept away from the team's targets."""
+    out: dict[int, dict[str, int]] = {}
+    for team in run.plan.teams:
+        counts: dict[str, set[str]] = {}
+        for (cadre, unit), rules in run.context.recused_by.items():
+            if unit in team.targets:
+                for rule in rules:
+                    counts.setdefault(rule, set()).add(cadre)
+        out[team.no] = {rule: len(c) for rule, c in sorted(counts.items())}
+    return out
+
+
+def run_to_dict(run: RoundRun) -> dict[str, Any]:
+    return {
+        "round": run.plan.key, "name": run.plan.name, "policy": run.screening.policy.name,
+        "policy_hash": run.screening.policy.hash, "input_hash": run.instance.input_hash,
+        "commitment": run.commitment, "candidates": len(run.instance.candidates),
+        "excluded": {k: [zh for zh, _en in v] for k, v in sorted(run.context.excluded.items())},
+        "recusals_by_team": recusal_summary(run),
+        "proposal": run.proposal.to_dict() if run.proposal else None,
+        "diagnosis": None if run.diagnosis is None else {
+            "feasible": run.diagnosis.feasible,
+            "findings": [{"code": f.code, "zh": f.zh, "en": f.en}
+                         for f in run.diagnosis.findings]},
+    }
