@@ -114,10 +114,12 @@ def diagnose(instance: Instance, context: Context | None = None,
     by_index = {v.index: code for code, v in tm.requirements.items()}
     core = sorted(by_index[i] for i in solver.sufficient_assumptions_for_infeasibility())
     findings = [Finding(code, *tm.requirement_text[code]) for code in core]
-    if len(findings) > 1:
-        findings.insert(0, Finding("together", "以下要求不能同时满足（每人只能参加一个组、"
-                                   "同组回避等限制下）：", "these requirements cannot all hold at "
-                                   "once (one team per cadre, within-team conflicts):"))
+    n_pairs = len(instance.conflicts)
+    findings.insert(0, Finding(
+        "together", f"以下要求不能同时满足（每人参加组数有上限；候选人之间有{n_pairs}对"
+        "不得同组的关系，如亲属、同一单位）：", f"these requirements cannot all hold at once "
+        f"(each cadre's team limit; {n_pairs} candidate pairs may not serve together: kin, "
+        "same home unit):"))
     return Diagnosis(False, tuple(findings))
 
 

@@ -84,6 +84,9 @@ class Instance:
     skill_names: Mapping[str, str] = field(default_factory=dict)  # code → 中文 name, for text
 
     def __post_init__(self) -> None:
+        # canonical order: candidates by key, so the input order never matters
+        object.__setattr__(self, "candidates",
+                           tuple(sorted(self.candidates, key=lambda c: c.key)))
         problems = list(_problems(self))
         if problems:
             raise InstanceError("\n".join(problems))
@@ -141,9 +144,9 @@ def pair(a: str, b: str) -> tuple[str, str]:
 
 def _problems(inst: Instance) -> Iterable[str]:
     keys = [c.key for c in inst.candidates]
-    if keys != sorted(set(keys)):
-        yield ("候选人须按编号排序且不重复 / candidates must be unique and sorted by key "
-               "(build instances with assignment.build or sort them)")
+    dupes = sorted({k for k in keys if keys.count(k) > 1}) if len(set(keys)) < len(keys) else []
+    if dupes:
+        yield f"候选人重复 / candidates listed twice: {dupes[:10]}"
     nos = [t.no for t in inst.teams]
     if len(set(nos)) != len(nos):
         yield f"巡察组编号重复 / team numbers repeat: {nos}"

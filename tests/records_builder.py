@@ -28,6 +28,9 @@ class SnapshotBuilder:
     cadres: dict[str, r.Cadre] = field(default_factory=dict)
     employments: list[r.Employment] = field(default_factory=list)
     ties: list[r.Tie] = field(default_factory=list)
+    rounds: dict[str, r.Round] = field(default_factory=dict)
+    participations: list[r.Participation] = field(default_factory=list)
+    skills: dict[str, r.Skill] = field(default_factory=dict)
     _seq: int = 0
 
     def __post_init__(self) -> None:
@@ -39,6 +42,10 @@ class SnapshotBuilder:
         for code, zh, en in (("finance", "财政", "finance"), ("education", "教育", "education"),
                              ("health", "卫健", "health")):
             self.systems[code] = r.System(code, zh, en)
+        for code, zh, en in (("finance", "财务", "finance"), ("audit", "审计", "audit"),
+                             ("discipline", "纪检监察", "discipline inspection"),
+                             ("personnel", "组织人事", "personnel")):
+            self.skills[code] = r.Skill(code, zh, en)
 
     def _next(self, prefix: str) -> str:
         self._seq += 1
@@ -91,12 +98,23 @@ class SnapshotBuilder:
                                              "personnel_file", f"任〔{start.year}〕1号"))
         return key
 
+    def round(self, key: str, start: dt.date, days: int = 40) -> str:
+        self.rounds[key] = r.Round(key, f"{key}轮巡察", "regular", CITY, start,
+                                   start + dt.timedelta(days=days))
+        return key
+
+    def served(self, round_key: str, person: str, team_no: int, role: str,
+               target: str) -> None:
+        self.participations.append(r.Participation(round_key, person, team_no, role, target,
+                                                    None))
+
     def snapshot(self, as_of: dt.date) -> r.Snapshot:
-        empty: MappingProxyType[str, Any] = MappingProxyType({})
         return r.Snapshot(
             as_of=as_of, regions=MappingProxyType(dict(self.regions)),
-            systems=MappingProxyType(dict(self.systems)), skills=empty,
+            systems=MappingProxyType(dict(self.systems)),
+            skills=MappingProxyType(dict(self.skills)),
             units=MappingProxyType(dict(self.units)),
             persons=MappingProxyType(dict(self.persons)),
             cadres=MappingProxyType(dict(self.cadres)), employments=tuple(self.employments),
-            ties=tuple(self.ties), rounds=empty, participations=(), evaluations=())
+            ties=tuple(self.ties), rounds=MappingProxyType(dict(self.rounds)),
+            participations=tuple(self.participations), evaluations=())
