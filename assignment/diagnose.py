@@ -66,12 +66,20 @@ def precheck(instance: Instance, context: Context | None = None) -> list[Finding
                                f"team {team.no} needs {team.size_min} members; only "
                                f"{len(anyone)} candidates are not recused from its targets"))
         for skill, need in team.skill_min:
+            label = instance.skill_names.get(skill, skill)
+            if need > team.size_max:
+                out.append(Finding(f"skill:{team.no}:{skill}",
+                                   f"第{team.no}组需要{need}名{label}专业人员，但本组最多"
+                                   f"{team.size_max}人：请降低该专业人数或放宽人数上限",
+                                   f"team {team.no} needs {need} skilled in {skill} but has at"
+                                   f" most {team.size_max} members: lower one or the other"))
+                continue
             skilled = [c for c in cands if skill in c.skills]
             free = [i for i in anyone if skill in cands[i].skills]
             if len(free) < need:
                 out.append(Finding(
                     f"skill:{team.no}:{skill}",
-                    f"第{team.no}组需要{need}名{skill}专业人员；候选人中具备该特长的{len(skilled)}人"
+                    f"第{team.no}组需要{need}名{label}专业人员；候选人中具备该特长的{len(skilled)}人"
                     + _barred_zh(instance, ctx, team, skilled, "member")
                     + _excluded_zh(ctx, skill),
                     f"team {team.no} needs {need} skilled in {skill}; {len(skilled)} candidates "

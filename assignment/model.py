@@ -152,8 +152,9 @@ def _add_skill_minimums(tm: TeamModel, enforce: bool) -> None:
     for j, team in enumerate(tm.instance.teams):
         members = tm.in_team(j)
         for skill, need in team.skill_min:
+            label = tm.instance.skill_names.get(skill, skill)
             lit = _guard(tm, f"skill:{team.no}:{skill}",
-                         f"第{team.no}组须有{need}名{skill}专业人员",
+                         f"第{team.no}组须有{need}名{label}专业人员",
                          f"team {team.no} needs {need} member(s) skilled in {skill}", enforce)
             c = tm.model.add(sum(v for i, v in members if skill in cands[i].skills) >= need)
             if lit is not None:

@@ -132,3 +132,56 @@ def test_recusals_command_rejects_bad_input_clearly(index: ConflictIndex, sample
     result = CliRunner().invoke(app, ["recusals", *args, "--database-url", sample_url])
     assert result.exit_code != 0
     assert message in result.output
+
+
+def test_assemble_command_staffs_the_sample_round_reproducibly(sample_url: str) -> None:
+    from assignment.instance import commitment
+
+    args = ["assemble", str(SAMPLE.parent / "rounds" / "2026-4.yaml"), "--json",
+            "--database-url", sample_url]
+    first = CliRunner().invoke(app, args)
+    assert first.exit_code == 0, first.output
+    data = json.loads(first.output)
+    proposal = data["proposal"]
+    assert proposal["status"] in ("optimal", "feasible") and not proposal["wall_limit_hit"]
+    assert len(proposal["teams"]) == 8
+    for team in proposal["teams"]:
+        assert all(r["met"] for r in team["requirements"])
+        assert [m["role"] for m in team["members"]].count("leader") == 1
+    assert data["commitment"] == commitment(proposal["seed"], data["input_hash"])
+    again = json.loads(CliRunner().invoke(app, args).output)
+    for run in (data, again):
+        run["proposal"].pop("runtime_s")
+    assert again == data
+    other = json.loads(CliRunner().invoke(app, [*args, "--seed", "7"]).output)
+    assert other["proposal"]["teams"] != data["proposal"]["teams"]
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ("key: R\nname: n\nstart: 2027-01-01\nend: 2026-01-01\nteams: [{targets: [U00003]}]\n",
+     "start 2027-01-01 is after end"),
+    ("key: R\nname: n\nstart: 2026-12-01\nend: 2027-01-01\nseed: 1\n"
+     "teams: [{targets: [U_NOWHERE]}]\n", "被巡察单位不存在"),
+    ("key: R\nname: n\nstart: 2026-12-01\nend: 2027-01-01\nseed: 1\nbogus: 1\n"
+     "teams: [{targets: [U00003]}]\n", "bogus"),
+    ("key: R\nname: n\nstart: 2026-12-01\nend: 2027-01-01\nteams: [{targets: [U00003]}]\n",
+     "没有抽签种子"),
+])
+def test_assemble_command_rejects_a_bad_round_file(sample_url: str, tmp_path: Path,
+                                                   content: str, message: str) -> None:
+    path = tmp_path / "round.yaml"
+    path.write_text(content, encoding="utf-8")
+    result = CliRunner().invoke(app, ["assemble", str(path), "--database-url", sample_url])
+    assert result.exit_code == 1
+    assert message in result.output
+
+
+def test_assemble_command_explains_a_round_that_cannot_be_staffed(sample_url: str,
+                                                                  tmp_path: Path) -> None:
+    path = tmp_path / "round.yaml"
+    path.write_text("key: R\nname: n\nstart: 2026-12-01\nend: 2027-01-01\nseed: 1\n"
+                    "defaults: {skills: {it: 40}}\nteams: [{targets: [U00003]}]\n",
+                    encoding="utf-8")
+    result = CliRunner().invoke(app, ["assemble", str(path), "--database-url", sample_url])
+    assert result.exit_code == 3
+    assert "无法组建" in result.output and "第1组需要40名" in result.output
