@@ -19,6 +19,7 @@ from ortools.sat.python import cp_model
 from assignment.instance import Instance, TeamSpec
 from assignment.model import TeamModel, build
 from assignment.proposal import Member, Proposal, Requirement, Team, Term
+from assignment.shortlist import shortlist, upper_bound
 from assignment.validate import term_values
 
 _STATUS = {cp_model.OPTIMAL: "optimal", cp_model.FEASIBLE: "feasible",
@@ -33,18 +34,26 @@ class SolveSettings:
     tolerance: float = 0.02  # the draw may lose this share of the best objective
     workers: int = 1
     linearization_level: int = 2
+    shortlist_above: int = 100_000  # candidate × team pairs beyond which teams shortlist
+    shortlist_k: int = 12
 
-    def parameters(self, seed: int) -> dict[str, float | int | bool]:
+    def solver_parameters(self, seed: int) -> dict[str, float | int | bool]:
         return {"num_workers": self.workers, "random_seed": seed,
                 "max_deterministic_time": self.deterministic_time,
                 "max_time_in_seconds": self.wall_time,
                 "linearization_level": self.linearization_level,
                 "interleave_search": self.workers > 1}
 
+    def parameters(self, seed: int) -> dict[str, float | int | bool]:
+        """Everything that decides the result, as reported with the proposal."""
+        return self.solver_parameters(seed) | {
+            "tolerance": self.tolerance, "shortlist_above": self.shortlist_above,
+            "shortlist_k": self.shortlist_k}
+
 
 def _solver(settings: SolveSettings, seed: int) -> cp_model.CpSolver:
     solver = cp_model.CpSolver()
-    for name, value in settings.parameters(seed).items():
+    for name, value in settings.solver_parameters(seed).items():
         setattr(solver.parameters, name, value)
     return solver
 
@@ -53,7 +62,10 @@ def assemble(instance: Instance, seed: int,
              settings: SolveSettings = SolveSettings()) -> Proposal:
     """The proposal for `instance` drawn with `seed` (see the module docstring)."""
     started = time.perf_counter()
-    tm = build(instance)
+    pairs = len(instance.candidates) * len(instance.teams)
+    allowed = shortlist(instance, settings.shortlist_k) if pairs > settings.shortlist_above \
+        else None
+    tm = build(instance, allowed=allowed)
     solver = _solver(settings, seed)
     status = solver.solve(tm.model)
     det_time = solver.deterministic_time
@@ -64,6 +76,9 @@ def assemble(instance: Instance, seed: int,
     best = round(solver.objective_value)
     bound = solver.best_objective_bound
     phase_one = _STATUS[status]
+    if allowed is not None:  # the reduced model's bound says nothing about the full one
+        bound = float(max(upper_bound(instance), best))
+        phase_one = "optimal" if bound <= best else "feasible"
     if settings.tolerance > 0:
         # phase two: any proposal within the tolerance, preferred by a seeded random order
         floor = best - int(abs(best) * settings.tolerance)
@@ -88,16 +103,18 @@ def assemble(instance: Instance, seed: int,
     terms = tuple(Term(t.name, t.zh, values[t.name], t.weight, t.sign) for t in tm.terms)
     objective = sum(t.contribution for t in terms)
     gap = (abs(bound - best) / max(abs(bound), 1.0)) if phase_one != "optimal" else 0.0
+    considered = len({i for i, _j in tm.x})
     return Proposal(instance.round_key, phase_one, objective, best, bound, gap, terms, teams,
                     seed, instance.input_hash, settings.tolerance, settings.parameters(seed),
-                    time.perf_counter() - started, det_time, wall_hit)
+                    time.perf_counter() - started, det_time, wall_hit, considered,
+                    allowed is not None)
 
 
 def _empty(instance: Instance, status: str, seed: int, settings: SolveSettings,
            started: float, det_time: float, wall_hit: bool) -> Proposal:
     return Proposal(instance.round_key, status, None, None, None, None, (), (), seed,
                     instance.input_hash, settings.tolerance, settings.parameters(seed),
-                    time.perf_counter() - started, det_time, wall_hit)
+                    time.perf_counter() - started, det_time, wall_hit, 0, False)
 
 
 def _teams(tm: TeamModel, solver: cp_model.CpSolver) -> tuple[Team, ...]:

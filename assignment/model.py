@@ -38,20 +38,23 @@ class TeamModel:
     # enforcement literals of the requirements, for the infeasibility diagnosis
     requirements: dict[str, cp_model.IntVar] = field(default_factory=dict)
     requirement_text: dict[str, tuple[str, str]] = field(default_factory=dict)
+    by_team: dict[int, list[tuple[int, cp_model.IntVar]]] = field(default_factory=dict)
 
     def objective(self) -> cp_model.LinearExprT:
         return sum(t.sign * t.weight * t.expr for t in self.terms)
 
     def in_team(self, j: int) -> list[tuple[int, cp_model.IntVar]]:
-        return [(i, v) for (i, jj), v in self.x.items() if jj == j]
+        return self.by_team.get(j, [])
 
 
-def build(instance: Instance, *, enforce: bool = False) -> TeamModel:
+def build(instance: Instance, *, enforce: bool = False,
+          allowed: dict[int, set[int]] | None = None) -> TeamModel:
     """The model of `instance`. With `enforce`, every requirement is guarded by its own
     literal (see `TeamModel.requirements`) so a diagnostic solve can name a conflicting
-    set; the soft terms are left out then."""
+    set; the soft terms are left out then. `allowed` (team index → candidate rows) limits
+    the variables to a shortlist (`assignment.shortlist`)."""
     tm = TeamModel(instance)
-    _add_variables(tm)
+    _add_variables(tm, allowed)
     _add_roles(tm, enforce)
     _add_capacity(tm)
     _add_size(tm, enforce)
@@ -67,12 +70,14 @@ def _deputy_eligible(c: Candidate) -> bool:
     return c.deputy_pool or c.leader_pool
 
 
-def _add_variables(tm: TeamModel) -> None:
+def _add_variables(tm: TeamModel, allowed: dict[int, set[int]] | None) -> None:
     """x for every (candidate, team) with a role left open; leader/deputy where eligible."""
     inst = tm.instance
     m = tm.model
     for j, team in enumerate(inst.teams):
-        for i, c in enumerate(inst.candidates):
+        rows = sorted(allowed[j]) if allowed is not None else range(len(inst.candidates))
+        for i in rows:
+            c = inst.candidates[i]
             barred = inst.barred(c.key, team)
             can_lead = c.leader_pool and "leader" not in barred
             can_deputy = _deputy_eligible(c) and "deputy" not in barred
@@ -87,6 +92,7 @@ def _add_variables(tm: TeamModel) -> None:
             if not can_member:  # may serve only in a role they are not recused from
                 roles = [v for v in (tm.lead.get((i, j)), tm.deputy.get((i, j))) if v is not None]
                 m.add(tm.x[i, j] <= sum(roles))
+            tm.by_team.setdefault(j, []).append((i, tm.x[i, j]))
 
 
 def _guard(tm: TeamModel, code: str, zh: str, en: str, enforce: bool) -> cp_model.IntVar | None:
@@ -101,17 +107,15 @@ def _guard(tm: TeamModel, code: str, zh: str, en: str, enforce: bool) -> cp_mode
 def _add_roles(tm: TeamModel, enforce: bool) -> None:
     """Exactly one leader from the leader pool; deputies within range; a role implies x."""
     m = tm.model
+    for (i, j), v in tm.lead.items():
+        m.add_implication(v, tm.x[i, j])
+    for (i, j), v in tm.deputy.items():
+        m.add_implication(v, tm.x[i, j])
+        if (i, j) in tm.lead:
+            m.add_bool_or([tm.lead[i, j].Not(), v.Not()])
     for j, team in enumerate(tm.instance.teams):
-        for (i, jj), v in tm.lead.items():
-            if jj == j:
-                m.add_implication(v, tm.x[i, j])
-        for (i, jj), v in tm.deputy.items():
-            if jj == j:
-                m.add_implication(v, tm.x[i, j])
-                if (i, j) in tm.lead:
-                    m.add_bool_or([tm.lead[i, j].Not(), v.Not()])
-        leaders = [v for (_i, jj), v in tm.lead.items() if jj == j]
-        deputies = [v for (_i, jj), v in tm.deputy.items() if jj == j]
+        leaders = [tm.lead[i, j] for i, _v in tm.in_team(j) if (i, j) in tm.lead]
+        deputies = [tm.deputy[i, j] for i, _v in tm.in_team(j) if (i, j) in tm.deputy]
         lit = _guard(tm, f"leader:{team.no}", f"第{team.no}组须有一名组长（组长库）",
                      f"team {team.no} needs one leader from the leader pool", enforce)
         c = m.add(sum(leaders) == 1)
@@ -163,14 +167,24 @@ def _add_skill_minimums(tm: TeamModel, enforce: bool) -> None:
 
 def _add_within_team_conflicts(tm: TeamModel) -> None:
     """Two cadres with a within-team tie never on one team."""
+    for ia, ib, j in _pairs_in_teams(tm, tm.instance.conflicts):
+        tm.model.add_at_most_one(tm.x[ia, j], tm.x[ib, j])
+
+
+def _pairs_in_teams(tm: TeamModel, pairs: frozenset[tuple[str, str]]
+                    ) -> list[tuple[int, int, int]]:
+    """(row a, row b, team) for each pair both of whom have a variable in that team."""
+    teams_of: dict[int, set[int]] = defaultdict(set)
+    for i, j in tm.x:
+        teams_of[i].add(j)
     index = tm.instance.index
-    for a, b in sorted(tm.instance.conflicts):
+    out: list[tuple[int, int, int]] = []
+    for a, b in sorted(pairs):
         ia, ib = index.get(a), index.get(b)
         if ia is None or ib is None:
             continue
-        for j in range(len(tm.instance.teams)):
-            if (ia, j) in tm.x and (ib, j) in tm.x:
-                tm.model.add_at_most_one(tm.x[ia, j], tm.x[ib, j])
+        out.extend((ia, ib, j) for j in sorted(teams_of[ia] & teams_of[ib]))
+    return out
 
 
 def _add_soft_terms(tm: TeamModel) -> None:
@@ -202,16 +216,10 @@ def _add_soft_terms(tm: TeamModel) -> None:
     back_again = [v for (i, j), v in tm.x.items()
                   if set(inst.teams[j].targets) & set(cands[i].inspected_targets)]
     together_again = []
-    index = inst.index
-    for a, b in sorted(inst.past_pairs):
-        ia, ib = index.get(a), index.get(b)
-        if ia is None or ib is None:
-            continue
-        for j in range(len(inst.teams)):
-            if (ia, j) in tm.x and (ib, j) in tm.x:
-                y = m.new_bool_var(f"again[{a},{b},{j}]")
-                m.add(y >= tm.x[ia, j] + tm.x[ib, j] - 1)
-                together_again.append(y)
+    for ia, ib, j in _pairs_in_teams(tm, inst.past_pairs):
+        y = m.new_bool_var(f"again[{ia},{ib},{j}]")
+        m.add(y >= tm.x[ia, j] + tm.x[ib, j] - 1)
+        together_again.append(y)
     workload = sum(cands[i].recent_rounds * v for (i, _j), v in tm.x.items())
     suitability = sum(inst.suitability.get((cands[i].key, inst.teams[j].no), 0) * v
                       for (i, j), v in tm.x.items())

@@ -70,6 +70,8 @@ class Proposal:
     runtime_s: float
     deterministic_time: float
     wall_limit_hit: bool  # the wall-clock safety net stopped a solve: not reproducible
+    candidates_considered: int = 0  # candidates with a variable in some team
+    shortlisted: bool = False  # teams considered shortlists; bound is the unreduced one
 
     @property
     def feasible(self) -> bool:

@@ -208,3 +208,15 @@ def test_the_validator_names_each_broken_rule() -> None:
 def test_an_instance_with_a_target_twice_is_rejected_with_both_languages() -> None:
     with pytest.raises(InstanceError, match=r"已分给第1组.*already covered"):
         Instance("R", (TeamSpec(1, ("U1",)), TeamSpec(2, ("U1",))), ())
+
+
+def test_shortlisted_teams_reach_the_full_optimum_and_report_an_honest_bound() -> None:
+    inst = _city_like(n=90, teams=4)
+    full = assemble(inst, seed=2, settings=EXACT)
+    short = assemble(inst, seed=2, settings=SolveSettings(tolerance=0, shortlist_above=0,
+                                                          shortlist_k=4))
+    assert short.shortlisted and short.candidates_considered < len(inst.candidates)
+    assert violations(inst, short) == []
+    assert short.objective == full.objective
+    assert short.bound is not None and full.objective is not None
+    assert short.bound >= full.objective  # a bound of the unreduced problem
