@@ -1,4 +1,5 @@
 """Benchmarks: `./dev bench import [--scale province] [--repeat N] [--store sqlite]`,
+`./dev bench conflicts …`, `./dev bench snapshot [--store postgres] [--no-index]`,
 `./dev bench plain [--size 1000] [--repeat 5] [--baseline-size 1000]`.
 
 Prints a table of measured figures against the targets of the issue.
@@ -18,6 +19,9 @@ from rich.table import Table
 
 TARGETS = {"sqlite": 30_000.0, "postgres": 50_000.0}
 MEMORY_TARGET_MIB = 2048.0
+SNAPSHOT_TARGET_S = 20.0  # load_snapshot of the province
+SNAPSHOT_TARGET_MIB = 1536.0  # peak RSS of the process that loaded it
+INDEX_TARGET_MIB = 3072.0  # peak RSS of the process that also built the conflict index
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,6 +42,18 @@ def main(argv: list[str] | None = None) -> int:
     con.add_argument("--repeat", type=int, default=5)
     con.add_argument("--baseline-pairs", type=int, default=40,
                      help="pairs for the per-pair networkx baseline (0: skip it)")
+    snap = sub.add_parser("snapshot", help="load_snapshot (and the conflict index) of an "
+                                           "imported pool")
+    snap.add_argument("--scale", choices=["city", "province"], default="province")
+    snap.add_argument("--seed", type=int, default=7)
+    snap.add_argument("--repeat", type=int, default=1)
+    snap.add_argument("--store", action="append", choices=["sqlite", "postgres"],
+                      help="default sqlite; postgres imports the data first (minutes)")
+    snap.add_argument("--as-of", default="2026-11-01")
+    snap.add_argument("--no-index", action="store_true",
+                      help="measure the snapshot load only, not the conflict index on it")
+    snap.add_argument("--postgres-admin-url", default=os.environ.get(
+        "XUNCHA_TEST_POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/test"))
     plain = sub.add_parser("plain", help="plain assignment form: public instances, dense "
                                          "random instance, CP-SAT baseline")
     plain.add_argument("--size", type=int, default=1000, help="dense instance: people = targets")
@@ -55,6 +71,9 @@ def main(argv: list[str] | None = None) -> int:
         from bench.conflicts_bench import main_table
 
         main_table(args)
+        return 0
+    if args.suite == "snapshot":
+        snapshot_table(args)
         return 0
 
     from bench.import_bench import run
@@ -80,6 +99,29 @@ def main(argv: list[str] | None = None) -> int:
                   f"{baseline:,.0f}", "", "1.0×", "", "", "")
     console.print(table)
     return 0
+
+
+def snapshot_table(args: argparse.Namespace) -> None:
+    from bench.snapshot_bench import run
+
+    results = run(args.scale, args.seed, args.repeat, args.store or ["sqlite"],
+                  args.postgres_admin_url, args.as_of, not args.no_index)
+    table = Table(title=f"snapshot load · {args.scale} (seed {args.seed}) as of {args.as_of} "
+                        f"· median of {args.repeat} · "
+                        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores")
+    for col in ("store", "measured", "persons", "ties", "employments", "load s", "target s",
+                "index s", "peak RSS MiB", "target MiB", "met"):
+        table.add_column(col, justify="left" if col in ("store", "measured") else "right")
+    for m in results:
+        indexed = m.index_seconds is not None
+        target_mib = INDEX_TARGET_MIB if indexed else SNAPSHOT_TARGET_MIB
+        met = m.peak_rss_mib <= target_mib and (indexed or m.seconds <= SNAPSHOT_TARGET_S)
+        table.add_row(m.store, m.what, f"{m.rows['persons']:,}", f"{m.rows['ties']:,}",
+                      f"{m.rows['employments']:,}", f"{m.seconds:.1f}",
+                      "" if indexed else f"{SNAPSHOT_TARGET_S:.0f}",
+                      f"{m.index_seconds:.1f}" if indexed else "",
+                      f"{m.peak_rss_mib:,.0f}", f"{target_mib:,.0f}", "yes" if met else "NO")
+    Console(width=150).print(table)
 
 
 def plain_table(args: argparse.Namespace) -> None:
