@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.sat.python import cp_model
 
+from assignment.greedy import greedy_teams
 from assignment.instance import Instance, TeamSpec
 from assignment.model import TeamModel, build
 from assignment.proposal import Member, Proposal, Requirement, Team, Term
@@ -35,7 +36,7 @@ class SolveSettings:
     workers: int = 1
     linearization_level: int = 2
     shortlist_above: int = 100_000  # candidate × team pairs beyond which teams shortlist
-    shortlist_k: int = 12
+    shortlist_k: int = 4
 
     def solver_parameters(self, seed: int) -> dict[str, float | int | bool]:
         return {"num_workers": self.workers, "random_seed": seed,
@@ -66,6 +67,7 @@ def assemble(instance: Instance, seed: int,
     allowed = shortlist(instance, settings.shortlist_k) if pairs > settings.shortlist_above \
         else None
     tm = build(instance, allowed=allowed)
+    _hint(tm, greedy_teams(instance, allowed=allowed))
     solver = _solver(settings, seed)
     status = solver.solve(tm.model)
     det_time = solver.deterministic_time
@@ -88,7 +90,7 @@ def assemble(instance: Instance, seed: int,
         prefs = rng.integers(0, 1000, size=len(keys))
         tm.model.maximize(sum(int(p) * tm.x[k] for k, p in zip(keys, prefs, strict=True)))
         tm.model.clear_hints()
-        for v in tm.x.values():
+        for v in (*tm.x.values(), *tm.lead.values(), *tm.deputy.values()):
             tm.model.add_hint(v, solver.value(v))
         second = _solver(settings, seed)
         status2 = second.solve(tm.model)
@@ -108,6 +110,19 @@ def assemble(instance: Instance, seed: int,
                     seed, instance.input_hash, settings.tolerance, settings.parameters(seed),
                     time.perf_counter() - started, det_time, wall_hit, considered,
                     allowed is not None)
+
+
+def _hint(tm: TeamModel, teams: dict[int, dict[str, str]]) -> None:
+    """Start the search from the greedy teams (a hint, not a constraint)."""
+    index = tm.instance.index
+    placed = {(index[k], j): role for j, t in enumerate(tm.instance.teams)
+              for k, role in teams.get(t.no, {}).items()}
+    for key, v in tm.x.items():
+        tm.model.add_hint(v, key in placed)
+    for key, v in tm.lead.items():
+        tm.model.add_hint(v, placed.get(key) == "leader")
+    for key, v in tm.deputy.items():
+        tm.model.add_hint(v, placed.get(key) == "deputy")
 
 
 def _empty(instance: Instance, status: str, seed: int, settings: SolveSettings,

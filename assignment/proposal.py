@@ -87,8 +87,10 @@ class Proposal:
         return out
 
     def canonical_json(self) -> str:
-        """Everything but the wall-clock runtime, in a fixed order: byte-identical for the
-        same instance and seed on any machine (what replay compares)."""
+        """Everything but the measured times, in a fixed order: byte-identical for the
+        same instance and seed on any machine (what replay compares). The solver's
+        deterministic time is left out too: its last digits vary with float summation."""
         data = self.to_dict()
         data.pop("runtime_s")
+        data.pop("deterministic_time")
         return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
