@@ -63,7 +63,18 @@ def main(argv: list[str] | None = None) -> int:
                        help="dense instance for the CP-SAT baseline (0: skip it; ~1 min at 1000)")
     plain.add_argument("--baseline-limit", type=float, default=600.0,
                        help="CP-SAT wall-clock safety limit, seconds")
+    asm = sub.add_parser("assemble", help="team assembly: sample-city and province rounds")
+    asm.add_argument("--seed", type=int, default=7)
+    asm.add_argument("--draws", type=int, default=200, help="random-draw baseline runs")
+    asm.add_argument("--no-province", dest="province", action="store_false")
+    asm.add_argument("--province-dtime", type=float, default=20.0,
+                     help="deterministic time per phase for the province round")
     args = parser.parse_args(argv)
+    if args.suite == "assemble":
+        from bench.assembly_bench import run as assemble_table
+
+        assemble_table(args)
+        return 0
     if args.suite == "plain":
         plain_table(args)
         return 0
