@@ -31,6 +31,10 @@ class RoundPlan:
     veteran_rounds: int = 2  # rounds served to count as a veteran
     training_rounds: int = 2  # reserve / newly promoted cadres train for this many rounds
     weights: Weights = field(default_factory=Weights)
+    # per cadre: (teams at most, teams at least) in this round; default (1, 0)
+    loads: tuple[tuple[str, int, int], ...] = ()
+    # (cadre, team number, score) suitability given by the organizers
+    suitability: tuple[tuple[str, int, int], ...] = ()
 
     @property
     def targets(self) -> tuple[str, ...]:
@@ -56,6 +60,7 @@ def build_instance(snapshot: Snapshot, screening: Screening,
         raise ValueError(f"回避审查未覆盖这些被巡察单位 / the screening does not cover "
                          f"targets: {sorted(missing)}")
     history = _History(snapshot, plan)
+    loads = {key: (most, least) for key, most, least in plan.loads}
     left_out: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for item in screening.ineligible:
         left_out[item.cadre_key].append((item.zh, item.en))
@@ -71,6 +76,7 @@ def build_instance(snapshot: Snapshot, screening: Screening,
             continue
         person = snapshot.persons[key]
         rounds = history.rounds_of.get(key, 0)
+        most, least = loads.get(key, (1, 0))
         candidates.append(Candidate(
             key=key, name=person.name, gender=person.gender,
             skills=tuple(sorted(code for code, level in cadre.skills if level >= 1)),
@@ -79,7 +85,8 @@ def build_instance(snapshot: Snapshot, screening: Screening,
             veteran=rounds >= plan.veteran_rounds,
             recent_rounds=history.recent.get(key, 0),
             led_targets=tuple(sorted(history.led.get(key, ()))),
-            inspected_targets=tuple(sorted(history.inspected.get(key, ())))))
+            inspected_targets=tuple(sorted(history.inspected.get(key, ()))),
+            capacity=most, minimum=least))
     keys = {c.key for c in candidates}
     recusals, rules = _recusals(screening, keys, set(plan.targets))
     instance = Instance(
@@ -89,6 +96,7 @@ def build_instance(snapshot: Snapshot, screening: Screening,
                             if c.hard and c.cadre_a in keys and c.cadre_b in keys),
         past_pairs=frozenset(p for p in history.pairs if p[0] in keys and p[1] in keys),
         weights=plan.weights,
+        suitability={(c, no): v for c, no, v in plan.suitability if c in keys},
         skill_names={code: s.name_zh for code, s in snapshot.skills.items()})
     skills = {k: tuple(code for code, _lvl in snapshot.cadres[k].skills) for k in left_out}
     names = {k: snapshot.persons[k].name for k in left_out}

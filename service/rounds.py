@@ -45,6 +45,14 @@ class Defaults(BaseModel):
     depth: dict[str, int] = Field(default_factory=dict)
 
 
+class CadreLoad(BaseModel):
+    """Teams one cadre takes in this round: at most `capacity`, at least `minimum`."""
+
+    model_config = ConfigDict(extra="forbid")
+    capacity: int = Field(default=1, ge=0)
+    minimum: int = Field(default=0, ge=0)
+
+
 class RoundFile(BaseModel):
     """The round file (docs/round-file.md)."""
 
@@ -60,12 +68,19 @@ class RoundFile(BaseModel):
     defaults: Defaults = Field(default_factory=Defaults)
     teams: list[TeamFile] = Field(min_length=1)
     weights: dict[str, int] = Field(default_factory=dict)
+    cadres: dict[str, CadreLoad] = Field(default_factory=dict)
+    suitability: dict[str, dict[int, int]] = Field(default_factory=dict)
     tolerance: float = Field(default=0.02, ge=0, le=0.5)
 
     @model_validator(mode="after")
     def _dates(self) -> RoundFile:
         if self.start > self.end:
             raise ValueError(f"start {self.start} is after end {self.end}: swap them")
+        bad_teams = sorted({no for row in self.suitability.values() for no in row
+                            if not 1 <= no <= len(self.teams)})
+        if bad_teams:
+            raise ValueError(f"suitability names teams {bad_teams}; teams are numbered "
+                             f"1–{len(self.teams)}")
         known = set(Weights.__dataclass_fields__)
         unknown = sorted(set(self.weights) - known)
         if unknown:
@@ -79,8 +94,12 @@ class RoundFile(BaseModel):
                      tuple(sorted((t.skills if t.skills is not None else d.skills).items())),
                      tuple(sorted((t.depth if t.depth is not None else d.depth).items())))
             for no, t in enumerate(self.teams, start=1))
-        return RoundPlan(self.key, self.name, self.start, self.end, teams, self.policy,
-                         self.rotation_rounds, weights=Weights(**self.weights))
+        return RoundPlan(
+            self.key, self.name, self.start, self.end, teams, self.policy, self.rotation_rounds,
+            weights=Weights(**self.weights),
+            loads=tuple((k, v.capacity, v.minimum) for k, v in sorted(self.cadres.items())),
+            suitability=tuple((k, no, v) for k, row in sorted(self.suitability.items())
+                              for no, v in sorted(row.items())))
 
 
 def read_round_file(path: Path) -> RoundFile:

@@ -186,3 +186,19 @@ def test_assemble_command_explains_a_round_that_cannot_be_staffed(sample_url: st
     result = CliRunner().invoke(app, ["assemble", str(path), "--database-url", sample_url])
     assert result.exit_code == 3
     assert "无法组建" in result.output and "第1组需要40名" in result.output
+
+
+def test_round_file_loads_and_suitability_are_read(tmp_path: Path) -> None:
+    from service.rounds import RoundFileError, read_round_file
+
+    path = tmp_path / "round.yaml"
+    path.write_text("key: R\nname: n\nstart: 2026-12-01\nend: 2027-01-01\n"
+                    "teams: [{targets: [U00003]}]\ncadres: {P1: {capacity: 2, minimum: 1}}\n"
+                    "suitability: {P1: {1: 30}}\n", encoding="utf-8")
+    plan = read_round_file(path).plan()
+    assert plan.loads == (("P1", 2, 1),) and plan.suitability == (("P1", 1, 30),)
+    path.write_text("key: R\nname: n\nstart: 2026-12-01\nend: 2027-01-01\n"
+                    "teams: [{targets: [U00003]}]\nsuitability: {P1: {4: 30}}\n",
+                    encoding="utf-8")
+    with pytest.raises(RoundFileError, match="suitability names teams"):
+        read_round_file(path)

@@ -157,3 +157,18 @@ def test_diagnosis_of_a_feasible_round_says_so() -> None:
     cands = (_cand("L1", "audit", lead=True), _cand("D1", deputy=True), _cand("M1"))
     inst = Instance("R", (TeamSpec(1, ("U1",), 3, 4, 1, 1, (("audit", 1),)),), cands)
     assert diagnose(inst).feasible is True
+
+
+def test_round_plan_loads_and_suitability_reach_the_proposal() -> None:
+    b, k = _pool()
+    snap = b.snapshot(AS_OF)
+    result = screen(snap, load_policy("default"), sorted(snap.cadres), ["U_T"], AS_OF,
+                    period=(START, END))
+    plan = _plan(loads=(("P3", 1, 1), ("P7", 0, 0)), suitability=(("P6", 1, 500),))
+    instance, _ctx = build_instance(snap, result, plan)
+    c = {x.key: x for x in instance.candidates}
+    assert (c["P3"].capacity, c["P3"].minimum) == (1, 1) and c["P7"].capacity == 0
+    assert instance.suitability == {("P6", 1): 500}
+    for seed in range(3):
+        placed = assemble(instance, seed).assignment()
+        assert "P3" in placed and "P6" in placed and "P7" not in placed
