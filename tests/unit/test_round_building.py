@@ -160,7 +160,7 @@ def test_diagnosis_of_a_feasible_round_says_so() -> None:
 
 
 def test_round_plan_loads_and_suitability_reach_the_proposal() -> None:
-    b, k = _pool()
+    b, _keys = _pool()
     snap = b.snapshot(AS_OF)
     result = screen(snap, load_policy("default"), sorted(snap.cadres), ["U_T"], AS_OF,
                     period=(START, END))
