@@ -48,11 +48,11 @@ def precheck(instance: Instance, context: Context | None = None) -> list[Finding
         leaders = [i for i, r in can.items() if "leader" in r]
         if not leaders:
             pool = [c for c in cands if c.leader_pool]
+            zh, en = _barred(instance, ctx, team, pool, "leader")
             out.append(Finding(f"leader:{team.no}",
-                               f"第{team.no}组没有可任组长的干部：组长库中候选人{len(pool)}人"
-                               + _barred_zh(instance, ctx, team, pool, "leader"),
+                               f"第{team.no}组没有可任组长的干部：组长库中候选人{len(pool)}人" + zh,
                                f"team {team.no} has nobody who can lead it: {len(pool)} leader-pool"
-                               " candidates" + _barred_en(instance, ctx, team, pool, "leader")))
+                               " candidates" + en))
         deputies = [i for i, r in can.items() if "deputy" in r]
         if len(deputies) < team.deputies_min:
             out.append(Finding(f"deputies:{team.no}",
@@ -77,14 +77,14 @@ def precheck(instance: Instance, context: Context | None = None) -> list[Finding
             skilled = [c for c in cands if skill in c.skills]
             free = [i for i in anyone if skill in cands[i].skills]
             if len(free) < need:
+                rec_zh, rec_en = _barred(instance, ctx, team, skilled, "member")
+                out_zh, out_en = _excluded_text(ctx, skill)
                 out.append(Finding(
                     f"skill:{team.no}:{skill}",
                     f"第{team.no}组需要{need}名{label}专业人员；候选人中具备该特长的{len(skilled)}人"
-                    + _barred_zh(instance, ctx, team, skilled, "member")
-                    + _excluded_zh(ctx, skill),
+                    + rec_zh + out_zh,
                     f"team {team.no} needs {need} skilled in {skill}; {len(skilled)} candidates "
-                    f"have it" + _barred_en(instance, ctx, team, skilled, "member")
-                    + _excluded_en(ctx, skill)))
+                    f"have it" + rec_en + out_en))
     need = sum(t.size_min for t in instance.teams)
     have = sum(c.capacity for c in cands)
     if have < need:
@@ -148,23 +148,19 @@ def _recused(instance: Instance, team: TeamSpec, people: list[Candidate],
     return [c for c in people if role in instance.barred(c.key, team)]
 
 
-def _barred_zh(instance: Instance, ctx: Context, team: TeamSpec, people: list[Candidate],
-               role: str) -> str:
+def _barred(instance: Instance, ctx: Context, team: TeamSpec, people: list[Candidate],
+            role: str) -> tuple[str, str]:
+    """The recused among `people`, with the rules why: (zh, en) clauses, or empty."""
     recused = _recused(instance, team, people, role)
     if not recused:
-        return ""
-    parts = [f"{c.name}（{c.key}：{'、'.join(_rules(ctx, c.key, team))}）" for c in recused[:8]]
+        return "", ""
+    shown = [(c, "、".join(_rules(ctx, c.key, team))) for c in recused[:8]]
     more = f"等{len(recused)}人" if len(recused) > 8 else ""
-    return f"，其中{len(recused)}人须回避本组对象：" + "；".join(parts) + more
-
-
-def _barred_en(instance: Instance, ctx: Context, team: TeamSpec, people: list[Candidate],
-               role: str) -> str:
-    recused = _recused(instance, team, people, role)
-    if not recused:
-        return ""
-    parts = [f"{c.key} ({', '.join(_rules(ctx, c.key, team))})" for c in recused[:8]]
-    return f", of whom {len(recused)} are recused from its targets: " + "; ".join(parts)
+    zh = (f"，其中{len(recused)}人须回避本组对象：" + "；".join(
+        f"{c.name}（{c.key}：{rules}）" for c, rules in shown) + more)
+    en = (f", of whom {len(recused)} are recused from its targets: " + "; ".join(
+        f"{c.key} ({rules.replace('、', ', ')})" for c, rules in shown))
+    return zh, en
 
 
 def _rules(ctx: Context, cadre: str, team: TeamSpec) -> list[str]:
@@ -174,21 +170,13 @@ def _rules(ctx: Context, cadre: str, team: TeamSpec) -> list[str]:
     return rules or ["recusal"]
 
 
-def _excluded(ctx: Context, skill: str) -> list[str]:
-    return sorted(k for k in ctx.excluded if skill in ctx.skills.get(k, ()))
-
-
-def _excluded_zh(ctx: Context, skill: str) -> str:
-    keys = _excluded(ctx, skill)
+def _excluded_text(ctx: Context, skill: str) -> tuple[str, str]:
+    """Cadres with `skill` left out of the round: (zh, en) clauses, or empty."""
+    keys = sorted(k for k in ctx.excluded if skill in ctx.skills.get(k, ()))
     if not keys:
-        return ""
-    parts = [f"{ctx.names.get(k, k)}（{k}：{ctx.excluded[k][0][0]}）" for k in keys[:8]]
-    return f"；另有{len(keys)}名具备该特长的干部本轮不能参加：" + "；".join(parts)
-
-
-def _excluded_en(ctx: Context, skill: str) -> str:
-    keys = _excluded(ctx, skill)
-    if not keys:
-        return ""
-    parts = [f"{k} ({ctx.excluded[k][0][1]})" for k in keys[:8]]
-    return f"; {len(keys)} more with the skill cannot serve in this round: " + "; ".join(parts)
+        return "", ""
+    zh = f"；另有{len(keys)}名具备该特长的干部本轮不能参加：" + "；".join(
+        f"{ctx.names.get(k, k)}（{k}：{ctx.excluded[k][0][0]}）" for k in keys[:8])
+    en = f"; {len(keys)} more with the skill cannot serve in this round: " + "; ".join(
+        f"{k} ({ctx.excluded[k][0][1]})" for k in keys[:8])
+    return zh, en
