@@ -132,6 +132,11 @@ def pair_groups(inst: PairingInstance, seed: int, tolerance: float = 0.0,
     if findings:
         return _empty(inst, "infeasible", seed, tolerance, started, findings)
     model, send, link = _model(inst)
+    if not inst.rotation:
+        for (a, b), n in _greedy(inst).items():
+            if (a, b) in link:
+                model.add_hint(link[a, b], n > 0)
+                model.add_hint(send[a, b], n)
     solver = _solver(seed, deterministic_time)
     status = solver.solve(model)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -145,6 +150,7 @@ def pair_groups(inst: PairingInstance, seed: int, tolerance: float = 0.0,
         model.add(objective <= best + int(abs(best) * tolerance))
         prefs = np.random.default_rng(seed).integers(0, 1000, size=len(link))
         model.maximize(sum(int(p) * link[k] for k, p in zip(sorted(link), prefs, strict=True)))
+        model.clear_hints()
         for v in link.values():
             model.add_hint(v, solver.value(v))
         second = _solver(seed, deterministic_time)
@@ -152,7 +158,7 @@ def pair_groups(inst: PairingInstance, seed: int, tolerance: float = 0.0,
             solver = second
     pairs = []
     for (a, b), v in sorted(send.items()):
-        n = solver.value(v)
+        n = int(solver.value(v))
         if n:
             pairs.append(_describe(inst, a, b, n))
     total = sum(inst.cost(p.sender, p.receiver) for p in pairs)
@@ -172,12 +178,15 @@ def _model(inst: PairingInstance) -> tuple[cp_model.CpModel, dict[tuple[str, str
             if not inst.allowed(a, b):
                 continue
             most = min(groups[a].sends, groups[b].receives)
-            if most <= 0:
+            if most <= 0 or (inst.rotation and groups[a].sends < groups[b].receives):
+                continue  # in a rotation a sends all of b's teams
+            link[a, b] = m.new_bool_var(f"pair[{a},{b}]")
+            if inst.rotation:  # one sender per receiver: the count is fixed
+                send[a, b] = groups[b].receives * link[a, b]
                 continue
             send[a, b] = m.new_int_var(0, most, f"send[{a},{b}]")
-            link[a, b] = m.new_bool_var(f"pair[{a},{b}]")
-            m.add(send[a, b] >= 1).only_enforce_if(link[a, b])
-            m.add(send[a, b] == 0).only_enforce_if(link[a, b].Not())
+            m.add(send[a, b] >= link[a, b])
+            m.add(send[a, b] <= most * link[a, b])
     for b, g in groups.items():  # every group receives exactly its teams
         m.add(sum(v for (_a, bb), v in send.items() if bb == b) == g.receives)
     for a, g in groups.items():  # and sends no more than it can
@@ -191,6 +200,28 @@ def _model(inst: PairingInstance) -> tuple[cp_model.CpModel, dict[tuple[str, str
         m.add_circuit([(index[a], index[b], v) for (a, b), v in link.items()])
     m.minimize(sum(inst.cost(a, b) * v for (a, b), v in link.items()))
     return m, send, link
+
+
+def _greedy(inst: PairingInstance) -> dict[tuple[str, str], int]:
+    """A starting pairing: receivers with the fewest options first, each from its cheapest
+    allowed senders with teams left, never closing a reciprocal pair."""
+    groups = {g.key: g for g in inst.groups}
+    left = {k: g.sends for k, g in groups.items()}
+    chosen: dict[tuple[str, str], int] = {}
+    options = {b: sorted((inst.cost(a, b), a) for a in groups if inst.allowed(a, b))
+               for b in groups}
+    for b in sorted(groups, key=lambda k: (len(options[k]), k)):
+        need = groups[b].receives
+        for _cost, a in options[b]:
+            if need == 0:
+                break
+            if left[a] == 0 or (inst.forbid_reciprocal and (b, a) in chosen):
+                continue
+            n = min(need, left[a])
+            chosen[a, b] = n
+            left[a] -= n
+            need -= n
+    return chosen
 
 
 def _solver(seed: int, deterministic_time: float) -> cp_model.CpSolver:
@@ -297,14 +328,15 @@ def violations(inst: PairingInstance, pairing: Pairing) -> list[str]:
                    if a < b and (b, a) in links)
     if inst.rotation and groups:
         nxt = dict(links)
-        if len(nxt) != len(links) or set(nxt) != set(groups):
-            out.append("单循环须每组恰好派往一组 / a rotation sends each group to exactly one")
+        if len(nxt) != len(links) or set(nxt) != set(groups) \
+                or set(nxt.values()) != set(groups):
+            out.append("单循环须每组恰好派往一组、接收一组 / a rotation sends each group to "
+                       "exactly one and each group receives from exactly one")
         else:
             start = next(iter(groups))
-            seen, cur = [start], nxt[start]
-            while cur != start and cur not in seen:
-                seen.append(cur)
-                cur = nxt[cur]
-            if len(seen) != len(groups):
+            cur, steps = nxt[start], 1
+            while cur != start:
+                cur, steps = nxt[cur], steps + 1
+            if steps != len(groups):
                 out.append("不是一个贯穿全部分组的单循环 / not one cycle through all groups")
     return out

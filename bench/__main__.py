@@ -69,7 +69,18 @@ def main(argv: list[str] | None = None) -> int:
     asm.add_argument("--no-province", dest="province", action="store_false")
     asm.add_argument("--province-dtime", type=float, default=20.0,
                      help="deterministic time per phase for the province round")
+    pair = sub.add_parser("pair", help="cross-inspection pairing: 20, 100, 300 groups")
+    pair.add_argument("--seed", type=int, default=7)
+    pair.add_argument("--groups", type=int, nargs="*", default=[20, 100, 300])
+    pair.add_argument("--free", type=int, nargs="*", default=[20, 100],
+                      help="group counts to run without rotation too")
+    pair.add_argument("--dtime", type=float, default=60.0)
     args = parser.parse_args(argv)
+    if args.suite == "pair":
+        from bench.pairing_bench import run as pair_table
+
+        pair_table(args)
+        return 0
     if args.suite == "assemble":
         from bench.assembly_bench import run as assemble_table
 

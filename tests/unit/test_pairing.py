@@ -85,11 +85,10 @@ def brute(inst: PairingInstance) -> int | None:
             nxt = {a: b for a, b in chosen}
             if len(nxt) != len(chosen) or set(nxt) != set(keys):
                 continue
-            cur, seen = keys[0], set()
-            while cur not in seen:
-                seen.add(cur)
-                cur = nxt[cur]
-            if len(seen) != len(keys):
+            cur, steps = nxt[keys[0]], 1  # one cycle: back at the start after n steps
+            while cur != keys[0] and steps <= len(keys):
+                cur, steps = nxt[cur], steps + 1
+            if cur != keys[0] or steps != len(keys):
                 continue
         cost = sum(inst.cost(a, b) for a, b in chosen)
         best = cost if best is None else min(best, cost)
@@ -118,3 +117,18 @@ def test_reproducible_and_seed_dependent() -> None:
     assert len(plans) >= 4
     for s in range(3):
         assert violations(inst, pair_groups(inst, s, 0.5)) == []
+
+
+def test_the_validator_rejects_two_cycles_and_reciprocal_pairs() -> None:
+    from assignment.pairing import Pair, Pairing
+
+    inst = PairingInstance("R", groups(4), rotation=True)
+
+    def plan(*arcs: tuple[str, str]) -> Pairing:
+        pairs = tuple(Pair(a, b, 1, 0, 0, "", "") for a, b in arcs)
+        return Pairing("R", "optimal", 0, 0, 0.0, pairs, {}, 0, "", 0.0, 0.0)
+
+    two_cycles = plan(("G0", "G1"), ("G1", "G0"), ("G2", "G3"), ("G3", "G2"))
+    problems = violations(inst, two_cycles)
+    assert any("单循环" in v for v in problems) and any("互巡" in v for v in problems)
+    assert violations(inst, plan(("G0", "G1"), ("G1", "G2"), ("G2", "G3"), ("G3", "G0"))) == []
