@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from assignment.instance import Candidate, Instance, TeamSpec, Weights, pair
@@ -52,9 +53,10 @@ class Context:
     names: dict[str, str]  # of the excluded cadres
 
 
-def build_instance(snapshot: Snapshot, screening: Screening,
-                   plan: RoundPlan) -> tuple[Instance, Context]:
-    """The instance for `plan`; `screening` must cover the plan's targets."""
+def build_instance(snapshot: Snapshot, screening: Screening, plan: RoundPlan,
+                   pool: Collection[str] | None = None) -> tuple[Instance, Context]:
+    """The instance for `plan`; `screening` must cover the plan's targets. `pool` limits
+    the candidates (e.g. to one sending group of a cross-inspection)."""
     missing = set(plan.targets) - set(screening.target_keys)
     if missing:
         raise ValueError(f"回避审查未覆盖这些被巡察单位 / the screening does not cover "
@@ -63,9 +65,12 @@ def build_instance(snapshot: Snapshot, screening: Screening,
     loads = {key: (most, least) for key, most, least in plan.loads}
     left_out: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for item in screening.ineligible:
-        left_out[item.cadre_key].append((item.zh, item.en))
+        if pool is None or item.cadre_key in pool:
+            left_out[item.cadre_key].append((item.zh, item.en))
     candidates = []
-    for key in sorted(screening.cadre_keys):
+    keys_in_pool = sorted(screening.cadre_keys) if pool is None else \
+        sorted(set(screening.cadre_keys) & set(pool))
+    for key in keys_in_pool:
         cadre = snapshot.cadres[key]
         served = history.this_year.get(key, 0)
         limit = cadre.max_rounds_per_year

@@ -238,9 +238,10 @@ def _describe(inst: PairingInstance, a: str, b: str, n: int) -> Pair:
     limit_zh = "" if inst.tie_limit is None else f"（上限{inst.tie_limit}）"
     limit_en = "" if inst.tie_limit is None else f" (limit {inst.tie_limit})"
     zh = (f"{groups[a].name}派{n}个组巡察{groups[b].name}：近期未曾如此配对；"
-          f"双方关联{ties}处{limit_zh}" + (f"；相距{km}公里" if km else ""))
-    en = (f"{a} sends {n} team(s) to {b}: not paired in recent rounds; {ties} ties between "
-          f"them{limit_en}" + (f"; {km} km apart" if km else ""))
+          f"{groups[a].name}干部与{groups[b].name}的关联{ties}处{limit_zh}"
+          + (f"；相距{km}公里" if km else ""))
+    en = (f"{a} sends {n} team(s) to {b}: not paired in recent rounds; {ties} ties of {a}'s "
+          f"cadres to {b}{limit_en}" + (f"; {km} km apart" if km else ""))
     return Pair(a, b, n, ties, km, zh, en)
 
 

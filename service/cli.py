@@ -218,6 +218,41 @@ def assemble_command(
         raise typer.Exit(3)
 
 
+@app.command("pair")
+def pair_command(
+    plan_file: Annotated[Path, typer.Argument(help="交叉巡察计划 .yaml / plan file",
+                                              exists=True)],
+    seed: Annotated[int | None, typer.Option(help="抽签种子 / draw seed")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON")] = False,
+    database_url: DatabaseOption = None,
+) -> None:
+    """交叉巡察配对并组建各派出组 / pair groups for cross-inspection and staff the teams."""
+    import json
+
+    from conflicts.policy import PolicyError
+    from pool.db import make_engine, transaction
+    from service.cross import cross_to_dict, read_cross_file, run_cross
+    from service.rounds import RoundFileError
+
+    try:
+        plan = read_cross_file(plan_file)
+        chosen = seed if seed is not None else plan.seed
+        if chosen is None:
+            raise RoundFileError("没有抽签种子：请用 --seed 或在计划中写 seed / no seed")
+        engine = make_engine(_settings(database_url).database_url)
+        with transaction(engine) as session:
+            run = run_cross(session, plan, chosen)
+    except (RoundFileError, PolicyError, ValueError) as exc:
+        err.print(str(exc), markup=False, highlight=False)
+        raise typer.Exit(1) from None
+    if as_json:
+        typer.echo(json.dumps(cross_to_dict(run), ensure_ascii=False, indent=2, default=str))
+    else:
+        show.cross_run(out, run)
+    if not run.pairing.feasible:
+        raise typer.Exit(3)
+
+
 @app.command("demo")
 def demo_command(
     sample: Annotated[Path | None, typer.Option(help="样例数据目录 / sample data directory")]
@@ -229,6 +264,7 @@ def demo_command(
     from pool.db import make_engine, transaction, upgrade
     from pool.importer import ImportRejected, import_path
     from pool.repository import PoolRepository
+    from service.cross import read_cross_file, run_cross
     from service.recusals import open_index, screen_pool
     from service.rounds import assemble_round, read_round_file
 
@@ -254,6 +290,9 @@ def demo_command(
     with transaction(engine) as session:
         run = assemble_round(session, round_file, round_file.seed or 0)
     show.round_run(out, run)
+    cross_plan = read_cross_file(settings.sample_cross)
+    with transaction(engine) as session:
+        show.cross_run(out, run_cross(session, cross_plan, cross_plan.seed or 0))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -18,6 +18,7 @@ from pool.importer import ImportReport
 from pool.parsing import RowError
 
 if TYPE_CHECKING:
+    from service.cross import CrossRun
     from service.recusals import CadreCheck, PoolScreening
     from service.rounds import RoundRun
 
@@ -242,3 +243,31 @@ def round_run(console: Console, run: RoundRun) -> None:
         terms.add_row(t.name, t.zh, str(t.value), f"{'+' if t.sign > 0 else '−'}{t.weight}",
                       f"{t.contribution:+d}")
     console.print(terms)
+
+
+def cross_run(console: Console, run: CrossRun) -> None:
+    plan, p = run.plan, run.pairing
+    console.rule(f"交叉巡察 cross-inspection · {plan.name}（{plan.key}）")
+    mode = "单循环（推磨）/ one rotation" if plan.rotation else "自由配对 / free pairing"
+    console.print(f"{len(run.instance.groups)}个分组，{mode}；不互巡、不重复最近{plan.recent_rounds}"
+                  f"轮配对；种子 seed {p.seed}；输入哈希 {p.input_hash[:16]}…", highlight=False)
+    if not p.feasible:
+        console.print("[red]无法配对 / no pairing exists[/]")
+        for zh, en in p.findings:
+            console.print(f"· {zh}\n  {en}", markup=False, highlight=False)
+        return
+    table = Table(title=f"配对 pairs · 状态 {p.status}，关联合计 {p.terms.get('ties', 0)}")
+    for col in ("派出 sender", "巡察 receiver", "组数 teams", "关联 ties", "说明 why"):
+        table.add_column(col)
+    for pair in p.pairs:
+        table.add_row(run.names[pair.sender], run.names[pair.receiver], str(pair.teams),
+                      str(pair.ties), pair.zh)
+    console.print(table)
+    for sender, proposal in sorted(run.proposals.items()):
+        for team in proposal.teams:
+            people = "、".join(f"{m.name}（{ROLE_LABEL[m.role].split()[0]}）"
+                              for m in team.members)
+            console.print(f"{run.names[sender]} → {'、'.join(team.targets)}：{people}",
+                          markup=False, highlight=False)
+        if not proposal.feasible:
+            console.print(f"[red]{run.names[sender]}：派出组无法组建 / cannot staff[/]")

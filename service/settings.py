@@ -20,6 +20,8 @@ class Settings(BaseSettings):
     sample_data_dir: Path = Field(default=Path("sample_data/city"))
     sample_round: Path = Field(default=Path("sample_data/rounds/2026-4.yaml"),
                                description="the round the demo assembles")
+    sample_cross: Path = Field(default=Path("sample_data/rounds/2027-cross.yaml"),
+                               description="the cross-inspection the demo pairs")
     sample_as_of: dt.date = Field(
         default=dt.date(2026, 11, 1),
         description="the day the sample data describes; the demo screens as of this day",

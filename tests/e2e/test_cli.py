@@ -70,7 +70,8 @@ def test_demo_imports_the_sample_city_and_screens_it(tmp_path: Path) -> None:
     assert code == 0, output
     for expected in ("人才库概况 pool summary", "回避审查 recusal screening", "kin-in-target",
                      "同组回避 within-team pairs", "示例说明 example explanation", "依据",
-                     "basis:"):
+                     "basis:", "组建巡察组 team assembly", "软目标分项 soft terms",
+                     "交叉巡察 cross-inspection", "配对 pairs"):
         assert expected in output
     rule_line = next(line for line in output.splitlines() if "kin-in-target" in line)
     assert int(rule_line.split("│")[-2].strip().replace(",", "")) > 0

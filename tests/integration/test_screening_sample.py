@@ -202,3 +202,40 @@ def test_round_file_loads_and_suitability_are_read(tmp_path: Path) -> None:
                     encoding="utf-8")
     with pytest.raises(RoundFileError, match="suitability names teams"):
         read_round_file(path)
+
+
+def test_pair_command_rotates_the_counties_and_staffs_each_from_its_own_cadres(
+        sample_url: str, index: ConflictIndex) -> None:
+    from assignment.pairing import Group, Pair, Pairing, PairingInstance, violations
+
+    plan = SAMPLE.parent / "rounds" / "2027-cross.yaml"
+    result = CliRunner().invoke(app, ["pair", str(plan), "--json", "--database-url",
+                                      sample_url])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    pairs = data["pairing"]["pairs"]
+    groups = tuple(Group(g["key"], g["name"], g["sends"], g["receives"]) for g in data["groups"])
+    inst = PairingInstance("X", groups, rotation=True)
+    plan_pairs = Pairing("X", "optimal", 0, 0, 0.0, tuple(
+        Pair(p["sender"], p["receiver"], p["teams"], 0, 0, "", "") for p in pairs), {}, 0, "",
+        0.0, 0.0)
+    assert violations(inst, plan_pairs) == []
+    snap = index.snapshot
+    receiver_of = {p["sender"]: p["receiver"] for p in pairs}
+    for sender, proposal in data["teams"].items():
+        assert proposal["status"] in ("optimal", "feasible")
+        for team in proposal["teams"]:
+            for unit in team["targets"]:  # the team inspects its receiver's units
+                assert snap.units[unit].region_code.startswith(receiver_of[sender][:6])
+            for member in team["members"]:  # with cadres from the sending county only
+                home = snap.units[snap.cadres[member["key"]].home_unit_key]
+                assert home.region_code.startswith(sender[:6])
+
+
+def test_pair_command_rejects_an_unknown_region(sample_url: str, tmp_path: Path) -> None:
+    path = tmp_path / "plan.yaml"
+    path.write_text("key: X\nname: n\nstart: 2027-03-01\nend: 2027-04-01\nseed: 1\n"
+                    "groups: [{region: '999999', targets: [[U00052]]}, "
+                    "{region: '320103', targets: [[U00070]]}]\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["pair", str(path), "--database-url", sample_url])
+    assert result.exit_code == 1 and "999999" in result.output
