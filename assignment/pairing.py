@@ -187,18 +187,25 @@ def _model(inst: PairingInstance) -> tuple[cp_model.CpModel, dict[tuple[str, str
             send[a, b] = m.new_int_var(0, most, f"send[{a},{b}]")
             m.add(send[a, b] >= link[a, b])
             m.add(send[a, b] <= most * link[a, b])
-    for b, g in groups.items():  # every group receives exactly its teams
-        m.add(sum(v for (_a, bb), v in send.items() if bb == b) == g.receives)
-    for a, g in groups.items():  # and sends no more than it can
-        m.add(sum(v for (aa, _b), v in send.items() if aa == a) <= g.sends)
+    m.minimize(sum(inst.cost(a, b) * v for (a, b), v in link.items()))
+    if inst.rotation:
+        # one cycle through every group (推磨): each group then sends to one and receives
+        # from one, so the counts and (with three or more groups) reciprocity need no more
+        index = {k: i for i, k in enumerate(groups)}
+        m.add_circuit([(index[a], index[b], v) for (a, b), v in link.items()])
+        return m, send, link
+    into: dict[str, list[Any]] = {k: [] for k in groups}
+    out_of: dict[str, list[Any]] = {k: [] for k in groups}
+    for (a, b), v in send.items():
+        into[b].append(v)
+        out_of[a].append(v)
+    for k, g in groups.items():  # every group receives exactly its teams, sends at most
+        m.add(sum(into[k]) == g.receives)
+        m.add(sum(out_of[k]) <= g.sends)
     if inst.forbid_reciprocal:  # no A→B and B→A in one round (互巡)
         for a, b in link:
             if a < b and (b, a) in link:
                 m.add_at_most_one(link[a, b], link[b, a])
-    if inst.rotation:  # one cycle through every group (推磨)
-        index = {k: i for i, k in enumerate(groups)}
-        m.add_circuit([(index[a], index[b], v) for (a, b), v in link.items()])
-    m.minimize(sum(inst.cost(a, b) * v for (a, b), v in link.items()))
     return m, send, link
 
 

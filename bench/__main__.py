@@ -70,7 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     asm.add_argument("--province-dtime", type=float, default=20.0,
                      help="deterministic time per phase for the province round")
     pair = sub.add_parser("pair", help="cross-inspection pairing: 20, 100, 300 groups")
-    pair.add_argument("--seed", type=int, default=7)
+    pair.add_argument("--seed", type=int, default=1, help="first solver seed")
+    pair.add_argument("--seeds", type=int, default=3, help="solver seeds per instance")
     pair.add_argument("--groups", type=int, nargs="*", default=[20, 100, 300])
     pair.add_argument("--free", type=int, nargs="*", default=[20, 100],
                       help="group counts to run without rotation too")

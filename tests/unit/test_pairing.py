@@ -68,16 +68,25 @@ def instances(draw: st.DrawFn) -> PairingInstance:
 
 
 def brute(inst: PairingInstance) -> int | None:
+    """The least cost over every way to split each receiver's teams among its allowed
+    senders (a composition per receiver, then every combination)."""
     keys = [g.key for g in inst.groups]
     g = {x.key: x for x in inst.groups}
-    arcs = [(a, b) for a in keys for b in keys if inst.allowed(a, b)]
+
+    def splits(b: str) -> list[dict[str, int]]:
+        senders = [a for a in keys if inst.allowed(a, b)]
+        out = []
+        for counts in itertools.product(*(range(min(g[a].sends, g[b].receives) + 1)
+                                          for a in senders)):
+            if sum(counts) == g[b].receives:
+                out.append({a: c for a, c in zip(senders, counts, strict=True) if c})
+        return out
+
     best = None
-    options = [range(min(g[a].sends, g[b].receives) + 1) for a, b in arcs]
-    for counts in itertools.product(*options):
-        chosen = {arc: c for arc, c in zip(arcs, counts, strict=True) if c}
-        if any(sum(c for (a, b), c in chosen.items() if b == k) != g[k].receives for k in keys):
-            continue
-        if any(sum(c for (a, b), c in chosen.items() if a == k) > g[k].sends for k in keys):
+    for choice in itertools.product(*(splits(b) for b in keys)):
+        chosen = {(a, b): c for b, split in zip(keys, choice, strict=True)
+                  for a, c in split.items()}
+        if any(sum(c for (a, _b), c in chosen.items() if a == k) > g[k].sends for k in keys):
             continue
         if inst.forbid_reciprocal and any((b, a) in chosen for a, b in chosen):
             continue
