@@ -19,7 +19,7 @@ from assignment.build import Context, RoundPlan, build_instance
 from assignment.diagnose import Diagnosis, diagnose, precheck
 from assignment.instance import Instance, TeamSpec, Weights, commitment
 from assignment.proposal import Proposal
-from conflicts.policy import load_policy
+from conflicts.policy import Policy, RegionLevel, Relation, load_policy
 from conflicts.screening import Screening, screen_index
 from service.recusals import open_index
 
@@ -63,6 +63,9 @@ class RoundFile(BaseModel):
     end: dt.date
     as_of: dt.date | None = None
     policy: str = "default"
+    kind: str = "regular"  # regular / special / mobile / elevated (提级) / cross
+    pool_region: str | None = None  # 提级巡察: only cadres of this region's own units
+    region_level: RegionLevel | None = None  # apply the region rule at this level instead
     seed: int | None = None
     rotation_rounds: int = Field(default=3, ge=0)
     defaults: Defaults = Field(default_factory=Defaults)
@@ -100,6 +103,17 @@ class RoundFile(BaseModel):
             loads=tuple((k, v.capacity, v.minimum) for k, v in sorted(self.cadres.items())),
             suitability=tuple((k, no, v) for k, row in sorted(self.suitability.items())
                               for no, v in sorted(row.items())))
+
+
+def with_region_level(policy: Policy, level: RegionLevel | None) -> Policy:
+    """The policy with its region rules applied at `level` (提级巡察 applies the region
+    rule at the lower level); the changed policy has its own hash."""
+    if level is None:
+        return policy
+    rules = tuple(r.model_copy(update={"region_level": level})
+                  if r.relation is Relation.region else r for r in policy.rules)
+    return policy.model_copy(update={"rules": rules,
+                                     "version": f"{policy.version}+region:{level.value}"})
 
 
 def read_round_file(path: Path) -> RoundFile:
@@ -140,10 +154,18 @@ def assemble_round(session: Session, round_file: RoundFile, seed: int,
     if unknown:
         raise RoundFileError(f"轮次文件中的被巡察单位不存在：{unknown}；请核对单位编号 / "
                              f"unknown target units in the round file: {unknown}")
-    policy = load_policy(plan.policy)
+    policy = with_region_level(load_policy(plan.policy), round_file.region_level)
+    pool = None
+    if round_file.pool_region is not None:
+        if round_file.pool_region not in index.snapshot.regions:
+            raise RoundFileError(f"pool_region {round_file.pool_region} 不是已知的行政区划 / "
+                                 "is not a known region")
+        units = index.snapshot.units
+        pool = {k for k, c in index.cadres.items()
+                if units[c.home_unit_key].region_code == round_file.pool_region}
     screening = screen_index(index, policy, sorted(index.cadres), plan.targets,
                              period=(plan.start, plan.end))
-    instance, context = build_instance(index.snapshot, screening, plan)
+    instance, context = build_instance(index.snapshot, screening, plan, pool)
     promise = commitment(seed, instance.input_hash)
     short = precheck(instance, context)
     if short:

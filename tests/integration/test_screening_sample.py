@@ -239,3 +239,29 @@ def test_pair_command_rejects_an_unknown_region(sample_url: str, tmp_path: Path)
                     "{region: '320103', targets: [[U00070]]}]\n", encoding="utf-8")
     result = CliRunner().invoke(app, ["pair", str(path), "--database-url", sample_url])
     assert result.exit_code == 1 and "999999" in result.output
+
+
+def test_elevated_round_draws_from_the_higher_level_and_applies_the_region_rule_lower(
+        sample_url: str, index: ConflictIndex, tmp_path: Path) -> None:
+    base = ("key: E1\nname: 提级巡察\nstart: 2026-12-01\nend: 2027-01-15\nas_of: 2026-11-01\n"
+            "seed: 5\nkind: elevated\npool_region: '320100'\n"
+            "defaults: {size: [5, 6], deputies: [1, 1], skills: {finance: 1}}\n"
+            "teams: [{targets: [U00064, U00065]}, {targets: [U00066, U00067]}]\n")
+    town, county = tmp_path / "town.yaml", tmp_path / "county.yaml"
+    town.write_text(base + "region_level: town\n", encoding="utf-8")
+    county.write_text(base, encoding="utf-8")
+    runs = {}
+    for name, path in (("town", town), ("county", county)):
+        result = CliRunner().invoke(app, ["assemble", str(path), "--json", "--database-url",
+                                          sample_url])
+        assert result.exit_code == 0, result.output
+        runs[name] = json.loads(result.output)
+    snap = index.snapshot
+    for team in runs["town"]["proposal"]["teams"]:
+        for member in team["members"]:  # only cadres of the city's own units
+            assert snap.units[snap.cadres[member["key"]].home_unit_key].region_code == "320100"
+    regional = {name: sum(n for counts in run["recusals_by_team"].values()
+                          for rule, n in counts.items() if rule == "region")
+                for name, run in runs.items()}
+    assert regional["town"] < regional["county"]
+    assert runs["town"]["policy_hash"] != runs["county"]["policy_hash"]
