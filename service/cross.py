@@ -11,8 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from assignment.assemble import SolveSettings, assemble
@@ -24,7 +23,7 @@ from conflicts.index import ConflictIndex
 from conflicts.policy import load_policy
 from conflicts.screening import Screening, screen_index
 from service.recusals import open_index
-from service.rounds import Defaults, RoundFileError
+from service.rounds import Defaults, RoundFileError, read_file_model
 
 
 class GroupFile(BaseModel):
@@ -54,15 +53,7 @@ class CrossFile(BaseModel):
 
 
 def read_cross_file(path: Path) -> CrossFile:
-    try:
-        data: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
-        return CrossFile.model_validate(data)
-    except (OSError, yaml.YAMLError) as exc:
-        raise RoundFileError(f"无法读取交叉巡察计划 {path} / cannot read the plan: {exc}") from None
-    except ValidationError as exc:
-        lines = [f"  {'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
-        raise RoundFileError(f"交叉巡察计划 {path.name} 无效 / invalid plan {path.name}:\n"
-                             + "\n".join(lines)) from None
+    return read_file_model(path, CrossFile, "交叉巡察计划", "cross-inspection plan")
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from conflicts.evidence import Explanation, explain
+from conflicts.evidence import explain
+from conflicts.explanation import Explanation
 from conflicts.index import ConflictIndex
 from conflicts.policy import Policy
 from conflicts.screening import Screening, ScreeningError, screen_index

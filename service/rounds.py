@@ -8,7 +8,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -116,20 +116,27 @@ def with_region_level(policy: Policy, level: RegionLevel | None) -> Policy:
                                      "version": f"{policy.version}+region:{level.value}"})
 
 
-def read_round_file(path: Path) -> RoundFile:
+M = TypeVar("M", bound=BaseModel)
+
+
+def read_file_model(path: Path, model: type[M], zh: str, en: str) -> M:
+    """A YAML (or .json) file validated into `model`; errors name the file and the key."""
     try:
         text = path.read_text(encoding="utf-8")
         data: Any = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
     except (OSError, ValueError, yaml.YAMLError) as exc:
-        raise RoundFileError(f"无法读取轮次文件 {path} / cannot read the round file: "
-                             f"{exc}") from None
+        raise RoundFileError(f"无法读取{zh} {path} / cannot read the {en}: {exc}") from None
     try:
-        return RoundFile.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
         lines = [f"  {'.'.join(str(p) for p in e['loc']) or '(top level)'}: {e['msg']}"
                  for e in exc.errors()]
-        raise RoundFileError(f"轮次文件 {path.name} 无效 / invalid round file {path.name}:\n"
+        raise RoundFileError(f"{zh} {path.name} 无效 / invalid {en} {path.name}:\n"
                              + "\n".join(lines)) from None
+
+
+def read_round_file(path: Path) -> RoundFile:
+    return read_file_model(path, RoundFile, "轮次文件", "round file")
 
 
 @dataclass(frozen=True)
