@@ -167,8 +167,10 @@ def pair_groups(inst: PairingInstance, seed: int, tolerance: float = 0.0,
                    inst.input_hash, tolerance, time.perf_counter() - started)
 
 
-def _model(inst: PairingInstance) -> tuple[cp_model.CpModel, dict[tuple[str, str], Any],
-                                           dict[tuple[str, str], Any]]:
+def _model(inst: PairingInstance, guards: dict[str, Any] | None = None
+           ) -> tuple[cp_model.CpModel, dict[tuple[str, str], Any], dict[tuple[str, str], Any]]:
+    """With `guards` (filled here, free pairing only), each group's receive and send
+    requirement is behind its own literal, for the diagnosis."""
     m = cp_model.CpModel()
     groups = {g.key: g for g in inst.groups}
     send: dict[tuple[str, str], Any] = {}
@@ -200,8 +202,12 @@ def _model(inst: PairingInstance) -> tuple[cp_model.CpModel, dict[tuple[str, str
         into[b].append(v)
         out_of[a].append(v)
     for k, g in groups.items():  # every group receives exactly its teams, sends at most
-        m.add(sum(into[k]) == g.receives)
-        m.add(sum(out_of[k]) <= g.sends)
+        receive = m.add(sum(into[k]) == g.receives)
+        send_most = m.add(sum(out_of[k]) <= g.sends)
+        if guards is not None:
+            for code, c in ((f"receives:{k}", receive), (f"sends:{k}", send_most)):
+                guards[code] = m.new_bool_var(code)
+                c.only_enforce_if(guards[code])
     if inst.forbid_reciprocal:  # no A→B and B→A in one round (互巡)
         for a, b in link:
             if a < b and (b, a) in link:
@@ -301,11 +307,35 @@ def diagnose(inst: PairingInstance) -> list[tuple[str, str]]:
     found = precheck(inst)
     if found:
         return found
-    return [("在不互巡、不重复近期配对和关联上限的限制下，不存在满足各分组接收数的配对方案；"
-             "可放宽关联上限、允许重复配对或调整派出组数",
-             "no pairing meets every group's needs without reciprocal pairs, recent "
-             "repeats and over-tied pairs: raise the tie limit, allow repeats, or change "
-             "the teams sent")]
+    general = ("在不互巡、不重复近期配对和关联上限的限制下，不存在满足各分组接收数的配对方案；"
+               "可放宽关联上限、允许重复配对或调整派出组数",
+               "no pairing meets every group's needs without reciprocal pairs, recent "
+               "repeats and over-tied pairs: raise the tie limit, allow repeats, or change "
+               "the teams sent")
+    if inst.rotation:
+        return [general]
+    guards: dict[str, Any] = {}
+    model, _send, _link = _model(inst, guards)
+    model.clear_objective()
+    model.add_assumptions(list(guards.values()))
+    solver = _solver(0, 20.0)
+    if solver.solve(model) != cp_model.INFEASIBLE:
+        return [general]
+    by_index = {v.index: code for code, v in guards.items()}
+    names = {g.key: g for g in inst.groups}
+    out = [general]
+    for code in sorted(by_index[i] for i in solver.sufficient_assumptions_for_infeasibility()):
+        what, key = code.split(":", 1)
+        g = names[key]
+        senders = [h for h in inst.groups if inst.allowed(h.key, key)]
+        if what == "receives":
+            names_zh = "、".join(h.name for h in senders) or "无"
+            out.append((f"{g.name}需接收{g.receives}个组；可以巡察它的分组：{names_zh}",
+                        f"{key} needs {g.receives} teams; allowed senders: "
+                        f"{', '.join(h.key for h in senders) or 'none'}"))
+        else:
+            out.append((f"{g.name}最多派出{g.sends}个组", f"{key} sends at most {g.sends}"))
+    return out
 
 
 def violations(inst: PairingInstance, pairing: Pairing) -> list[str]:

@@ -141,3 +141,13 @@ def test_the_validator_rejects_two_cycles_and_reciprocal_pairs() -> None:
     problems = violations(inst, two_cycles)
     assert any("单循环" in v for v in problems) and any("互巡" in v for v in problems)
     assert violations(inst, plan(("G0", "G1"), ("G1", "G2"), ("G2", "G3"), ("G3", "G0"))) == []
+
+
+def test_diagnosis_names_the_groups_whose_needs_conflict() -> None:
+    # G0 may inspect nobody; G1 and G2 could then only inspect each other: reciprocal
+    inst = PairingInstance("R", groups(3), recent=frozenset({("G0", "G1"), ("G0", "G2")}))
+    p = pair_groups(inst, seed=1)
+    assert p.status == "infeasible"
+    text = "\n".join(zh for zh, _en in p.findings)
+    assert "分组1需接收1个组；可以巡察它的分组：分组2" in text
+    assert "分组2需接收1个组；可以巡察它的分组：分组1" in text
