@@ -46,6 +46,9 @@ class CrossFile(BaseModel):
     seed: int | None = None
     rotation: bool = True
     tie_limit: int | None = None
+    # travel between group seats, km: {from: {to: km}}; missing pairs count as 0
+    distances: dict[str, dict[str, int]] = Field(default_factory=dict)
+    distance_weight: int = Field(default=1, ge=0)
     recent_rounds: int = Field(default=3, ge=0)
     tolerance: float = Field(default=0.0, ge=0, le=0.5)
     defaults: Defaults = Field(default_factory=Defaults)
@@ -89,7 +92,9 @@ def run_cross(session: Session, plan: CrossFile, seed: int) -> CrossRun:
                     _leaders(index, screening, members[g.region])) for g in plan.groups),
         recent=_recent(index, members, plan),
         ties=_ties(screening, members, {g.region: g for g in plan.groups}),
-        tie_limit=plan.tie_limit, rotation=plan.rotation)
+        tie_limit=plan.tie_limit, rotation=plan.rotation,
+        distance={(a, b): km for a, row in plan.distances.items() for b, km in row.items()},
+        distance_weight=plan.distance_weight)
     pairing = pair_groups(instance, seed, plan.tolerance)
     proposals: dict[str, Proposal] = {}
     if pairing.feasible:

@@ -265,3 +265,21 @@ def test_elevated_round_draws_from_the_higher_level_and_applies_the_region_rule_
                 for name, run in runs.items()}
     assert regional["town"] < regional["county"]
     assert runs["town"]["policy_hash"] != runs["county"]["policy_hash"]
+
+
+def test_pair_command_prefers_short_trips_when_distances_are_given(sample_url: str,
+                                                                   tmp_path: Path) -> None:
+    plan = (SAMPLE.parent / "rounds" / "2027-cross.yaml").read_text(encoding="utf-8")
+    # make 东溪区→梅坞县 free (a pairing not used recently) and every other trip from 东溪区
+    # very long
+    far = {code: 900 for code in ("320103", "320104", "320121", "320122", "320123", "320124",
+                                  "320181")}
+    extra = "distance_weight: 100\ndistances:\n  '320102': {" + ", ".join(
+        f"'{k}': {v}" for k, v in far.items()) + "}\n"
+    path = tmp_path / "plan.yaml"
+    path.write_text(plan + extra, encoding="utf-8")
+    result = CliRunner().invoke(app, ["pair", str(path), "--json", "--database-url",
+                                      sample_url])
+    assert result.exit_code == 0, result.output
+    pairs = json.loads(result.output)["pairing"]["pairs"]
+    assert {p["receiver"] for p in pairs if p["sender"] == "320102"} == {"320125"}
