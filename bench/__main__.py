@@ -8,6 +8,7 @@ Prints a table of measured figures against the targets of the issue.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import platform
 import sys
@@ -77,23 +78,14 @@ def main(argv: list[str] | None = None) -> int:
                       help="group counts to run without rotation too")
     pair.add_argument("--dtime", type=float, default=60.0)
     args = parser.parse_args(argv)
-    if args.suite == "pair":
-        from bench.pairing_bench import run as pair_table
-
-        pair_table(args)
-        return 0
-    if args.suite == "assemble":
-        from bench.assembly_bench import run as assemble_table
-
-        assemble_table(args)
+    suites = {"pair": "bench.pairing_bench:run", "assemble": "bench.assembly_bench:run",
+              "conflicts": "bench.conflicts_bench:main_table"}
+    if args.suite in suites:
+        module, name = suites[args.suite].split(":")
+        getattr(importlib.import_module(module), name)(args)
         return 0
     if args.suite == "plain":
         plain_table(args)
-        return 0
-    if args.suite == "conflicts":
-        from bench.conflicts_bench import main_table
-
-        main_table(args)
         return 0
     if args.suite == "snapshot":
         snapshot_table(args)

@@ -43,18 +43,12 @@ class Figures:
 def city_instance() -> tuple[Instance, float]:
     from sqlalchemy.orm import Session
 
-    from pool.db import make_engine, transaction, upgrade
-    from pool.importer import import_path
+    from bench.conflicts_bench import database
+    from pool.db import make_engine
     from service.rounds import read_round_file
 
     started = time.perf_counter()
-    url = f"sqlite:///{ROOT / 'bench' / 'data' / 'city-2026.sqlite3'}"
-    marker = ROOT / "bench" / "data" / "city-2026.sqlite3.complete"
-    if not marker.exists():
-        upgrade(url)
-        with transaction(make_engine(url)) as session:
-            import_path(session, ROOT / "sample_data" / "city")
-        marker.write_text("ok")
+    url = database("city", 2026)  # the generator's city 2026 is sample_data/city
     spec = read_round_file(CITY_ROUND)
     with Session(make_engine(url)) as session:
         instance = _instance(session, spec.plan(), spec.as_of or spec.start)

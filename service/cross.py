@@ -99,14 +99,11 @@ def run_cross(session: Session, plan: CrossFile, seed: int) -> CrossRun:
     proposals: dict[str, Proposal] = {}
     if pairing.feasible:
         targets = {g.region: g.targets for g in plan.groups}
-        d = plan.defaults
         for sender in sorted({p.sender for p in pairing.pairs}):
             teams: list[TeamSpec] = []
             for p in (p for p in pairing.pairs if p.sender == sender):
                 for units_of_team in targets[p.receiver][:p.teams]:
-                    teams.append(TeamSpec(len(teams) + 1, tuple(units_of_team), *d.size,
-                                          *d.deputies, tuple(sorted(d.skills.items())),
-                                          tuple(sorted(d.depth.items()))))
+                    teams.append(plan.defaults.team(len(teams) + 1, units_of_team))
             round_plan = RoundPlan(f"{plan.key}:{sender}", f"{plan.name}（{names[sender]}派出）",
                                    plan.start, plan.end, tuple(teams), plan.policy)
             inst, _ctx = build_instance(snap, screening, round_plan, members[sender])

@@ -44,6 +44,15 @@ class Defaults(BaseModel):
     skills: dict[str, int] = Field(default_factory=dict)
     depth: dict[str, int] = Field(default_factory=dict)
 
+    def team(self, no: int, targets: list[str] | tuple[str, ...],
+             override: TeamFile | None = None) -> TeamSpec:
+        """Team `no` over `targets`: the defaults, with what `override` gives in their place."""
+        t = override or TeamFile(targets=list(targets))
+        return TeamSpec(no, tuple(targets), *(t.size or self.size),
+                        *(t.deputies or self.deputies),
+                        tuple(sorted((t.skills if t.skills is not None else self.skills).items())),
+                        tuple(sorted((t.depth if t.depth is not None else self.depth).items())))
+
 
 class CadreLoad(BaseModel):
     """Teams one cadre takes in this round: at most `capacity`, at least `minimum`."""
@@ -91,12 +100,8 @@ class RoundFile(BaseModel):
         return self
 
     def plan(self) -> RoundPlan:
-        d = self.defaults
-        teams = tuple(
-            TeamSpec(no, tuple(t.targets), *(t.size or d.size), *(t.deputies or d.deputies),
-                     tuple(sorted((t.skills if t.skills is not None else d.skills).items())),
-                     tuple(sorted((t.depth if t.depth is not None else d.depth).items())))
-            for no, t in enumerate(self.teams, start=1))
+        teams = tuple(self.defaults.team(no, t.targets, t)
+                      for no, t in enumerate(self.teams, start=1))
         return RoundPlan(
             self.key, self.name, self.start, self.end, teams, self.policy, self.rotation_rounds,
             weights=Weights(**self.weights),
