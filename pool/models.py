@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -213,3 +214,149 @@ class Evaluation(Base):
             name="fk_evaluations_participation",
         ),
     )
+
+
+# -- the service's own records: round plans, draws, proposals, jobs, audit, tokens --------
+
+JSON_TEXT = Text  # canonical JSON written by the service (hashed byte for byte)
+
+
+class RoundPlan(Base):
+    """What a round asks for (targets, requirements, policy): the round file as stored."""
+
+    __tablename__ = "round_plans"
+
+    round_key: Mapped[str] = mapped_column(ForeignKey("rounds.key"), primary_key=True)
+    mode: Mapped[str] = mapped_column(CODE)  # assembly / pairing
+    policy: Mapped[str] = mapped_column(CODE)
+    spec: Mapped[str] = mapped_column(JSON_TEXT)
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class Commitment(Base):
+    """sha256(seed ‖ input hash), published before the draw; the seed is revealed by the
+    proposal that uses it."""
+
+    __tablename__ = "commitments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    round_key: Mapped[str] = mapped_column(ForeignKey("rounds.key"), index=True)
+    input_hash: Mapped[str] = mapped_column(String(64))
+    digest: Mapped[str] = mapped_column(String(64))
+    seed: Mapped[int | None] = mapped_column(Integer)  # kept secret until revealed
+    revealed: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class ProposalRecord(Base):
+    """One run of the optimizer with everything needed to replay it: the input bundle
+    (gzip of canonical JSON) and its sha256, the seed, the parameters and the result."""
+
+    __tablename__ = "proposals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    round_key: Mapped[str] = mapped_column(ForeignKey("rounds.key"), index=True)
+    mode: Mapped[str] = mapped_column(CODE)
+    status: Mapped[str] = mapped_column(CODE)  # draft / approved / withdrawn / infeasible
+    seed: Mapped[int] = mapped_column(Integer)
+    commitment_id: Mapped[int | None] = mapped_column(ForeignKey("commitments.id"))
+    parameters: Mapped[str] = mapped_column(JSON_TEXT)
+    bundle: Mapped[bytes] = mapped_column(LargeBinary)
+    bundle_sha256: Mapped[str] = mapped_column(String(64))
+    input_hash: Mapped[str] = mapped_column(String(64))
+    instance: Mapped[str] = mapped_column(JSON_TEXT)  # canonical instance, for changes
+    result: Mapped[str] = mapped_column(JSON_TEXT)  # the optimizer's proposal
+    recusals: Mapped[str] = mapped_column(JSON_TEXT)  # explanations for the targets
+    recusals_sha256: Mapped[str] = mapped_column(String(64))
+    teams: Mapped[str] = mapped_column(JSON_TEXT)  # current teams, after manual changes
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    approved_by: Mapped[str | None] = mapped_column(String(128))
+    approved_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class ProposalChange(Base):
+    """A manual change to a proposal (swap / add / remove), with its written reason."""
+
+    __tablename__ = "proposal_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"), index=True)
+    revision: Mapped[int] = mapped_column(Integer)
+    change: Mapped[str] = mapped_column(JSON_TEXT)
+    reason: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(128))
+    at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class Job(Base):
+    """Work too long for one request: queued here so any API process can run it (claimed
+    with row locks) and any can report it."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    kind: Mapped[str] = mapped_column(CODE)
+    # queued / running / succeeded / failed / cancelled
+    status: Mapped[str] = mapped_column(CODE, index=True)
+    payload: Mapped[str] = mapped_column(JSON_TEXT)
+    result: Mapped[str | None] = mapped_column(JSON_TEXT)
+    error: Mapped[str | None] = mapped_column(JSON_TEXT)
+    actor: Mapped[str] = mapped_column(String(128))
+    scope: Mapped[str | None] = mapped_column(String(12))
+    worker: Mapped[str | None] = mapped_column(String(128))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class AuditEvent(Base):
+    """One event of the append-only audit log; `hash` = sha256(prev_hash ‖ canonical
+    event), so altering, deleting or reordering any event breaks the chain after it."""
+
+    __tablename__ = "audit_events"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+    actor: Mapped[str] = mapped_column(String(128), index=True)
+    kind: Mapped[str] = mapped_column(CODE, index=True)
+    object_type: Mapped[str | None] = mapped_column(CODE)
+    object_key: Mapped[str | None] = mapped_column(String(256))
+    data: Mapped[str] = mapped_column(JSON_TEXT)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+    __table_args__ = (Index("ix_audit_events_object", "object_type", "object_key"),)
+
+
+class Counter(Base):
+    """Named counters bumped inside write transactions: `pool` (any change to pool data,
+    so cached conflict indexes know they are stale) and `audit` (the chain head, locked
+    by every append so events are numbered one after another)."""
+
+    __tablename__ = "counters"
+
+    name: Mapped[str] = mapped_column(CODE, primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)
+    hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class ApiToken(Base):
+    """A bearer token, stored as its sha256 only."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name: Mapped[str] = mapped_column(String(128))
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(CODE)
+    scope: Mapped[str | None] = mapped_column(ForeignKey("regions.code"))
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    last_login_on: Mapped[dt.date | None] = mapped_column(Date)  # first use each day is audited

@@ -22,6 +22,10 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="数据库 / database", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+token_app = typer.Typer(help="API 令牌 / API tokens", no_args_is_help=True)
+app.add_typer(token_app, name="token")
+audit_app = typer.Typer(help="审计日志 / audit log", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
 
 out = Console()
 err = Console(stderr=True)
@@ -63,14 +67,16 @@ def import_command(
 ) -> None:
     """导入人才库数据（全部成功或全部不写入）/ import pool data, all or nothing."""
     from pool.db import make_engine, transaction, upgrade
-    from pool.importer import ImportRejected, import_path
+    from pool.importer import ImportRejected
+    from service.imports import cli_actor, import_and_record
 
     settings = _settings(database_url)
     upgrade(settings.database_url)
     engine = make_engine(settings.database_url)
     try:
         with show.table_progress(out) as progress, transaction(engine) as session:
-            report = import_path(session, path, dry_run=dry_run, progress=progress)
+            report = import_and_record(session, path, actor=cli_actor(), dry_run=dry_run,
+                                       progress=progress, source=str(path))
     except ImportRejected as rejected:
         show.import_errors(err, rejected.errors, errors_out)
         raise typer.Exit(1) from None
@@ -262,9 +268,10 @@ def demo_command(
     """主流程：建库、迁移、导入样例城市、打印概况 / the main job on the embedded default."""
     from conflicts.policy import load_policy
     from pool.db import make_engine, transaction, upgrade
-    from pool.importer import ImportRejected, import_path
+    from pool.importer import ImportRejected
     from pool.repository import PoolRepository
     from service.cross import read_cross_file, run_cross
+    from service.imports import cli_actor, import_and_record
     from service.recusals import open_index, screen_pool
     from service.rounds import assemble_round, read_round_file
 
@@ -276,7 +283,8 @@ def demo_command(
     engine = make_engine(settings.database_url)
     try:
         with show.table_progress(out) as progress, transaction(engine) as session:
-            report = import_path(session, source, progress=progress)
+            report = import_and_record(session, source, actor=cli_actor(), progress=progress,
+                                       source=str(source))
     except ImportRejected as rejected:
         show.import_errors(err, rejected.errors, None)
         raise typer.Exit(1) from None
@@ -293,6 +301,108 @@ def demo_command(
     cross_plan = read_cross_file(settings.sample_cross)
     with transaction(engine) as session:
         show.cross_run(out, run_cross(session, cross_plan, cross_plan.seed or 0))
+
+
+@app.command("serve")
+def serve_command(
+    host: Annotated[str | None, typer.Option(help="监听地址 / bind address")] = None,
+    port: Annotated[int | None, typer.Option(help="端口 / port")] = None,
+    workers: Annotated[int, typer.Option(help="进程数 / worker processes")] = 1,
+    database_url: DatabaseOption = None,
+) -> None:
+    """启动 HTTP API（/v1，文档在 /docs）/ run the HTTP API (uvicorn)."""
+    import os
+
+    import uvicorn
+
+    from pool.db import upgrade
+
+    settings = _settings(database_url)
+    upgrade(settings.database_url)
+    os.environ["XUNCHA_DATABASE_URL"] = settings.database_url  # for worker processes
+    uvicorn.run("service.app:create_app", factory=True, host=host or settings.host,
+                port=port or settings.port, workers=workers, log_level="warning")
+
+
+@token_app.command("create")
+def token_create(
+    role: Annotated[str, typer.Option(help="admin / organizer / approver / auditor / viewer")],
+    scope: Annotated[str | None, typer.Option(
+        help="行政区划代码：只能看到并修改该区划及下级 / region code limiting the token")] = None,
+    name: Annotated[str, typer.Option(help="令牌用途或持有人 / who or what holds it")] = "",
+    database_url: DatabaseOption = None,
+) -> None:
+    """生成令牌（只显示一次，库中只存哈希）/ issue a bearer token (shown once, stored hashed)."""
+    from pool.db import make_engine, transaction, upgrade
+    from service import audit
+    from service.auth import Role, issue_token
+    from service.imports import cli_actor
+
+    if role not in Role.__members__:
+        err.print(f"[red]未知角色 unknown role[/] {role}; 可选 valid: {', '.join(Role)}")
+        raise typer.Exit(2)
+    settings = _settings(database_url)
+    upgrade(settings.database_url)
+    engine = make_engine(settings.database_url)
+    actor = cli_actor()
+    try:
+        with transaction(engine) as session:
+            issued = issue_token(session, name=name or role, role=Role(role), scope=scope,
+                                 created_by=actor, now=audit.utcnow())
+            audit.record(session, actor, "token.create", object_type="token",
+                         object_key=issued.id, data={"role": role, "scope": scope,
+                                                     "name": name or role})
+    except ValueError as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from None
+    out.print(issued.secret, soft_wrap=True, highlight=False)
+
+
+@token_app.command("revoke")
+def token_revoke(token_id: Annotated[str, typer.Argument(help="令牌编号 / token id")],
+                 database_url: DatabaseOption = None) -> None:
+    """吊销令牌 / revoke a token."""
+    from pool import models as m
+    from pool.db import make_engine, transaction
+    from service import audit
+    from service.imports import cli_actor
+
+    engine = make_engine(_settings(database_url).database_url)
+    with transaction(engine) as session:
+        token = session.get(m.ApiToken, token_id)
+        if token is None:
+            err.print(f"[red]没有令牌 no token[/] {token_id}")
+            raise typer.Exit(1)
+        token.revoked_at = audit.utcnow()
+        audit.record(session, cli_actor(), "token.revoke", object_type="token",
+                     object_key=token_id, data={})
+    out.print(f"已吊销 revoked {token_id}")
+
+
+@audit_app.command("verify")
+def audit_verify(database_url: DatabaseOption = None,
+                 json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """校验审计日志哈希链 / verify the audit log's hash chain (exit 4 when broken)."""
+    import json
+
+    from pool.db import make_engine, transaction
+    from service import audit
+
+    engine = make_engine(_settings(database_url).database_url)
+    with transaction(engine) as session:
+        result = audit.verify(session)
+    if json_out:
+        out.print_json(json.dumps(result.to_dict(), ensure_ascii=False))
+    elif result.ok:
+        out.print(f"[green]审计日志完整 / the audit log is intact[/]: {result.events} 条事件 "
+                  f"events, 链头 head {result.head_hash[:16]}…")
+    else:
+        err.print(f"[red]审计日志被改动 / the audit log was tampered with[/] "
+                  f"({len(result.problems)} 处 problems)")
+        for p in result.problems:
+            err.print(f"  #{p.seq}: {p.zh} / {p.en}")
+    if not result.ok:
+        raise typer.Exit(4)
 
 
 if __name__ == "__main__":  # pragma: no cover

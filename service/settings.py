@@ -27,6 +27,10 @@ class Settings(BaseSettings):
         description="the day the sample data describes; the demo screens as of this day",
     )
     echo_sql: bool = False
+    run_jobs: bool = Field(default=True, description="run queued jobs in this API process")
+    job_poll_seconds: float = Field(default=1.0, gt=0)
+    host: str = "127.0.0.1"
+    port: int = 8000
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,77 @@
+"""Jobs over HTTP: status and result, and cancellation."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Request
+from pydantic import BaseModel
+
+from pool import models as m
+from service import jobs
+from service.auth import Action, Principal
+from service.deps import SessionDep, StateDep, ensure_region, require
+from service.errors import not_found
+
+router = APIRouter(tags=["jobs"])
+JobId = Annotated[str, Path(min_length=36, max_length=36,
+                            pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-"
+                                    r"[0-9a-f]{12}$")]
+
+
+class JobError(BaseModel):
+    code: str
+    message: str
+    zh: str
+    en: str
+    details: Any = None
+
+
+class JobRead(BaseModel):
+    id: str
+    kind: str
+    status: str  # queued / running / succeeded / failed / cancelled
+    actor: str
+    created_at: dt.datetime
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+    cancel_requested: bool
+    result: Any = None
+    error: JobError | None = None
+
+
+def job_read(job: m.Job) -> JobRead:
+    return JobRead(id=job.id, kind=job.kind, status=job.status, actor=job.actor,
+                   created_at=job.created_at, started_at=job.started_at,
+                   finished_at=job.finished_at, cancel_requested=job.cancel_requested,
+                   result=None if job.result is None else json.loads(job.result),
+                   error=None if job.error is None else JobError(**json.loads(job.error)))
+
+
+def _job(session: SessionDep, state: StateDep, request: Request, principal: Principal,
+         job_id: str) -> m.Job:
+    job = session.get(m.Job, job_id)
+    if job is None:
+        raise not_found("任务", "job", job_id, field="job_id")
+    if job.actor != principal.actor:
+        ensure_region(state, request, principal, job.scope, "该任务", "the job")
+    return job
+
+
+@router.get("/jobs/{job_id}", response_model=JobRead)
+def get_job(job_id: JobId, session: SessionDep, state: StateDep, request: Request,
+            principal: Annotated[Principal, Depends(require(Action.rounds_read))]) -> JobRead:
+    """任务状态；完成后含结果或错误 / a job's status, and its result or error when done."""
+    return job_read(_job(session, state, request, principal, job_id))
+
+
+@router.post("/jobs/{job_id}/cancel", response_model=JobRead)
+def cancel_job(job_id: JobId, session: SessionDep, state: StateDep, request: Request,
+               principal: Annotated[Principal, Depends(require(Action.rounds_write))]
+               ) -> JobRead:
+    """取消任务：排队中的立即取消，运行中的在下一检查点取消 / cancel a job."""
+    job = jobs.cancel(session, _job(session, state, request, principal, job_id),
+                      principal.actor)
+    return job_read(job)

@@ -1,0 +1,120 @@
+"""Recusal checks over HTTP: one cadre against one unit, with explanations (synchronous,
+served from a cached conflict index), and screenings of many cadres × units (a job)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, status
+from pydantic import BaseModel, Field
+from sqlalchemy import Engine
+
+from conflicts.evidence import explain
+from conflicts.policy import PolicyError, load_policy, shipped_policies
+from conflicts.screening import screen_index
+from pool.db import transaction
+from service import jobs
+from service.api.common import Accepted, queue_job
+from service.auth import Action, Principal
+from service.deps import SessionDep, StateDep, ensure_region, require
+from service.errors import Unprocessable, not_found
+from service.recusals import open_index
+
+router = APIRouter(tags=["recusals"])
+Checker = Annotated[Principal, Depends(require(Action.recusal_check))]
+KEY_PATTERN = r"^[^\s/]{1,64}$"
+
+
+class RecusalCheck(BaseModel):
+    cadre: str
+    unit: str
+    as_of: dt.date
+    policy: str
+    policy_hash: str
+    recused: bool = Field(description="任一硬性规则要求回避 / a hard rule recuses")
+    roles: list[str] = Field(description="须回避的角色 / roles barred by hard rules")
+    explanation: dict[str, Any]
+    text_zh: str
+    text_en: str
+
+
+def policy_or_422(name: str) -> Any:
+    if name not in shipped_policies():
+        raise Unprocessable(f"没有回避规则 {name}；可用：{', '.join(shipped_policies())}",
+                            f"no policy {name}; available: {', '.join(shipped_policies())}",
+                            field="policy")
+    try:
+        return load_policy(name)
+    except PolicyError as exc:  # a shipped file that does not load is a server fault
+        raise RuntimeError(str(exc)) from exc
+
+
+@router.get("/recusals/check", response_model=RecusalCheck)
+def check_recusal(
+    session: SessionDep, state: StateDep, request: Request, principal: Checker,
+    cadre: Annotated[str, Query(pattern=KEY_PATTERN, description="干部人员编号 / cadre key")],
+    unit: Annotated[str, Query(pattern=KEY_PATTERN, description="被巡察单位编号 / unit key")],
+    as_of: Annotated[dt.date | None, Query(description="核查日期，默认今天 / as of")] = None,
+    policy: Annotated[str, Query(max_length=64)] = "default",
+) -> RecusalCheck:
+    """某干部对某单位是否须回避、依据哪条规则、证据链 / must this cadre recuse from this
+    unit, under which rule, with which evidence."""
+    rules = policy_or_422(policy)
+    day = as_of or dt.date.today()
+    index = state.conflict_index(session, day)
+    snap = index.snapshot
+    if unit not in snap.units:
+        raise not_found("单位", "unit", unit, field="unit")
+    if cadre not in index.cadres:
+        if cadre in snap.persons:
+            raise Unprocessable(f"{cadre} 不在巡察干部人才库中", f"{cadre} is not a cadre in "
+                                "the pool", field="cadre")
+        raise not_found("干部", "cadre", cadre, field="cadre")
+    home = snap.units[index.cadres[cadre].home_unit_key].region_code
+    ensure_region(state, request, principal, home, f"干部 {cadre}", f"cadre {cadre}")
+    ensure_region(state, request, principal, snap.units[unit].region_code, f"单位 {unit}",
+                  f"unit {unit}")
+    ex = explain(index, rules, cadre, unit)
+    barred = sorted({r for reason in ex.reasons if reason.hard for r in reason.roles})
+    return RecusalCheck(cadre=cadre, unit=unit, as_of=day, policy=rules.name,
+                        policy_hash=rules.hash, recused=ex.recused, roles=barred,
+                        explanation=ex.to_dict(), text_zh=ex.render("zh"),
+                        text_en=ex.render("en"))
+
+
+class ScreeningCreate(BaseModel):
+    units: list[str] = Field(min_length=1, max_length=5000)
+    cadres: list[str] | None = Field(default=None, max_length=100_000,
+                                     description="默认全部在库干部 / default: every cadre")
+    as_of: dt.date | None = None
+    policy: str = Field(default="default", max_length=64)
+
+
+@router.post("/screenings", response_model=Accepted, status_code=status.HTTP_202_ACCEPTED)
+def create_screening(body: ScreeningCreate, state: StateDep, principal: Checker) -> Accepted:
+    """批量回避审查（任务）/ screen many cadres against many units, as a job."""
+    policy_or_422(body.policy)
+    payload = body.model_dump(mode="json") | {"as_of": (body.as_of or dt.date.today())
+                                              .isoformat()}
+    return queue_job(state, "screening", payload, principal)
+
+
+@jobs.handler("screening")
+def run_screening(engine: Engine, _job_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+    as_of = dt.date.fromisoformat(payload["as_of"])
+    policy = load_policy(payload["policy"])
+    with transaction(engine) as session:
+        index = open_index(session, as_of)
+    cadres = payload["cadres"] or sorted(index.cadres)
+    try:
+        result = screen_index(index, policy, cadres, payload["units"])
+    except ValueError as exc:
+        zh, _, en = str(exc).partition(" / ")
+        raise jobs.JobFailed(zh, en or zh, code="invalid_screening") from None
+    recusals = [{"cadre": r.cadre_key, "unit": r.target_key, "rule": r.rule_id,
+                 "hard": r.hard, "roles": [str(x) for x in r.roles]}
+                for r in result.recusals()]
+    return {"as_of": as_of.isoformat(), "policy": policy.name, "policy_hash": policy.hash,
+            "cadres": len(cadres), "units": len(payload["units"]),
+            "recusals": recusals}

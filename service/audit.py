@@ -1,0 +1,178 @@
+"""The append-only, hash-chained audit log (DESIGN §6).
+
+Each event's hash is sha256 of the previous event's hash and the event's canonical text,
+so altering, deleting, inserting or reordering any event breaks the chain from there on;
+the `audit` counter (the chain head, locked by every append) also catches events cut from
+the end. Events are written in the caller's transaction: a change and its event commit
+together or not at all."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from pool import models as m
+
+GENESIS = "0" * 64
+
+
+def canonical_json(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"),
+                      default=_default)
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, (set, frozenset, tuple)):
+        return sorted(value) if isinstance(value, (set, frozenset)) else list(value)
+    raise TypeError(f"not JSON: {type(value).__name__}")
+
+
+def utcnow() -> dt.datetime:
+    """Naive UTC to the microsecond: what both databases store and return unchanged."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def event_text(seq: int, at: dt.datetime, actor: str, kind: str, object_type: str | None,
+               object_key: str | None, data: str) -> str:
+    return canonical_json({"seq": seq, "at": at.isoformat(timespec="microseconds"),
+                           "actor": actor, "kind": kind, "object_type": object_type,
+                           "object_key": object_key, "data": data})
+
+
+def chain_hash(prev_hash: str, text: str) -> str:
+    return hashlib.sha256(f"{prev_hash}\n{text}".encode()).hexdigest()
+
+
+def record(session: Session, actor: str, kind: str, *, object_type: str | None = None,
+           object_key: str | None = None, data: Any = None,
+           at: dt.datetime | None = None) -> m.AuditEvent:
+    """Append one event in the caller's transaction (the chain head row is locked until
+    it commits, so concurrent appends queue and number their events one after another)."""
+    head = session.execute(select(m.Counter).where(m.Counter.name == "audit")
+                           .with_for_update()).scalar_one()
+    seq = head.value + 1
+    prev = head.hash or GENESIS
+    at = at or utcnow()
+    text = canonical_json(data if data is not None else {})
+    event = m.AuditEvent(seq=seq, at=at, actor=actor, kind=kind, object_type=object_type,
+                         object_key=None if object_key is None else str(object_key),
+                         data=text, prev_hash=prev)
+    event.hash = chain_hash(prev, event_text(seq, at, actor, kind, event.object_type,
+                                             event.object_key, text))
+    session.add(event)
+    head.value, head.hash = seq, event.hash
+    session.flush()
+    return event
+
+
+@dataclass(frozen=True)
+class ChainProblem:
+    seq: int
+    zh: str
+    en: str
+
+
+@dataclass
+class Verification:
+    ok: bool = True
+    events: int = 0
+    head_seq: int = 0
+    head_hash: str = GENESIS
+    problems: list[ChainProblem] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "events": self.events, "head_seq": self.head_seq,
+                "head_hash": self.head_hash,
+                "problems": [{"seq": p.seq, "zh": p.zh, "en": p.en} for p in self.problems]}
+
+
+def _events(session: Session, batch: int = 5000) -> Iterator[m.AuditEvent]:
+    last = 0
+    while True:
+        rows = session.execute(select(m.AuditEvent).where(m.AuditEvent.seq > last)
+                               .order_by(m.AuditEvent.seq).limit(batch)).scalars().all()
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1].seq
+        session.expunge_all()
+
+
+def verify(session: Session, *, limit_problems: int = 100) -> Verification:
+    """Walk the whole chain: every event's stored hash must equal the recomputed one, link
+    to its predecessor, and follow it in number; the head must be the last event."""
+    out = Verification()
+    head = session.execute(select(m.Counter).where(m.Counter.name == "audit")).scalar_one()
+    out.head_seq, out.head_hash = head.value, head.hash or GENESIS
+    expected_seq, prev = 1, GENESIS
+
+    def problem(seq: int, zh: str, en: str) -> None:
+        out.ok = False
+        if len(out.problems) < limit_problems:
+            out.problems.append(ChainProblem(seq, zh, en))
+
+    for ev in _events(session):
+        out.events += 1
+        if ev.seq != expected_seq:
+            problem(ev.seq, f"第{expected_seq}–{ev.seq - 1}号事件缺失（被删除）",
+                    f"events {expected_seq}–{ev.seq - 1} are missing (deleted)")
+        if ev.prev_hash != prev:
+            problem(ev.seq, f"第{ev.seq}号事件与前一事件的哈希不衔接（删除、插入或调序）",
+                    f"event {ev.seq} does not link to the event before it "
+                    "(deleted, inserted or reordered)")
+        text = event_text(ev.seq, ev.at, ev.actor, ev.kind, ev.object_type, ev.object_key,
+                          ev.data)
+        if chain_hash(ev.prev_hash, text) != ev.hash:
+            problem(ev.seq, f"第{ev.seq}号事件内容被改动（哈希不符）",
+                    f"event {ev.seq} was altered (its hash does not match its content)")
+        expected_seq, prev = ev.seq + 1, ev.hash
+    if expected_seq - 1 != out.head_seq or prev != out.head_hash:
+        problem(expected_seq, f"日志末尾与链头不符：链头为第{out.head_seq}号，"
+                f"日志止于第{expected_seq - 1}号（末尾事件被删除或改动）",
+                f"the log ends at event {expected_seq - 1} but its head says "
+                f"{out.head_seq} (events cut from the end, or the head altered)")
+    return out
+
+
+def query(*, actor: str | None = None, kind: str | None = None,
+          object_type: str | None = None, object_key: str | None = None,
+          since: dt.datetime | None = None, until: dt.datetime | None = None,
+          after_seq: int = 0) -> Select[m.AuditEvent]:
+    stmt = select(m.AuditEvent).where(m.AuditEvent.seq > after_seq)
+    if actor:
+        stmt = stmt.where(m.AuditEvent.actor == actor)
+    if kind:
+        stmt = stmt.where(m.AuditEvent.kind.startswith(kind) if kind.endswith(".")
+                          else m.AuditEvent.kind == kind)
+    if object_type:
+        stmt = stmt.where(m.AuditEvent.object_type == object_type)
+    if object_key:
+        stmt = stmt.where(m.AuditEvent.object_key == object_key)
+    if since:
+        stmt = stmt.where(m.AuditEvent.at >= since)
+    if until:
+        stmt = stmt.where(m.AuditEvent.at <= until)
+    return stmt.order_by(m.AuditEvent.seq)
+
+
+def bump_pool(session: Session) -> int:
+    """Mark pool data changed (cached conflict indexes are then stale); call in the same
+    transaction as the change."""
+    row = session.execute(select(m.Counter).where(m.Counter.name == "pool")
+                          .with_for_update()).scalar_one()
+    row.value += 1
+    session.flush()
+    return row.value
+
+
+def pool_revision(session: Session) -> int:
+    return session.execute(select(m.Counter.value).where(m.Counter.name == "pool")).scalar_one()

@@ -1,0 +1,128 @@
+"""Bearer tokens (stored as sha256 only), roles, what each role may do, and region scope.
+
+Roles: admin (everything), organizer (pool data, rounds, proposals, changes), approver
+(approves decisions), auditor (reads everything including the audit log, writes
+nothing), viewer (pool summaries without kinship details or ID numbers). A token scoped
+to a region sees and changes only that region's subtree."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pool import models as m
+
+TOKEN_PREFIX = "xc_"
+
+
+class Role(StrEnum):
+    admin = "admin"
+    organizer = "organizer"
+    approver = "approver"
+    auditor = "auditor"
+    viewer = "viewer"
+
+
+class Action(StrEnum):
+    pool_read = "pool:read"  # regions, systems, units, cadres: summaries
+    pool_read_sensitive = "pool:read-sensitive"  # kinship ties, ID numbers, employments
+    pool_write = "pool:write"  # imports and edits
+    recusal_check = "recusal:check"  # recusal checks, screenings and explanations
+    rounds_read = "rounds:read"
+    rounds_write = "rounds:write"  # rounds, commitments, proposals, manual changes
+    names_before_approval = "proposals:names"  # member names of undecided proposals
+    approve = "proposals:approve"
+    audit_read = "audit:read"
+    tokens_manage = "tokens:manage"
+
+
+_ALL = frozenset(Role)
+PERMISSIONS: dict[Action, frozenset[Role]] = {
+    Action.pool_read: _ALL,
+    Action.pool_read_sensitive: frozenset({Role.admin, Role.organizer, Role.auditor}),
+    Action.pool_write: frozenset({Role.admin, Role.organizer}),
+    Action.recusal_check: frozenset({Role.admin, Role.organizer, Role.approver, Role.auditor}),
+    Action.rounds_read: frozenset({Role.admin, Role.organizer, Role.approver, Role.auditor}),
+    Action.rounds_write: frozenset({Role.admin, Role.organizer}),
+    Action.names_before_approval: frozenset({Role.admin, Role.organizer, Role.approver}),
+    Action.approve: frozenset({Role.admin, Role.approver}),
+    Action.audit_read: frozenset({Role.admin, Role.auditor}),
+    Action.tokens_manage: frozenset({Role.admin}),
+}
+
+ROLE_ZH = {Role.admin: "管理员", Role.organizer: "组织人员", Role.approver: "审批人",
+           Role.auditor: "审计人员", Role.viewer: "查看人员"}
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the token's id and name, role and region scope (None: all)."""
+
+    token_id: str
+    name: str
+    role: Role
+    scope: str | None
+    regions: frozenset[str] | None  # the scope's subtree; None when unscoped
+
+    @property
+    def actor(self) -> str:
+        return f"token:{self.token_id}:{self.name}"
+
+    def may(self, action: Action) -> bool:
+        return self.role in PERMISSIONS[action]
+
+    def sees_region(self, region: str | None) -> bool:
+        return self.regions is None or (region is not None and region in self.regions)
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    id: str
+    secret: str  # shown once, never stored
+    role: Role
+    scope: str | None
+
+
+def token_digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def issue_token(session: Session, *, name: str, role: Role, scope: str | None,
+                created_by: str, now: dt.datetime) -> IssuedToken:
+    """A new token; only its sha256 is stored. Raises ValueError for an unknown scope."""
+    if scope is not None and session.get(m.Region, scope) is None:
+        raise ValueError(f"行政区划 {scope} 不存在 / unknown region {scope}")
+    token_id = secrets.token_hex(6)
+    secret = f"{TOKEN_PREFIX}{token_id}_{secrets.token_urlsafe(32)}"
+    session.add(m.ApiToken(id=token_id, name=name, token_sha256=token_digest(secret),
+                           role=role.value, scope=scope, created_by=created_by,
+                           created_at=now))
+    session.flush()
+    return IssuedToken(token_id, secret, role, scope)
+
+
+def find_token(session: Session, secret: str) -> m.ApiToken | None:
+    row = session.execute(select(m.ApiToken)
+                          .where(m.ApiToken.token_sha256 == token_digest(secret))).scalar()
+    return None if row is None or row.revoked_at is not None else row
+
+
+def region_subtree(session: Session, root: str) -> frozenset[str]:
+    """`root` and every region below it."""
+    children: dict[str, list[str]] = {}
+    for code, parent in session.execute(select(m.Region.code, m.Region.parent_code)):
+        if parent is not None:
+            children.setdefault(parent, []).append(code)
+    out, todo = {root}, [root]
+    while todo:
+        for child in children.get(todo.pop(), ()):
+            if child not in out:
+                out.add(child)
+                todo.append(child)
+    return frozenset(out)

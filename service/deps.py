@@ -1,0 +1,109 @@
+"""FastAPI dependencies as `Annotated` aliases: the request's session (one transaction:
+commit on success, roll back on any error), the calling principal, and permission checks
+(every denial is a 403 and an audit event, written in its own transaction)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator, Mapping
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from pool.db import transaction
+from service import audit
+from service.auth import ROLE_ZH, Action, Principal, Role, find_token, region_subtree
+from service.errors import Forbidden, Unauthorized
+from service.state import ServiceState
+
+
+def get_state(request: Request) -> ServiceState:
+    state: ServiceState = request.app.state.xuncha
+    return state
+
+
+StateDep = Annotated[ServiceState, Depends(get_state)]
+
+
+def get_session(state: StateDep) -> Iterator[Session]:
+    factory = sessionmaker(state.engine, expire_on_commit=False)
+    with factory() as session, session.begin():
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+_bearer = HTTPBearer(auto_error=False, description="xuncha token create 生成的令牌 / "
+                                                   "a token from `xuncha token create`")
+
+
+def _record_apart(engine: Engine, actor: str, kind: str, data: Mapping[str, object]) -> None:
+    """An audit event that must survive the request's rollback (denials, failed logins)."""
+    with transaction(engine) as session:
+        audit.record(session, actor, kind, object_type="request",
+                     object_key=str(data.get("path")), data=data)
+
+
+def get_principal(request: Request, state: StateDep,
+                  credentials: Annotated[HTTPAuthorizationCredentials | None,
+                                         Depends(_bearer)]) -> Principal:
+    where = {"path": request.url.path, "method": request.method}
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized("缺少令牌：请在 Authorization 头中提供 Bearer 令牌",
+                           "missing token: send `Authorization: Bearer <token>`",
+                           field="Authorization")
+    with transaction(state.engine) as session:
+        token = find_token(session, credentials.credentials)
+        if token is not None:
+            today = dt.datetime.now(dt.UTC).date()
+            principal = Principal(
+                token.id, token.name, Role(token.role), token.scope,
+                None if token.scope is None else state.scope_regions(
+                    session, token.scope, lambda root: region_subtree(session, root)))
+            if token.last_login_on != today:  # the first use each day is a login event
+                token.last_login_on = today
+                audit.record(session, principal.actor, "auth.login", object_type="token",
+                             object_key=token.id, data={"role": token.role,
+                                                        "scope": token.scope, **where})
+            return principal
+    _record_apart(state.engine, "anonymous", "auth.failed", where)
+    raise Unauthorized("令牌无效或已吊销", "invalid or revoked token", field="Authorization")
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def deny(state: ServiceState, request: Request, principal: Principal, zh: str, en: str,
+         **data: object) -> Forbidden:
+    """Audit a denial (in its own transaction) and return the 403 to raise."""
+    _record_apart(state.engine, principal.actor, "auth.denied",
+                  {"path": request.url.path, "method": request.method,
+                   "role": principal.role.value, "scope": principal.scope, **data})
+    return Forbidden(zh, en, details={"role": principal.role.value, **data})
+
+
+def require(action: Action) -> Callable[..., Principal]:
+    """A dependency that lets the call through only for roles allowed `action`."""
+
+    def check(request: Request, state: StateDep, principal: PrincipalDep) -> Principal:
+        if not principal.may(action):
+            raise deny(state, request, principal,
+                       f"角色“{ROLE_ZH[principal.role]}”无权执行此操作（{action.value}）",
+                       f"role {principal.role.value} may not do this ({action.value})",
+                       action=action.value)
+        return principal
+
+    return check
+
+
+def ensure_region(state: ServiceState, request: Request, principal: Principal,
+                  region: str | None, what_zh: str, what_en: str) -> None:
+    """403 (audited) when `region` lies outside the token's scope."""
+    if not principal.sees_region(region):
+        raise deny(state, request, principal,
+                   f"{what_zh}不在令牌的区划范围（{principal.scope}）内",
+                   f"{what_en} lies outside the token's region scope ({principal.scope})",
+                   region=region)

@@ -1,0 +1,153 @@
+"""Typed domain errors that carry their HTTP status, and the one place that turns any
+error into a JSON response (Chinese first, English after, and the failing field).
+
+Never a bare 500 for bad input: every error a request can cause is one of these, or a
+pool/conflicts/assignment error mapped below."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from assignment.instance import InstanceError
+from assignment.pairing import PairingError
+from conflicts.policy import PolicyError
+from conflicts.screening import ScreeningError
+from pool.importer import ImportRejected
+from pool.tabular import TableReadError
+from service.rounds import RoundFileError
+
+log = logging.getLogger("xuncha.service")
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str  # "中文 / English"
+    zh: str
+    en: str
+    field: str | None = None
+    details: Any = None
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody
+
+
+class DomainError(Exception):
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, zh: str, en: str, *, field: str | None = None,
+                 details: Any = None, code: str | None = None) -> None:
+        super().__init__(f"{zh} / {en}")
+        self.zh, self.en, self.field, self.details = zh, en, field, details
+        if code:
+            self.code = code
+
+    def body(self) -> ErrorBody:
+        return ErrorBody(code=self.code, message=f"{self.zh} / {self.en}", zh=self.zh,
+                         en=self.en, field=self.field, details=self.details)
+
+
+class BadRequest(DomainError):
+    status, code = 400, "bad_request"
+
+
+class Unauthorized(DomainError):
+    status, code = 401, "unauthorized"
+
+
+class Forbidden(DomainError):
+    status, code = 403, "forbidden"
+
+
+class NotFound(DomainError):
+    status, code = 404, "not_found"
+
+
+class Conflict(DomainError):
+    status, code = 409, "conflict"
+
+
+class Unprocessable(DomainError):
+    status, code = 422, "unprocessable"
+
+
+def not_found(what_zh: str, what_en: str, key: object, field: str | None = None) -> NotFound:
+    return NotFound(f"没有{what_zh} {key}", f"no {what_en} {key}", field=field)
+
+
+# responses every endpoint documents, for OpenAPI and the API fuzz run
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    s: {"model": ErrorResponse} for s in (400, 401, 403, 404, 409, 422)
+}
+
+
+def _json(status: int, body: ErrorBody, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(status_code=status, headers=headers,
+                        content=jsonable_encoder(ErrorResponse(error=body)))
+
+
+def _split(message: str) -> tuple[str, str]:
+    zh, sep, en = message.partition(" / ")
+    return (zh, en) if sep else (message, message)
+
+
+def install_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def _domain(_request: Request, exc: DomainError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return _json(exc.status, exc.body(), headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        first = errors[0] if errors else {}
+        field = ".".join(str(p) for p in first.get("loc", ()) if p != "body") or None
+        details = [{"field": ".".join(str(p) for p in e.get("loc", ())), "message": e["msg"]}
+                   for e in errors]
+        en = f"invalid request: {field}: {first.get('msg', '')}"
+        return _json(422, ErrorBody(code="invalid_request", message=f"请求参数无效 / {en}",
+                                    zh=f"请求参数无效：{field}", en=en, field=field,
+                                    details=jsonable_encoder(details)))
+
+    @app.exception_handler(ImportRejected)
+    async def _import(_request: Request, exc: ImportRejected) -> JSONResponse:
+        details = [asdict(e) for e in exc.errors[:500]]
+        zh, en = _split(str(exc))
+        return _json(422, ErrorBody(code="import_rejected", message=str(exc), zh=zh, en=en,
+                                    details=details))
+
+    mapped: tuple[tuple[type[Exception], str], ...] = (
+        (TableReadError, "unreadable_file"), (RoundFileError, "invalid_round"),
+        (PolicyError, "invalid_policy"), (ScreeningError, "invalid_screening"),
+        (InstanceError, "invalid_round"), (PairingError, "invalid_pairing"),
+    )
+    for exc_type, code in mapped:
+        def _handler(_request: Request, exc: Exception, code: str = code) -> JSONResponse:
+            zh, en = _split(str(exc))
+            return _json(422, ErrorBody(code=code, message=str(exc), zh=zh, en=en))
+
+        app.add_exception_handler(exc_type, _handler)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        zh = {404: "没有这个地址", 405: "不支持这个方法"}.get(exc.status_code, "请求无效")
+        return _json(exc.status_code, ErrorBody(code=f"http_{exc.status_code}",
+                                                message=f"{zh} / {exc.detail}", zh=zh,
+                                                en=str(exc.detail)))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error")
+        return _json(500, ErrorBody(code="internal", message="服务内部错误 / internal error",
+                                    zh="服务内部错误，已记录；请联系管理员",
+                                    en="internal error, logged; contact the administrator"))
