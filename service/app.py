@@ -16,6 +16,7 @@ from service.api import proposals as proposals_api
 from service.api import recusals as recusals_api
 from service.api import rounds as rounds_api
 from service.api import system as system_api
+from service.replay import run_replay
 from service.errors import ERROR_RESPONSES, install_handlers
 from service.jobs import Worker
 from service.settings import Settings, get_settings
@@ -30,6 +31,9 @@ DESCRIPTION = """巡察干部人才库与回避审查服务 API / the inspection
 Every call needs `Authorization: Bearer <token>` (from `xuncha token create`). Errors come
 as `{"error": {"code", "message", "zh", "en", "field"}}`. Long work (assembly, pairing,
 large screenings, replays) answers `202` with a job id; poll `/v1/jobs/{id}`."""
+
+
+JOB_HANDLERS = (run_replay,)  # imported for their registration with `service.jobs`
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -19,6 +19,7 @@ from assignment.build import Context, RoundPlan, build_instance
 from assignment.diagnose import Diagnosis, diagnose, precheck
 from assignment.instance import Instance, TeamSpec, Weights, commitment
 from assignment.proposal import Proposal
+from conflicts.index import ConflictIndex
 from conflicts.policy import Policy, RegionLevel, Relation, load_policy
 from conflicts.screening import Screening, screen_index
 from service.recusals import open_index
@@ -157,16 +158,29 @@ class RoundRun:
     diagnosis: Diagnosis | None
 
 
-def assemble_round(session: Session, round_file: RoundFile, seed: int,
-                   settings: SolveSettings | None = None) -> RoundRun:
+@dataclass(frozen=True)
+class PreparedRound:
+    """A round ready to draw: its screening, instance and the context to explain it."""
+
+    plan: RoundPlan
+    policy: Policy
+    screening: Screening
+    instance: Instance
+    context: Context
+
+
+def prepare_round(index: ConflictIndex, round_file: RoundFile,
+                  policy: Policy | None = None) -> PreparedRound:
+    """Screen the pool (as the index has it) against the round's targets and build the
+    instance; raises RoundFileError naming unknown units or regions. `policy` (a stored
+    one, for replay) replaces the round's named policy as it is now."""
     plan = round_file.plan()
-    as_of = round_file.as_of or plan.start
-    index = open_index(session, as_of)
     unknown = [u for u in plan.targets if u not in index.snapshot.units]
     if unknown:
         raise RoundFileError(f"轮次文件中的被巡察单位不存在：{unknown}；请核对单位编号 / "
                              f"unknown target units in the round file: {unknown}")
-    policy = with_region_level(load_policy(plan.policy), round_file.region_level)
+    if policy is None:
+        policy = with_region_level(load_policy(plan.policy), round_file.region_level)
     pool = None
     if round_file.pool_region is not None:
         if round_file.pool_region not in index.snapshot.regions:
@@ -178,15 +192,29 @@ def assemble_round(session: Session, round_file: RoundFile, seed: int,
     screening = screen_index(index, policy, sorted(index.cadres), plan.targets,
                              period=(plan.start, plan.end))
     instance, context = build_instance(index.snapshot, screening, plan, pool)
-    promise = commitment(seed, instance.input_hash)
-    short = precheck(instance, context)
+    return PreparedRound(plan, policy, screening, instance, context)
+
+
+def draw(prepared: PreparedRound, seed: int,
+         settings: SolveSettings) -> tuple[Proposal | None, Diagnosis | None]:
+    """The seeded draw, or the diagnosis of why the round cannot be staffed."""
+    short = precheck(prepared.instance, prepared.context)
     if short:
-        return RoundRun(plan, screening, instance, context, promise, None,
-                        Diagnosis(False, tuple(short)))
-    solve = settings or SolveSettings(tolerance=round_file.tolerance)
-    proposal = assemble(instance, seed, solve)
-    diagnosis = None if proposal.feasible else diagnose(instance, context)
-    return RoundRun(plan, screening, instance, context, promise, proposal, diagnosis)
+        return None, Diagnosis(False, tuple(short))
+    proposal = assemble(prepared.instance, seed, settings)
+    diagnosis = None if proposal.feasible else diagnose(prepared.instance, prepared.context)
+    return proposal, diagnosis
+
+
+def assemble_round(session: Session, round_file: RoundFile, seed: int,
+                   settings: SolveSettings | None = None) -> RoundRun:
+    index = open_index(session, round_file.as_of or round_file.start)
+    prepared = prepare_round(index, round_file)
+    promise = commitment(seed, prepared.instance.input_hash)
+    proposal, diagnosis = draw(prepared, seed,
+                               settings or SolveSettings(tolerance=round_file.tolerance))
+    return RoundRun(prepared.plan, prepared.screening, prepared.instance, prepared.context,
+                    promise, proposal, diagnosis)
 
 
 def recusal_summary(run: RoundRun) -> dict[int, dict[str, int]]:

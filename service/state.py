@@ -25,6 +25,8 @@ class ServiceState:
     engine: Engine
     index_slots: int = 3
     worker: Worker | None = None  # this process's job worker, woken when a job is queued
+    # SQLite has no row locks: decisions in this (the only) process queue here instead
+    decision_lock: threading.Lock = field(default_factory=threading.Lock)
     _indexes: OrderedDict[tuple[dt.date, int], ConflictIndex] = field(
         default_factory=OrderedDict)
     _scopes: dict[tuple[str, int], frozenset[str]] = field(default_factory=dict)

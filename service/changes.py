@@ -1,0 +1,223 @@
+"""Manual changes to a proposal (swap, add or remove a member) and its approval.
+
+A change is applied to the proposal's current teams, checked against every hard rule of
+the stored instance (`assignment.validate.violations`), re-scored with the plain soft-term
+recomputation, and kept only with its written reason; a change that breaks a rule is
+refused with the rules it breaks and nothing is written. Approval turns a proposal into
+the round's decision: it writes participation history, after checking, under a lock,
+that no member already serves on a team in an overlapping round."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import fields
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from assignment.instance import Candidate, Instance, TeamSpec, Weights
+from assignment.proposal import Member, Proposal, Team
+from assignment.validate import objective, term_values, violations
+from pool import models as m
+from service import audit
+from service.decisions import proposal_or_404
+from service.errors import Conflict, Unprocessable
+
+
+class ChangeCreate(BaseModel):
+    """One manual change; `reason` is required (写明理由)."""
+
+    op: Literal["swap", "add", "remove"]
+    team: int = Field(ge=1, le=10_000)
+    cadre: str = Field(min_length=1, max_length=64,
+                       description="swap/remove: the member; add: the cadre to add")
+    replacement: str | None = Field(default=None, min_length=1, max_length=64,
+                                    description="swap: the cadre who takes the place")
+    role: Literal["leader", "deputy", "member"] | None = Field(
+        default=None, description="add: the new member's role (default member); swap: "
+                                  "the replacement's role (default: the replaced one's)")
+    reason: str = Field(min_length=4, max_length=2000,
+                        description="调整理由（必填）/ why (required)")
+
+
+def _tuples(value: Any) -> Any:
+    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
+
+
+def _build(cls: type, data: dict[str, Any]) -> Any:
+    names = {f.name for f in fields(cls)}
+    return cls(**{k: _tuples(v) for k, v in data.items() if k in names})
+
+
+def instance_from_canonical(data: dict[str, Any], expected_hash: str) -> Instance:
+    """The stored instance back; it must hash to what the proposal recorded."""
+    extra = {"side_names": dict(data["side_names"])} if "side_names" in data else {}
+    inst = Instance(
+        data["round"], tuple(_build(TeamSpec, t) for t in data["teams"]),
+        tuple(_build(Candidate, c) for c in data["candidates"]),
+        {(c, u): frozenset(r) for c, u, r in data["recusals"]},
+        frozenset(tuple(p) for p in data["conflicts"]),
+        frozenset(tuple(p) for p in data["past_pairs"]),
+        {(c, t): v for c, t, v in data["suitability"]}, Weights(**data["weights"]),
+        dict(data["skill_names"]), **extra)
+    if inst.input_hash != expected_hash:
+        raise RuntimeError(f"stored instance hashes to {inst.input_hash}, not {expected_hash}")
+    return inst
+
+
+def _as_proposal(inst: Instance, teams: list[dict[str, Any]]) -> Proposal:
+    skills = {c.key: c.skills for c in inst.candidates}
+    return Proposal(inst.round_key, "manual", None, None, None, None, (), tuple(
+        Team(t["no"], tuple(t["targets"]), tuple(
+            Member(x["key"], x["name"], x["role"], skills.get(x["key"], ()))
+            for x in t["members"]), ()) for t in teams), 0, inst.input_hash, 0.0, {}, 0.0,
+        0.0, False)
+
+
+def _apply(inst: Instance, teams: list[dict[str, Any]], change: ChangeCreate
+           ) -> list[dict[str, Any]]:
+    names = {c.key: c.name for c in inst.candidates}
+    skills = {c.key: list(c.skills) for c in inst.candidates}
+    out = json.loads(json.dumps(teams))
+    team = next((t for t in out if t["no"] == change.team), None)
+    if team is None:
+        raise Unprocessable(f"没有第{change.team}组", f"no team {change.team}", field="team")
+    keys = [x["key"] for x in team["members"]]
+
+    def candidate(key: str, field: str) -> None:
+        if key not in names:
+            raise Unprocessable(f"{key} 不是本轮候选人（不在库、不可用或已超年度上限）",
+                                f"{key} is not a candidate of this round (not in the pool, "
+                                "unavailable or over the yearly limit)", field=field)
+
+    if change.op in ("swap", "remove") and change.cadre not in keys:
+        raise Unprocessable(f"{change.cadre} 不在第{change.team}组",
+                            f"{change.cadre} is not on team {change.team}", field="cadre")
+    if change.op == "remove":
+        team["members"] = [x for x in team["members"] if x["key"] != change.cadre]
+    elif change.op == "add":
+        candidate(change.cadre, "cadre")
+        if change.cadre in keys:
+            raise Unprocessable(f"{change.cadre} 已在第{change.team}组",
+                                f"{change.cadre} is already on team {change.team}",
+                                field="cadre")
+        team["members"].append({"key": change.cadre, "name": names[change.cadre],
+                                "role": change.role or "member",
+                                "skills": skills[change.cadre]})
+    else:
+        if change.replacement is None:
+            raise Unprocessable("对调须给出替换人员（replacement）",
+                                "a swap needs the replacement", field="replacement")
+        candidate(change.replacement, "replacement")
+        if change.replacement in keys:
+            raise Unprocessable(f"{change.replacement} 已在本组",
+                                f"{change.replacement} is already on the team",
+                                field="replacement")
+        old = next(x for x in team["members"] if x["key"] == change.cadre)
+        old.update(key=change.replacement, name=names[change.replacement],
+                   role=change.role or old["role"], skills=skills[change.replacement])
+    order = {"leader": 0, "deputy": 1, "member": 2}
+    team["members"].sort(key=lambda x: (order[x["role"]], x["key"]))
+    return out
+
+
+def apply_change(session: Session, proposal_id: int, change: ChangeCreate,
+                 actor: str) -> tuple[m.ProposalRecord, dict[str, Any]]:
+    row = proposal_or_404(session, proposal_id, lock=True)
+    if row.status != "draft":
+        raise Conflict(f"方案状态为 {row.status}，只有草案可以调整",
+                       f"the proposal is {row.status}; only a draft can be changed",
+                       field="proposal_id")
+    inst = instance_from_canonical(json.loads(row.instance), row.input_hash)
+    current = json.loads(row.teams)
+    after = _apply(inst, current["teams"], change)
+    broken = violations(inst, _as_proposal(inst, after))
+    if broken:
+        raise Conflict("调整后违反硬性规则，未保存：" + "；".join(broken[:5]),
+                       "the change breaks hard rules and was not saved",
+                       field="op", details={"violations": broken})
+    values = term_values(inst, {t["no"]: {x["key"]: x["role"] for x in t["members"]}
+                                for t in after})
+    new = {"teams": after, "terms": values, "objective": objective(inst, values)}
+    row.revision += 1
+    row.teams = audit.canonical_json(new)
+    record = change.model_dump(mode="json")
+    before_team = next(t for t in current["teams"] if t["no"] == change.team)
+    after_team = next(t for t in after if t["no"] == change.team)
+    session.add(m.ProposalChange(proposal_id=row.id, revision=row.revision,
+                                 change=audit.canonical_json(record), reason=change.reason,
+                                 actor=actor, at=audit.utcnow()))
+    audit.record(session, actor, "proposal.change", object_type="proposal",
+                 object_key=str(row.id), data={
+                     "revision": row.revision, "change": record, "reason": change.reason,
+                     "before": before_team, "after": after_team,
+                     "objective_before": current["objective"],
+                     "objective_after": new["objective"]})
+    session.flush()
+    return row, new
+
+
+def approve(session: Session, proposal_id: int, actor: str, note: str | None
+            ) -> m.ProposalRecord:
+    """The proposal becomes the round's decision. Concurrent approvals queue on the audit
+    chain head's row lock, taken first, so the overlap check sees every decision made
+    before it."""
+    session.execute(select(m.Counter).where(m.Counter.name == "audit").with_for_update())
+    row = proposal_or_404(session, proposal_id, lock=True)
+    if row.status != "draft":
+        raise Conflict(f"方案状态为 {row.status}，只有草案可以批准",
+                       f"the proposal is {row.status}; only a draft can be approved",
+                       field="proposal_id")
+    if row.commitment_id is None:
+        raise Conflict("该方案的种子未事先公布承诺，不能批准；请先发布承诺再抽取",
+                       "the proposal's seed was not committed before the draw; publish a "
+                       "commitment and draw again", field="proposal_id")
+    rnd = session.get(m.Round, row.round_key)
+    assert rnd is not None
+    decided = session.execute(select(m.ProposalRecord.id).where(
+        m.ProposalRecord.round_key == rnd.key, m.ProposalRecord.status == "approved")).first()
+    if decided is not None or session.execute(select(m.Participation.person_key).where(
+            m.Participation.round_key == rnd.key)).first() is not None:
+        raise Conflict(f"轮次 {rnd.key} 已有决定", f"round {rnd.key} is already decided",
+                       field="proposal_id")
+    teams = json.loads(row.teams)["teams"]
+    seats = [(t, x) for t in teams for x in t["members"]]
+    keys = [x["key"] for _t, x in seats]
+    twice = sorted({k for k in keys if keys.count(k) > 1})
+    if twice:
+        raise Conflict(f"{twice} 在本轮参加多个组，参加记录每轮只记一组",
+                       f"{twice} serve on several teams of this round; history records one "
+                       "team per cadre per round", field="proposal_id")
+    clash = session.execute(
+        select(m.Participation.person_key, m.Round.key, m.Round.start, m.Round.end)
+        .join(m.Round, m.Round.key == m.Participation.round_key)
+        .where(m.Participation.person_key.in_(keys), m.Round.key != rnd.key,
+               m.Round.start <= rnd.end, rnd.start <= m.Round.end)).all()
+    if clash:
+        details = [{"cadre": p, "round": k, "start": s.isoformat(), "end": e.isoformat()}
+                   for p, k, s, e in clash]
+        raise Conflict(f"{len(details)} 名成员已在时间重叠的轮次任职：" + "、".join(
+            f"{d['cadre']}（{d['round']}）" for d in details[:10]),
+            f"{len(details)} members already serve in rounds that overlap this one",
+            field="proposal_id", details=details)
+    for t, x in seats:
+        targets = t["targets"]
+        session.add(m.Participation(round_key=rnd.key, person_key=x["key"], team_no=t["no"],
+                                    role=x["role"], target_unit_key=targets[0],
+                                    second_target_unit_key=targets[1] if len(targets) > 1
+                                    else None))
+    row.status, row.approved_by, row.approved_at = "approved", actor, audit.utcnow()
+    session.flush()
+    audit.record(session, actor, "proposal.approve", object_type="proposal",
+                 object_key=str(row.id), data={"round": rnd.key, "revision": row.revision,
+                                               "members": len(keys), "note": note,
+                                               "teams_sha256": _sha(row.teams)})
+    audit.bump_pool(session)
+    return row
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()

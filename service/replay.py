@@ -1,0 +1,67 @@
+"""Replay: re-run a stored proposal from its stored input bundle alone (never from the
+database as it is now) and show whether the teams and the recusal explanations come out
+identical, check by check."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from sqlalchemy import Engine
+
+from conflicts.index import ConflictIndex
+from conflicts.policy import parse_policy
+from pool import bundle
+from pool.db import transaction
+from service import audit, jobs
+from service.decisions import proposal_or_404, result_json, run_draw, statement_hash
+from service.rounds import RoundFile
+
+
+def _check(name: str, zh: str, en: str, stored: Any, replayed: Any) -> dict[str, Any]:
+    return {"check": name, "zh": zh, "en": en, "identical": stored == replayed,
+            "stored": stored, "replayed": replayed}
+
+
+@jobs.handler("replay")
+def run_replay(engine: Engine, job_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+    with transaction(engine) as session:
+        row = proposal_or_404(session, payload["proposal_id"])
+        blob, sha, seed = row.bundle, row.bundle_sha256, row.seed
+        stored_result, stored_input, stored_statement = (row.result, row.input_hash,
+                                                         row.recusals_sha256)
+    try:
+        snapshot, extra = bundle.decode(blob, sha)
+    except bundle.BundleError as exc:
+        zh, _, en = str(exc).partition(" / ")
+        raise jobs.JobFailed(zh, en, code="bundle_altered") from None
+    spec = RoundFile.model_validate(extra["spec"])
+    policy = parse_policy(extra["policy"], "bundle")
+    result = run_draw(ConflictIndex(snapshot, snapshot.as_of), spec, seed,
+                      extra["parameters"], policy)
+    replayed_result = result_json(result)
+    checks = [
+        _check("bundle_sha256", "输入包哈希", "input bundle sha256", sha, sha),
+        _check("input_hash", "组队输入哈希", "instance input hash", stored_input,
+               result.prepared.instance.input_hash),
+        _check("result", "方案（队伍、角色、目标值）", "proposal (teams, roles, objective)",
+               hashlib_text(stored_result), hashlib_text(replayed_result)),
+        _check("recusals", "回避审查与成员回避说明", "recusals and member explanations",
+               stored_statement, statement_hash(result.statement)),
+    ]
+    identical = all(c["identical"] for c in checks)
+    with transaction(engine) as session:
+        audit.record(session, payload["actor"], "proposal.replay", object_type="proposal",
+                     object_key=str(payload["proposal_id"]),
+                     data={"identical": identical, "job": job_id,
+                           "checks": {c["check"]: c["identical"] for c in checks}})
+    out: dict[str, Any] = {"proposal_id": payload["proposal_id"], "identical": identical,
+                           "seed": seed, "checks": checks}
+    if not identical and stored_result != replayed_result:
+        out["replayed_result"] = json.loads(replayed_result)
+    return out
+
+
+def hashlib_text(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
