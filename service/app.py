@@ -16,9 +16,9 @@ from service.api import proposals as proposals_api
 from service.api import recusals as recusals_api
 from service.api import rounds as rounds_api
 from service.api import system as system_api
-from service.replay import run_replay
 from service.errors import ERROR_RESPONSES, install_handlers
 from service.jobs import Worker
+from service.replay import run_replay
 from service.settings import Settings, get_settings
 from service.state import ServiceState
 
