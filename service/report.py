@@ -91,7 +91,7 @@ def round_report(rnd: m.Round, row: m.ProposalRecord, *, show_names: bool) -> by
                                         "须回避人次 recusals", "按规则（中文）", "by rule"],
            summary_rows, [8, 16, 14, 60, 60])
     result = json.loads(row.result)
-    provenance = [
+    provenance: list[list[Any]] = [
         ["轮次 round", f"{rnd.key} {rnd.name}"], ["期间 period", f"{rnd.start} — {rnd.end}"],
         ["方案 proposal", f"#{row.id} ({row.status}), 调整 revision {row.revision}"],
         ["回避规则 policy", f"{statement['policy']} {statement['policy_hash']}"],
