@@ -69,13 +69,18 @@ def pg_database() -> Iterator[str]:
 
 
 def _reset_postgres(url: str) -> None:
-    """Empty every table but keep the schema and the seeded skill list."""
+    """Empty every table but keep the schema, the seeded skill list and the counters
+    (back at their migrated start)."""
     engine = make_engine(url)
     tables = [t.name for t in Base.metadata.sorted_tables]
     defaults = [c.code for c in DEFAULT_SKILLS]
     with engine.begin() as conn:
-        conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables if t != "skills")
+        conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables
+                                                   if t not in ("skills", "counters"))
                           + " CASCADE"))
+        conn.execute(text("UPDATE counters SET value = 0, "
+                          "hash = CASE WHEN name = 'audit' THEN :genesis END"),
+                     {"genesis": "0" * 64})
         conn.execute(text("DELETE FROM skills WHERE NOT (code = ANY(:codes))"),
                      {"codes": defaults})
     engine.dispose()
