@@ -320,6 +320,7 @@ def serve_command(
     settings = _settings(database_url)
     upgrade(settings.database_url)
     os.environ["XUNCHA_DATABASE_URL"] = settings.database_url  # for worker processes
+    get_settings.cache_clear()  # one process: the factory must not get the cached default
     uvicorn.run("service.app:create_app", factory=True, host=host or settings.host,
                 port=port or settings.port, workers=workers, log_level="warning")
 
