@@ -39,7 +39,11 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: Any) -> None:
-    conn.exec_driver_sql("BEGIN")
+    # a transaction that will write takes the write lock up front (BEGIN IMMEDIATE, which
+    # waits for the busy timeout): one that read first and wrote later could otherwise fail
+    # at once when another writer committed in between
+    immediate = conn.get_execution_options().get("sqlite_write", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
@@ -77,9 +81,15 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
+def writer(engine: Engine) -> Engine:
+    """The engine for transactions that will write (on SQLite they begin IMMEDIATE)."""
+    return engine.execution_options(sqlite_write=True)
+
+
 @contextmanager
-def transaction(engine: Engine) -> Iterator[Session]:
-    """One unit of work: commits on success, rolls back on any error."""
-    factory = sessionmaker(engine, expire_on_commit=False)
+def transaction(engine: Engine, *, write: bool = False) -> Iterator[Session]:
+    """One unit of work: commits on success, rolls back on any error. Pass `write=True`
+    when the unit writes and other connections may write at the same time."""
+    factory = sessionmaker(writer(engine) if write else engine, expire_on_commit=False)
     with factory() as session, session.begin():
         yield session

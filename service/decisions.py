@@ -192,7 +192,7 @@ def run_proposal_job(engine: Engine, job_id: str, payload: dict[str, Any]) -> di
         "policy": result.prepared.policy.model_dump(mode="json")})
     status = ("draft" if result.proposal is not None and result.proposal.feasible
               else "infeasible")
-    with transaction(engine) as session:
+    with transaction(engine, write=True) as session:
         row = m.ProposalRecord(
             round_key=payload["round"], mode="assembly", status=status, seed=seed,
             commitment_id=None if promise is None else promise.id,

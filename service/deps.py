@@ -13,7 +13,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from pool.db import transaction
+from pool import models as m
+from pool.db import transaction, writer
 from service import audit
 from service.auth import ROLE_ZH, Action, Principal, Role, find_token, region_subtree
 from service.errors import Forbidden, Unauthorized
@@ -28,8 +29,10 @@ def get_state(request: Request) -> ServiceState:
 StateDep = Annotated[ServiceState, Depends(get_state)]
 
 
-def get_session(state: StateDep) -> Iterator[Session]:
-    factory = sessionmaker(state.engine, expire_on_commit=False)
+def get_session(request: Request, state: StateDep) -> Iterator[Session]:
+    write = request.method not in ("GET", "HEAD", "OPTIONS")
+    factory = sessionmaker(writer(state.engine) if write else state.engine,
+                           expire_on_commit=False)
     with factory() as session, session.begin():
         yield session
 
@@ -42,7 +45,7 @@ _bearer = HTTPBearer(auto_error=False, description="xuncha token create 生成�
 
 def _record_apart(engine: Engine, actor: str, kind: str, data: Mapping[str, object]) -> None:
     """An audit event that must survive the request's rollback (denials, failed logins)."""
-    with transaction(engine) as session:
+    with transaction(engine, write=True) as session:
         audit.record(session, actor, kind, object_type="request",
                      object_key=str(data.get("path")), data=data)
 
@@ -55,20 +58,25 @@ def get_principal(request: Request, state: StateDep,
         raise Unauthorized("缺少令牌：请在 Authorization 头中提供 Bearer 令牌",
                            "missing token: send `Authorization: Bearer <token>`",
                            field="Authorization")
+    today = dt.datetime.now(dt.UTC).date()
     with transaction(state.engine) as session:
         token = find_token(session, credentials.credentials)
         if token is not None:
-            today = dt.datetime.now(dt.UTC).date()
             principal = Principal(
                 token.id, token.name, Role(token.role), token.scope,
                 None if token.scope is None else state.scope_regions(
                     session, token.scope, lambda root: region_subtree(session, root)))
-            if token.last_login_on != today:  # the first use each day is a login event
-                token.last_login_on = today
-                audit.record(session, principal.actor, "auth.login", object_type="token",
-                             object_key=token.id, data={"role": token.role,
-                                                        "scope": token.scope, **where})
-            return principal
+            first_today = token.last_login_on != today
+    if token is not None:
+        if first_today:  # the first use each day is a login event
+            with transaction(state.engine, write=True) as session:
+                row = session.get(m.ApiToken, token.id, with_for_update=True)
+                if row is not None and row.last_login_on != today:
+                    row.last_login_on = today
+                    audit.record(session, principal.actor, "auth.login", object_type="token",
+                                 object_key=token.id, data={"role": token.role,
+                                                            "scope": token.scope, **where})
+        return principal
     _record_apart(state.engine, "anonymous", "auth.failed", where)
     raise Unauthorized("令牌无效或已吊销", "invalid or revoked token", field="Authorization")
 
@@ -78,11 +86,19 @@ PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 def deny(state: ServiceState, request: Request, principal: Principal, zh: str, en: str,
          **data: object) -> Forbidden:
-    """Audit a denial (in its own transaction) and return the 403 to raise."""
-    _record_apart(state.engine, principal.actor, "auth.denied",
-                  {"path": request.url.path, "method": request.method,
-                   "role": principal.role.value, "scope": principal.scope, **data})
-    return Forbidden(zh, en, details={"role": principal.role.value, **data})
+    """The 403 to raise; its audit event is written by the error handler, in a
+    transaction of its own after the request's has rolled back."""
+    error = Forbidden(zh, en, details={"role": principal.role.value, **data})
+    error.audit = (principal.actor, {"path": request.url.path, "method": request.method,
+                                     "role": principal.role.value, "scope": principal.scope,
+                                     **data})
+    return error
+
+
+def record_denial(engine: Engine, error: Forbidden) -> None:
+    if error.audit is not None:
+        actor, data = error.audit
+        _record_apart(engine, actor, "auth.denied", data)
 
 
 def require(action: Action) -> Callable[..., Principal]:

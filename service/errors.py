@@ -15,6 +15,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assignment.instance import InstanceError
@@ -67,6 +68,7 @@ class Unauthorized(DomainError):
 
 class Forbidden(DomainError):
     status, code = 403, "forbidden"
+    audit: tuple[str, dict[str, Any]] | None = None  # (actor, data) of the denial event
 
 
 class NotFound(DomainError):
@@ -103,7 +105,11 @@ def _split(message: str) -> tuple[str, str]:
 
 def install_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
-    async def _domain(_request: Request, exc: DomainError) -> JSONResponse:
+    async def _domain(request: Request, exc: DomainError) -> JSONResponse:
+        if isinstance(exc, Forbidden) and exc.audit is not None:
+            from service.deps import record_denial  # (deps imports this module)
+
+            await run_in_threadpool(record_denial, request.app.state.xuncha.engine, exc)
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
         return _json(exc.status, exc.body(), headers)
 

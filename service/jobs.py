@@ -82,7 +82,7 @@ def cancelled(engine: Engine, job_id: str) -> bool:
 
 def claim(engine: Engine, worker: str) -> m.Job | None:
     """Take the oldest queued job for `worker`, or None."""
-    with transaction(engine) as session:
+    with transaction(engine, write=True) as session:
         if session.bind is not None and session.bind.dialect.name == "postgresql":
             job = session.execute(
                 select(m.Job).where(m.Job.status == "queued")
@@ -128,7 +128,7 @@ def run_one(engine: Engine, job: m.Job) -> None:
         status = "failed"
         error = {"code": type(exc).__name__, "message": str(exc), "zh": zh, "en": en or zh,
                  "details": None}
-    with transaction(engine) as session:
+    with transaction(engine, write=True) as session:
         row = session.get(m.Job, job.id, with_for_update=True)
         assert row is not None
         if row.cancel_requested and status == "succeeded":

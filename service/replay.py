@@ -51,7 +51,7 @@ def run_replay(engine: Engine, job_id: str, payload: dict[str, Any]) -> dict[str
                stored_statement, statement_hash(result.statement)),
     ]
     identical = all(c["identical"] for c in checks)
-    with transaction(engine) as session:
+    with transaction(engine, write=True) as session:
         audit.record(session, payload["actor"], "proposal.replay", object_type="proposal",
                      object_key=str(payload["proposal_id"]),
                      data={"identical": identical, "job": job_id,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Generic, TypeVar
 
-from fastapi import Query
+from fastapi import BackgroundTasks, Query
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 
-from pool.db import transaction
 from service import jobs
 from service.auth import Principal
 from service.state import ServiceState
@@ -41,15 +41,11 @@ class Accepted(BaseModel):
     status_url: str
 
 
-def queue_job(state: ServiceState, kind: str, payload: dict[str, Any],
-              principal: Principal) -> Accepted:
-    """Queue a job in its own committed transaction (so a worker can claim it at once)
-    and wake this process's worker."""
-    with transaction(state.engine) as session:
-        job = jobs.enqueue(session, kind, payload, actor=principal.actor,
-                           scope=principal.scope)
-        accepted = Accepted(job_id=job.id, status=job.status,
-                            status_url=f"/v1/jobs/{job.id}")
+def queue_job(session: Session, state: ServiceState, background: BackgroundTasks, kind: str,
+              payload: dict[str, Any], principal: Principal) -> Accepted:
+    """Queue a job in the request's transaction; once the response is on its way this
+    process's worker is woken (any worker would find it at its next poll anyway)."""
+    job = jobs.enqueue(session, kind, payload, actor=principal.actor, scope=principal.scope)
     if state.worker is not None:
-        state.worker.wake()
-    return accepted
+        background.add_task(state.worker.wake)
+    return Accepted(job_id=job.id, status=job.status, status_url=f"/v1/jobs/{job.id}")

@@ -6,7 +6,7 @@ import datetime as dt
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Path, Request, Response, status
+from fastapi import APIRouter, BackgroundTasks, Body, Depends, Path, Request, Response, status
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
@@ -134,7 +134,7 @@ def post_proposal(round_key: RoundKey, body: Annotated[ProposalCreate, Body(
                       openapi_examples={"committed": {"value": {"commitment_id": 1}},
                                         "trial": {"value": {"seed": 7}}})],
                   session: SessionDep, state: StateDep, request: Request,
-                  principal: Writer) -> Accepted:
+                  background: BackgroundTasks, principal: Writer) -> Accepted:
     """抽取方案（任务）：组队优化，带种子 / draw a proposal (a job)."""
     visible_round(session, state, request, principal, round_key)
     if (body.commitment_id is None) == (body.seed is None):
@@ -153,9 +153,9 @@ def post_proposal(round_key: RoundKey, body: Annotated[ProposalCreate, Body(
     params = {k: v for k, v in (("tolerance", body.tolerance),
                                 ("deterministic_time", body.deterministic_time))
               if v is not None}
-    return queue_job(state, "proposal", {"round": round_key, "commitment_id": body.commitment_id,
-                                         "seed": body.seed, "parameters": params,
-                                         "actor": principal.actor}, principal)
+    payload = {"round": round_key, "commitment_id": body.commitment_id, "seed": body.seed,
+               "parameters": params, "actor": principal.actor}
+    return queue_job(session, state, background, "proposal", payload, principal)
 
 
 @router.get("/proposals/{proposal_id}", response_model=ProposalRead)
@@ -202,7 +202,7 @@ def post_approval(proposal_id: ProposalId, body: ApprovalCreate, state: StateDep
     if sqlite:
         state.decision_lock.acquire()
     try:
-        with transaction(state.engine) as session:
+        with transaction(state.engine, write=True) as session:
             approve(session, proposal_id, principal.actor, body.note)
     finally:
         if sqlite:
@@ -214,12 +214,12 @@ def post_approval(proposal_id: ProposalId, body: ApprovalCreate, state: StateDep
 @router.post("/proposals/{proposal_id}/replay", response_model=Accepted,
              status_code=status.HTTP_202_ACCEPTED)
 def post_replay(proposal_id: ProposalId, session: SessionDep, state: StateDep,
-                request: Request, principal: Reader) -> Accepted:
+                request: Request, background: BackgroundTasks, principal: Reader) -> Accepted:
     """复算（任务）：仅用存储的输入包重跑，核对结果与回避说明是否完全一致 / replay from
     the stored input bundle alone and compare."""
     visible_proposal(session, state, request, principal, proposal_id)
-    return queue_job(state, "replay", {"proposal_id": proposal_id, "actor": principal.actor},
-                     principal)
+    return queue_job(session, state, background, "replay",
+                     {"proposal_id": proposal_id, "actor": principal.actor}, principal)
 
 
 @router.get("/proposals/{proposal_id}/report.xlsx", response_class=Response,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request, status
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 
@@ -92,12 +92,13 @@ class ScreeningCreate(BaseModel):
 
 
 @router.post("/screenings", response_model=Accepted, status_code=status.HTTP_202_ACCEPTED)
-def create_screening(body: ScreeningCreate, state: StateDep, principal: Checker) -> Accepted:
+def create_screening(body: ScreeningCreate, session: SessionDep, state: StateDep,
+                     background: BackgroundTasks, principal: Checker) -> Accepted:
     """批量回避审查（任务）/ screen many cadres against many units, as a job."""
     policy_or_422(body.policy)
     payload = body.model_dump(mode="json") | {"as_of": (body.as_of or dt.date.today())
                                               .isoformat()}
-    return queue_job(state, "screening", payload, principal)
+    return queue_job(session, state, background, "screening", payload, principal)
 
 
 @jobs.handler("screening")

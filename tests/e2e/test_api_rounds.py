@@ -4,11 +4,18 @@ drive it: plan, commitment, draw, manual change, approval, report, replay, audit
 from __future__ import annotations
 
 import io
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
+import pytest
 from openpyxl import load_workbook
+from sqlalchemy import text
 
 from assignment.instance import commitment
+from pool.db import transaction
+from service.imports import import_and_record
 from tests.e2e.api_client import Api
 
 ROUND = {
@@ -53,13 +60,13 @@ def test_full_round_from_plan_to_report_with_replay_and_audit(api: Api) -> None:
     seated = members(proposal)
     assert len(proposal["teams"]) == 3 and all(
         5 <= len(t["members"]) <= 6 for t in proposal["teams"])
-    # nobody sits on a team whose target they must recuse from
-    for key, (no, _role) in seated.items():
+    # nobody holds a role on a team whose target bars them from that role
+    for key, (no, role) in seated.items():
         team = proposal["teams"][no - 1]
         for unit in team["targets"]:
             check = api.get("/v1/recusals/check", "auditor", params={
                 "cadre": key, "unit": unit, "as_of": "2026-11-01"}).json()
-            assert not check["recused"], check["text_en"]
+            assert role not in check["roles"], check["text_en"]
 
     # before approval the auditor sees the teams' shape but not who is on them
     hidden = api.get(f"/v1/proposals/{proposal['id']}", "auditor").json()
@@ -103,3 +110,176 @@ def test_full_round_from_plan_to_report_with_replay_and_audit(api: Api) -> None:
     assert replay["result"]["identical"], replay["result"]["checks"]
     verify = api.get("/v1/audit/verify", "auditor").json()
     assert verify["ok"] and verify["events"] >= 8
+
+
+def committed_draw(api: Api, key: str, seed: int) -> dict[str, Any]:
+    promise = api.post(f"/v1/rounds/{key}/commitments", "organizer", json={"seed": seed})
+    assert promise.status_code == 201, promise.text
+    job = api.run_job("POST", f"/v1/rounds/{key}/proposals", "organizer",
+                      json={"commitment_id": promise.json()["id"]})
+    assert job["status"] == "succeeded", job
+    return api.get(f"/v1/proposals/{job['result']['proposal_id']}", "organizer").json()
+
+
+def test_concurrent_approvals_of_overlapping_rounds_never_seat_a_cadre_twice(api: Api) -> None:
+    small = {"teams": [{"targets": ["U00003"]}]}
+    for key, start in (("R-A", "2027-03-01"), ("R-B", "2027-04-01")):
+        r = api.post("/v1/rounds", "organizer", json={"plan": ROUND | small | {
+            "key": key, "start": start, "end": "2027-05-31"}})
+        assert r.status_code == 201, r.text
+    a, b = committed_draw(api, "R-A", 11), committed_draw(api, "R-B", 11)
+    shared = set(members(a)) & set(members(b))
+    assert shared, "the two draws must share cadres for this test to mean anything"
+    barrier = threading.Barrier(2)
+
+    def approve(proposal_id: int) -> int:
+        barrier.wait()
+        return api.post(f"/v1/proposals/{proposal_id}/approve", "approver",
+                        json={}).status_code
+
+    with ThreadPoolExecutor(2) as pool:
+        codes = sorted(pool.map(approve, [a["id"], b["id"]]))
+    assert codes == [200, 409]
+    decided = [p for p in (a, b)
+               if api.get(f"/v1/proposals/{p['id']}").json()["status"] == "approved"]
+    assert len(decided) == 1
+    # what the database holds: nobody in both rounds
+    with api.engine.connect() as conn:
+        rows = conn.execute(text("SELECT person_key, round_key FROM participations "
+                                 "WHERE round_key IN ('R-A', 'R-B')")).all()
+    seen: dict[str, set[str]] = {}
+    for person, rnd in rows:
+        seen.setdefault(person, set()).add(rnd)
+    assert all(len(rounds) == 1 for rounds in seen.values())
+    assert {rnd for _p, rnd in rows} == {decided[0]["round_key"]}
+
+
+def test_replay_is_identical_after_the_pool_changes(sqlite_api: Api, tmp_path: Path) -> None:
+    api = sqlite_api
+    assert api.post("/v1/rounds", "organizer", json=plan()).status_code == 201
+    proposal = draw(api)
+    member = next(iter(members(proposal)))
+    team_no = members(proposal)[member][0]
+    target = proposal["teams"][team_no - 1]["targets"][0]
+    # afterwards the member is recorded as related to the target: a declared recusal
+    ties = tmp_path / "ties.csv"
+    ties.write_text("关系编号,关系类型,人员编号,对方单位编号,类别,起始日期,备注\n"
+                    f"T-LATE,申请或决定回避,{member},{target},本人申请,2026-10-01,本人申请回避\n",
+                    encoding="utf-8")
+    with transaction(api.engine) as session:
+        import_and_record(session, ties, actor="tests")
+    now = api.get("/v1/recusals/check", params={"cadre": member, "unit": target,
+                                                "as_of": "2026-11-01"}).json()
+    assert now["recused"]  # the pool as it is now recuses them …
+    replay = api.run_job("POST", f"/v1/proposals/{proposal['id']}/replay", "auditor")
+    # … the pool the decision was drawn from did not
+    assert replay["result"]["identical"], replay["result"]["checks"]
+
+
+def test_a_draw_after_the_pool_changed_since_the_commitment_fails_and_says_why(
+        sqlite_api: Api, tmp_path: Path) -> None:
+    api = sqlite_api
+    assert api.post("/v1/rounds", "organizer", json=plan()).status_code == 201
+    promise = api.post("/v1/rounds/R2027-01/commitments", "organizer", json={}).json()
+    ties = tmp_path / "ties.csv"
+    ties.write_text("关系编号,关系类型,人员编号,对方单位编号,类别,起始日期,备注\n"
+                    "T-NEW,申请或决定回避,P00000367,U00003,本人申请,2026-10-01,本人申请回避\n",
+                    encoding="utf-8")
+    with transaction(api.engine) as session:
+        import_and_record(session, ties, actor="tests")
+    job = api.run_job("POST", "/v1/rounds/R2027-01/proposals", "organizer",
+                      json={"commitment_id": promise["id"]})
+    assert job["status"] == "failed" and job["error"]["code"] == "commitment_stale"
+    assert "承诺" in job["error"]["zh"] and "commitment" in job["error"]["en"]
+
+
+def test_manual_swap_with_reason_is_revalidated_rescored_and_audited(sqlite_api: Api) -> None:
+    api = sqlite_api
+    assert api.post("/v1/rounds", "organizer", json=plan()).status_code == 201
+    proposal = draw(api)
+    seated = members(proposal)
+    team = proposal["teams"][0]
+    plain = next(x for x in team["members"] if x["role"] == "member")
+    # a reason is required
+    no_reason = api.post(f"/v1/proposals/{proposal['id']}/changes", "organizer", json={
+        "op": "remove", "team": 1, "cadre": plain["key"], "reason": ""})
+    assert no_reason.status_code == 422 and no_reason.json()["error"]["field"] == "reason"
+    # someone recused from the team's target may not be swapped in
+    recused = api.get("/v1/recusals/check", params={"cadre": "P00000367", "unit": "U00178",
+                                                    "as_of": "2026-11-01"}).json()
+    assert recused["recused"]
+    screening = api.run_job("POST", "/v1/screenings", json={
+        "units": team["targets"][:1], "as_of": "2026-11-01"})["result"]["recusals"]
+    barred = next(r["cadre"] for r in screening if r["hard"] and r["cadre"] not in seated
+                  and "member" in r["roles"])
+    refused = api.post(f"/v1/proposals/{proposal['id']}/changes", "organizer", json={
+        "op": "swap", "team": 1, "cadre": plain["key"], "replacement": barred,
+        "reason": "测试：换入须回避人员"})
+    assert refused.status_code in (409, 422), refused.text
+    # a cadre nobody objects to may replace a plain member (skills and ties permitting)
+    recused_here = {r["cadre"] for r in screening if r["hard"]}
+    pool = [k for k in _cadre_keys() if k not in seated and k not in recused_here]
+    for candidate in pool[:40]:
+        ok = api.post(f"/v1/proposals/{proposal['id']}/changes", "organizer", json={
+            "op": "swap", "team": 1, "cadre": plain["key"], "replacement": candidate,
+            "reason": "原成员因病请假，组织调整"})
+        if ok.status_code == 200:
+            break
+    assert ok.status_code == 200, ok.text
+    changed = ok.json()
+    assert changed["revision"] == 1 and candidate in members(changed)
+    assert plain["key"] not in members(changed)
+    changes = api.get(f"/v1/proposals/{proposal['id']}/changes").json()
+    assert changes[0]["reason"] == "原成员因病请假，组织调整"
+    event = api.get("/v1/audit/events", "auditor", params={"kind": "proposal.change"}).json()
+    assert event["total"] == 1
+    data = event["items"][0]["data"]
+    assert plain["key"] in {x["key"] for x in data["before"]["members"]}
+    assert candidate in {x["key"] for x in data["after"]["members"]}
+    assert data["objective_after"] == changed["objective"]
+
+
+def _cadre_keys() -> list[str]:
+    path = Path(__file__).resolve().parents[2] / "sample_data" / "city" / "cadres.csv"
+    lines = path.read_text(encoding="utf-8-sig").splitlines()[1:]
+    return sorted(line.split(",", 1)[0] for line in lines)
+
+
+def test_an_uncommitted_trial_draw_cannot_be_approved(sqlite_api: Api) -> None:
+    api = sqlite_api
+    assert api.post("/v1/rounds", "organizer", json=plan()).status_code == 201
+    job = api.run_job("POST", "/v1/rounds/R2027-01/proposals", "organizer", json={"seed": 3})
+    r = api.post(f"/v1/proposals/{job['result']['proposal_id']}/approve", "approver", json={})
+    assert r.status_code == 409 and "commit" in r.json()["error"]["en"]
+
+
+@pytest.mark.parametrize(("path", "body", "status", "field"), [
+    ("/v1/rounds", {"plan": ROUND | {"start": "2027-05-01"}}, 422, "plan"),
+    ("/v1/rounds", {"plan": ROUND | {"teams": [{"targets": ["NOPE"]}]}}, 422, "teams"),
+    ("/v1/rounds", {"plan": ROUND | {"teams": []}}, 422, "plan.teams"),
+    ("/v1/rounds", {"plan": ROUND | {"weights": {"luck": 3}}}, 422, "plan"),
+    ("/v1/rounds", {"plan": ROUND, "region": "999999"}, 422, "region"),
+    ("/v1/rounds/NOPE/commitments", {}, 404, "round_key"),
+    ("/v1/rounds/R2027-01/proposals", {}, 422, "commitment_id"),
+    ("/v1/rounds/R2027-01/proposals", {"commitment_id": 999}, 422, "commitment_id"),
+    ("/v1/rounds/R2027-01/proposals", {"seed": -1}, 422, "seed"),
+    ("/v1/proposals/999/changes", {"op": "remove", "team": 1, "cadre": "X",
+                                   "reason": "理由充分"}, 404, "proposal_id"),
+    ("/v1/proposals/999/approve", {}, 404, "proposal_id"),
+    ("/v1/screenings", {"units": []}, 422, "units"),
+    ("/v1/screenings", {"units": ["U00178"], "policy": "lenient"}, 422, "policy"),
+])
+def test_bad_input_is_a_4xx_that_names_the_field_and_writes_nothing(
+        sqlite_api: Api, path: str, body: dict[str, Any], status: int, field: str) -> None:
+    api = sqlite_api
+    if "R2027-01/" in path:
+        assert api.post("/v1/rounds", "organizer", json=plan()).status_code == 201
+    for role in ("organizer", "approver"):  # the tokens' first use of the day is behind us
+        api.get("/v1/policies", role)
+    before = api.get("/v1/audit/verify", "auditor").json()["events"]
+    r = api.post(path, "approver" if path.endswith("/approve") else "organizer", json=body)
+    assert r.status_code == status, r.text
+    error = r.json()["error"]
+    assert error["zh"] and error["en"] and error["field"] and error["field"].startswith(field)
+    after = api.get("/v1/audit/verify", "auditor").json()["events"]
+    assert after == before
