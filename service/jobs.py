@@ -6,6 +6,7 @@ twice. The embedded default runs its worker as a thread inside the API process."
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import socket
@@ -28,6 +29,9 @@ log = logging.getLogger("xuncha.jobs")
 Handler = Callable[[Engine, str, dict[str, Any]], dict[str, Any]]
 HANDLERS: dict[str, Handler] = {}
 FINAL = ("succeeded", "failed", "cancelled")
+HEARTBEAT_SECONDS = 10.0  # a running job's worker marks it alive this often
+STALE_AFTER = dt.timedelta(minutes=2)  # no heartbeat for this long: its worker died
+MAX_ATTEMPTS = 3  # a job whose workers died this often fails instead of running again
 
 
 class JobCancelled(Exception):
@@ -80,6 +84,36 @@ def cancelled(engine: Engine, job_id: str) -> bool:
                                  .where(m.Job.id == job_id)).scalar())
 
 
+def recover(engine: Engine, now: dt.datetime | None = None) -> list[str]:
+    """Jobs whose worker stopped beating (the process died) go back to the queue, or fail
+    after MAX_ATTEMPTS; returns their ids."""
+    limit = (now or audit.utcnow()) - STALE_AFTER
+    with transaction(engine, write=True) as session:
+        stale = session.execute(
+            select(m.Job).where(m.Job.status == "running", m.Job.heartbeat_at < limit)
+            .with_for_update(skip_locked=True)).scalars().all()
+        for job in stale:
+            gone = job.attempts >= MAX_ATTEMPTS
+            job.status = "failed" if gone else "queued"
+            if gone:
+                job.finished_at = audit.utcnow()
+                job.error = audit.canonical_json({
+                    "code": "worker_lost", "message": "", "details": None,
+                    "zh": f"执行该任务的进程已{job.attempts}次中断，不再重试",
+                    "en": f"the processes running this job died {job.attempts} times; "
+                          "not retried"})
+            audit.record(session, "system", "job.recovered", object_type="job",
+                         object_key=job.id, data={"worker": job.worker, "status": job.status,
+                                                  "attempts": job.attempts})
+        return [j.id for j in stale]
+
+
+def beat(engine: Engine, job_id: str) -> None:
+    with transaction(engine, write=True) as session:
+        session.execute(update(m.Job).where(m.Job.id == job_id, m.Job.status == "running")
+                        .values(heartbeat_at=audit.utcnow()))
+
+
 def claim(engine: Engine, worker: str) -> m.Job | None:
     """Take the oldest queued job for `worker`, or None."""
     with transaction(engine, write=True) as session:
@@ -102,7 +136,8 @@ def claim(engine: Engine, worker: str) -> m.Job | None:
             job = session.get(m.Job, job_id)
             assert job is not None
         job.status, job.worker = "running", worker
-        job.started_at, job.attempts = audit.utcnow(), job.attempts + 1
+        job.started_at = job.heartbeat_at = audit.utcnow()
+        job.attempts += 1
         session.flush()
         session.expunge(job)
         return job
@@ -113,6 +148,17 @@ def run_one(engine: Engine, job: m.Job) -> None:
     import json
 
     status, result, error = "succeeded", None, None
+    done = threading.Event()
+
+    def heartbeat() -> None:
+        while not done.wait(HEARTBEAT_SECONDS):
+            try:
+                beat(engine, job.id)
+            except Exception:  # a missed beat is retried at the next one
+                log.exception("heartbeat of job %s", job.id)
+
+    pulse = threading.Thread(target=heartbeat, name=f"xuncha-beat-{job.id[:8]}", daemon=True)
+    pulse.start()
     try:
         fn = HANDLERS[job.kind]
         result = fn(engine, job.id, json.loads(job.payload))
@@ -128,6 +174,9 @@ def run_one(engine: Engine, job: m.Job) -> None:
         status = "failed"
         error = {"code": type(exc).__name__, "message": str(exc), "zh": zh, "en": en or zh,
                  "details": None}
+    finally:
+        done.set()
+        pulse.join()
     with transaction(engine, write=True) as session:
         row = session.get(m.Job, job.id, with_for_update=True)
         assert row is not None
@@ -176,6 +225,7 @@ class Worker:
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
+                recover(self.engine)
                 self.drain()
             except Exception:  # a database hiccup must not kill the worker
                 log.exception("job worker")

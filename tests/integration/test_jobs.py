@@ -3,6 +3,7 @@ SKIP LOCKED on PostgreSQL), failures and cancellations are recorded, workers sur
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import threading
 import time
@@ -112,3 +113,22 @@ def test_a_queued_job_is_cancelled_at_once_and_a_running_one_at_its_next_check(
     rows = _jobs(engine, [queued, running])
     assert rows[queued].status == "cancelled" and rows[queued].started_at is None
     assert rows[running].status == "cancelled" and rows[running].result is None
+
+
+def test_a_job_whose_worker_died_is_queued_again_then_failed_after_three_tries(
+        engine: Engine) -> None:
+    job_id = _queue(engine, "test.count")[0]
+    for attempt in (1, 2, 3):
+        claimed = jobs.claim(engine, f"dead-worker-{attempt}")  # … and the process dies
+        assert claimed is not None and claimed.id == job_id
+        later = audit.utcnow() + jobs.STALE_AFTER + dt.timedelta(seconds=1)
+        assert jobs.recover(engine, later) == [job_id]
+        assert _jobs(engine, [job_id])[job_id].status == ("queued" if attempt < 3
+                                                         else "failed")
+    error = json.loads(_jobs(engine, [job_id])[job_id].error or "{}")
+    assert error["code"] == "worker_lost" and "3" in error["zh"]
+    # a live job (recent heartbeat) is left alone
+    live = _queue(engine, "test.count")[0]
+    assert jobs.claim(engine, "alive") is not None
+    assert jobs.recover(engine) == []
+    assert _jobs(engine, [live])[live].status == "running"
