@@ -1,0 +1,116 @@
+"""File import and export over HTTP, in the formats of `xuncha import` / `xuncha export`
+(docs/import-format.md). Both need a token without a region scope: an import may touch
+any part of the pool, and an export holds all of it."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path, PurePath
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi.responses import FileResponse
+from starlette.background import BackgroundTask
+
+from pool.exporter import export_pool
+from pool.formats import ENTITIES, ENTITY_BY_NAME
+from service import audit
+from service.api.pool_access import SensitiveReader, Writer, require_unscoped
+from service.api.pool_schemas import ImportReportRead, ImportTableRead
+from service.deps import SessionDep, StateDep
+from service.errors import Unprocessable
+from service.imports import import_and_record
+
+router = APIRouter(tags=["pool"])
+SUFFIXES = (".csv", ".xlsx")
+MEDIA = {"csv": "text/csv; charset=utf-8",
+         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+def _file_names(files: list[UploadFile]) -> list[str]:
+    """Safe, distinct `.csv`/`.xlsx` names for the uploads (the importer matches tables by
+    file name, so the name is kept; directories in it are dropped)."""
+    names: list[str] = []
+    for upload in files:
+        name = PurePath((upload.filename or "").replace("\\", "/")).name.strip()
+        if not name or name.startswith(".") or not name.lower().endswith(SUFFIXES):
+            raise Unprocessable(
+                f"不支持的文件“{name}”：请上传以表名命名的 .csv 或 .xlsx 文件（如 persons.csv、"
+                "人员.csv）", f"unsupported file '{name}': upload .csv or .xlsx files named "
+                "after their table (e.g. persons.csv)", field="files")
+        if name.lower() in (n.lower() for n in names):
+            raise Unprocessable(f"文件“{name}”上传了两次", f"file '{name}' was uploaded twice",
+                                field="files")
+        names.append(name)
+    return names
+
+
+@router.post("/imports", response_model=ImportReportRead)
+def import_files(
+    session: SessionDep, state: StateDep, request: Request, principal: Writer,
+    files: Annotated[list[UploadFile], File(description=(
+        "一个或多个 .csv/.xlsx 文件，格式同 `xuncha import` / one or more .csv/.xlsx files "
+        "in the `xuncha import` format"))],
+    dry_run: Annotated[bool, Query(description="只校验不写入 / validate only")] = False,
+    dry_run_form: Annotated[bool, Form(alias="dry_run", description=(
+        "同 dry_run 查询参数 / same as the dry_run query parameter"))] = False,
+) -> ImportReportRead:
+    """导入文件：全部成功或全部不写入；有错误时 422 列出每一处 / import files, all or
+    nothing; on any error a 422 listing every one. Needs an unscoped token."""
+    require_unscoped(state, request, principal, "导入", "importing")
+    names = _file_names(files)
+    dry = dry_run or dry_run_form
+    with tempfile.TemporaryDirectory(prefix="xuncha-import-") as tmp:
+        for upload, name in zip(files, names, strict=True):
+            with (Path(tmp) / name).open("wb") as out:
+                shutil.copyfileobj(upload.file, out)
+        report = import_and_record(session, Path(tmp), actor=principal.actor, dry_run=dry,
+                                   source="upload:" + ",".join(names))
+    return ImportReportRead(
+        dry_run=report.dry_run, rows=report.rows, seconds=round(report.seconds, 3),
+        tables=[ImportTableRead(entity=t.entity, source=t.source, rows=t.rows, new=t.new,
+                                updated=t.updated) for t in report.tables])
+
+
+@router.get("/exports", response_class=FileResponse,
+            responses={200: {"content": {MEDIA["csv"]: {}, MEDIA["xlsx"]: {}},
+                             "description": "CSV（一张表）或 xlsx 工作簿 / CSV (one table) "
+                                            "or an xlsx workbook"}})
+def export_files(
+    session: SessionDep, state: StateDep, request: Request, principal: SensitiveReader,
+    entity: Annotated[list[str] | None, Query(max_length=len(ENTITIES), description=(
+        "英文表名；csv 须恰好一个，xlsx 默认全部 / table names: exactly one for csv, "
+        "all by default for xlsx"))] = None,
+    format: Annotated[str, Query(pattern="^(csv|xlsx)$")] = "xlsx",
+) -> FileResponse:
+    """按导入格式导出（中文列名），可直接再导入 / export in the import format (Chinese
+    headers), importable as is. Needs pool:read-sensitive and an unscoped token."""
+    require_unscoped(state, request, principal, "导出", "exporting")
+    chosen = list(dict.fromkeys(entity or ()))
+    unknown = [e for e in chosen if e not in ENTITY_BY_NAME]
+    if unknown:
+        valid = ", ".join(e.name for e in ENTITIES)
+        raise Unprocessable(f"无法识别的表名 {', '.join(unknown)}；可用：{valid}",
+                            f"unknown table {', '.join(unknown)}; valid names: {valid}",
+                            field="entity")
+    if format == "csv" and len(chosen) != 1:
+        raise Unprocessable("CSV 导出须恰好指定一张表（entity）；导出多张表请用 xlsx",
+                            "a CSV export needs exactly one entity; use xlsx for several",
+                            field="entity")
+    tmp = Path(tempfile.mkdtemp(prefix="xuncha-export-"))
+    try:
+        target = tmp / ("pool.xlsx" if format == "xlsx" else "out")
+        counts = export_pool(session, target, entities=chosen or None, fmt=format)
+    except ValueError as exc:  # a table too large for one sheet
+        shutil.rmtree(tmp, ignore_errors=True)
+        zh, _, en = str(exc).partition(" / ")
+        raise Unprocessable(zh, en or zh, field="format") from None
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    path = target if format == "xlsx" else target / f"{chosen[0]}.csv"
+    audit.record(session, principal.actor, "data.export", object_type="export",
+                 object_key=path.name, data={"format": format, "rows": counts})
+    return FileResponse(path, media_type=MEDIA[format], filename=path.name,
+                        background=BackgroundTask(shutil.rmtree, tmp, ignore_errors=True))
