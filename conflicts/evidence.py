@@ -7,7 +7,7 @@ each hit and build the `conflicts.explanation` objects.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 import numpy as np
@@ -31,10 +31,14 @@ _SCHOOLING = {c.code: (c.zh, c.en) for c in SCHOOLING_CATEGORIES}
 _RECUSAL = {c.code: (c.zh, c.en) for c in RECUSAL_CATEGORIES}
 
 
-def explain(index: ConflictIndex, policy: Policy, cadre_key: str,
-            target_key: str) -> Explanation:
+def explain(index: ConflictIndex, policy: Policy, cadre_key: str, target_key: str,
+            applies: Collection[str] | None = None) -> Explanation:
     """Every reason `cadre_key` is recused from `target_key`, each with its evidence;
-    when there is none, the rules that were checked."""
+    when there is none, the rules that were checked.
+
+    `applies`: the ids of the rules that apply to this pair, when a screening of the same
+    index and policy has already decided it (a service answering many checks screens the
+    pool once); the rules are then not evaluated again, only their evidence collected."""
     batch = prepare(index, [cadre_key], [target_key])
     ev = _Collector(index, batch)
     reasons = []
@@ -43,7 +47,7 @@ def explain(index: ConflictIndex, policy: Policy, cadre_key: str,
         if rule.relation in (Relation.within_team, Relation.eligibility):
             continue
         checked.append(rule.id)
-        if not evaluate(batch, rule).nnz:
+        if (rule.id not in applies) if applies is not None else not evaluate(batch, rule).nnz:
             continue
         evidence = tuple(COLLECT[rule.relation](ev, rule))
         reasons.append(Reason(rule.id, rule.title_zh, rule.title_en, rule.hard,

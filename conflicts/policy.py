@@ -207,3 +207,21 @@ def load_policy(name_or_path: str | Path) -> Policy:
 
 def shipped_policies() -> list[str]:
     return sorted(p.stem for p in POLICY_DIR.glob("*.yaml"))
+
+
+_LOADED: dict[tuple[str, int], Policy] = {}
+
+
+def cached_policy(name_or_path: str | Path) -> Policy:
+    """`load_policy`, parsed once per file version (the file's modification time): a
+    service answering many checks must not parse YAML on each."""
+    path = Path(name_or_path)
+    if not path.suffix:
+        path = POLICY_DIR / f"{name_or_path}.yaml"
+    try:
+        key = (str(path), path.stat().st_mtime_ns)
+    except OSError:
+        return load_policy(name_or_path)  # raises the usual, explained PolicyError
+    if key not in _LOADED:
+        _LOADED[key] = load_policy(path)
+    return _LOADED[key]

@@ -20,7 +20,7 @@ from assignment.diagnose import Diagnosis, diagnose, precheck
 from assignment.instance import Instance, TeamSpec, Weights, commitment
 from assignment.proposal import Proposal
 from conflicts.index import ConflictIndex
-from conflicts.policy import Policy, RegionLevel, Relation, load_policy
+from conflicts.policy import Policy, RegionLevel, Relation, cached_policy
 from conflicts.screening import Screening, screen_index
 from service.recusals import open_index
 
@@ -180,7 +180,7 @@ def prepare_round(index: ConflictIndex, round_file: RoundFile,
         raise RoundFileError(f"轮次文件中的被巡察单位不存在：{unknown}；请核对单位编号 / "
                              f"unknown target units in the round file: {unknown}")
     if policy is None:
-        policy = with_region_level(load_policy(plan.policy), round_file.region_level)
+        policy = with_region_level(cached_policy(plan.policy), round_file.region_level)
     pool = None
     if round_file.pool_region is not None:
         if round_file.pool_region not in index.snapshot.regions:

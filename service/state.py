@@ -1,66 +1,102 @@
-"""What one API process keeps between requests: the engine, cached conflict indexes (by
-as-of date and pool revision, so any data change makes them stale) and region subtrees."""
+"""What one API process keeps between requests: the engine, cached conflict indexes and
+whole-pool screenings (by as-of date and pool revision, so any data change makes them
+stale), and region subtrees."""
 
 from __future__ import annotations
 
 import datetime as dt
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from conflicts.index import ConflictIndex
+from conflicts.policy import Policy
+from conflicts.screening import screen_index
 from service.audit import pool_revision
 from service.jobs import Worker
 from service.recusals import open_index
 from service.settings import Settings
 
 
+@dataclass(frozen=True)
+class PoolScreen:
+    """Every cadre screened against every unit once; `applies[(cadre, unit)]` are the ids
+    of the rules that apply (absent: none), so a check only collects evidence."""
+
+    index: ConflictIndex
+    policy: Policy
+    applies: dict[tuple[str, str], tuple[str, ...]]
+
+
+class _Cache:
+    """A small LRU whose values are built once per key, other callers waiting."""
+
+    def __init__(self, slots: int) -> None:
+        self.slots = slots
+        self._values: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lock = threading.Lock()
+        self._gates: dict[Hashable, threading.Lock] = {}
+
+    def get(self, key: Hashable, build: Callable[[], Any]) -> Any:
+        with self._lock:
+            if key in self._values:
+                self._values.move_to_end(key)
+                return self._values[key]
+            gate = self._gates.setdefault(key, threading.Lock())
+        with gate:
+            with self._lock:
+                if key in self._values:
+                    return self._values[key]
+            value = build()
+            with self._lock:
+                self._values[key] = value
+                while len(self._values) > self.slots:
+                    self._values.popitem(last=False)
+                self._gates.pop(key, None)
+            return value
+
+
 @dataclass
 class ServiceState:
     settings: Settings
     engine: Engine
-    index_slots: int = 3
     worker: Worker | None = None  # this process's job worker, woken when a job is queued
     # SQLite has no row locks: decisions in this (the only) process queue here instead
     decision_lock: threading.Lock = field(default_factory=threading.Lock)
-    _indexes: OrderedDict[tuple[dt.date, int], ConflictIndex] = field(
-        default_factory=OrderedDict)
-    _scopes: dict[tuple[str, int], frozenset[str]] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-    _building: dict[tuple[dt.date, int], threading.Lock] = field(default_factory=dict)
+    _indexes: _Cache = field(default_factory=lambda: _Cache(3))
+    _screens: _Cache = field(default_factory=lambda: _Cache(4))
+    _scopes: _Cache = field(default_factory=lambda: _Cache(256))
 
     def conflict_index(self, session: Session, as_of: dt.date) -> ConflictIndex:
         """The index of the pool as of `as_of`, built once per pool revision."""
-        key = (as_of, pool_revision(session))
-        with self._lock:
-            found = self._indexes.get(key)
-            if found is not None:
-                self._indexes.move_to_end(key)
-                return found
-            gate = self._building.setdefault(key, threading.Lock())
-        with gate:  # one build per key; other requests for it wait for that build
-            with self._lock:
-                found = self._indexes.get(key)
-            if found is None:
-                found = open_index(session, as_of)
-                with self._lock:
-                    self._indexes[key] = found
-                    while len(self._indexes) > self.index_slots:
-                        self._indexes.popitem(last=False)
-                    self._building.pop(key, None)
-            return found
+        index: ConflictIndex = self._indexes.get(
+            (as_of, pool_revision(session)), lambda: open_index(session, as_of))
+        return index
+
+    def pool_screen(self, session: Session, as_of: dt.date, policy: Policy) -> PoolScreen:
+        """The whole pool screened under `policy` as of `as_of`, once per pool revision."""
+        revision = pool_revision(session)
+
+        def build() -> PoolScreen:
+            index = self.conflict_index(session, as_of)
+            result = screen_index(index, policy, sorted(index.cadres),
+                                  sorted(index.snapshot.units))
+            applies: dict[tuple[str, str], tuple[str, ...]] = {}
+            for r in result.recusals():  # in policy rule order per pair
+                key = (r.cadre_key, r.target_key)
+                applies[key] = (*applies.get(key, ()), r.rule_id)
+            return PoolScreen(index, policy, applies)
+
+        screen: PoolScreen = self._screens.get((as_of, revision, policy.hash), build)
+        return screen
 
     def scope_regions(self, session: Session, root: str,
                       compute: Callable[[str], frozenset[str]]) -> frozenset[str]:
-        key = (root, pool_revision(session))
-        with self._lock:
-            found = self._scopes.get(key)
-        if found is None:
-            found = compute(root)
-            with self._lock:
-                self._scopes[key] = found
-        return found
+        regions: frozenset[str] = self._scopes.get((root, pool_revision(session)),
+                                                   lambda: compute(root))
+        return regions

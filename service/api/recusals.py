@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 
 from conflicts.evidence import explain
-from conflicts.policy import PolicyError, load_policy, shipped_policies
+from conflicts.policy import PolicyError, cached_policy, shipped_policies
 from conflicts.screening import screen_index
 from pool.db import transaction
 from service import jobs
@@ -45,7 +45,7 @@ def policy_or_422(name: str) -> Any:
                             f"no policy {name}; available: {', '.join(shipped_policies())}",
                             field="policy")
     try:
-        return load_policy(name)
+        return cached_policy(name)
     except PolicyError as exc:  # a shipped file that does not load is a server fault
         raise RuntimeError(str(exc)) from exc
 
@@ -62,7 +62,8 @@ def check_recusal(
     unit, under which rule, with which evidence."""
     rules = policy_or_422(policy)
     day = as_of or dt.date.today()
-    index = state.conflict_index(session, day)
+    screened = state.pool_screen(session, day, rules)
+    index = screened.index
     snap = index.snapshot
     if unit not in snap.units:
         raise not_found("单位", "unit", unit, field="unit")
@@ -75,7 +76,7 @@ def check_recusal(
     ensure_region(state, request, principal, home, f"干部 {cadre}", f"cadre {cadre}")
     ensure_region(state, request, principal, snap.units[unit].region_code, f"单位 {unit}",
                   f"unit {unit}")
-    ex = explain(index, rules, cadre, unit)
+    ex = explain(index, rules, cadre, unit, applies=screened.applies.get((cadre, unit), ()))
     barred = sorted({r for reason in ex.reasons if reason.hard for r in reason.roles})
     return RecusalCheck(cadre=cadre, unit=unit, as_of=day, policy=rules.name,
                         policy_hash=rules.hash, recused=ex.recused, roles=barred,
@@ -104,7 +105,7 @@ def create_screening(body: ScreeningCreate, session: SessionDep, state: StateDep
 @jobs.handler("screening")
 def run_screening(engine: Engine, _job_id: str, payload: dict[str, Any]) -> dict[str, Any]:
     as_of = dt.date.fromisoformat(payload["as_of"])
-    policy = load_policy(payload["policy"])
+    policy = cached_policy(payload["policy"])
     with transaction(engine) as session:
         index = open_index(session, as_of)
     cadres = payload["cadres"] or sorted(index.cadres)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel
 from sqlalchemy import text
 
-from conflicts.policy import PolicyError, load_policy, shipped_policies
+from conflicts.policy import PolicyError, cached_policy, shipped_policies
 from service.auth import Action, Principal
 from service.deps import SessionDep, require
 from service.errors import not_found
@@ -44,7 +44,7 @@ def health(session: SessionDep) -> Health:
 
 def _policy(name: str) -> Any:
     try:
-        return load_policy(name)
+        return cached_policy(name)
     except PolicyError:
         raise not_found("回避规则", "policy", name, field="name") from None
 
