@@ -39,6 +39,10 @@ def write_row(session: Session, entity: Entity, values: Mapping[str, object]) ->
     """Upsert one row of `entity` from field values; fields left out keep their stored
     values on an existing row. Raises `Unprocessable` with every problem found."""
     header = {c.field: c.zh for c in entity.columns}
+    for name, value in values.items():
+        if "\x00" in cell(value):  # PostgreSQL text cannot hold NUL
+            raise Unprocessable("文本中不能含有空字符（NUL）", "text may not contain NUL "
+                                "characters", field=name)
     frame = pd.DataFrame({header[f]: [cell(v)] for f, v in values.items()})
     table = SourceTable.of(entity, frame, SOURCE)
     try:

@@ -14,6 +14,7 @@ from service.api import pool_files, pool_writes
 from service.api.common import Page, Paging, paging
 from service.api.pool_access import (
     KEY_PATTERN,
+    TEXT_PATTERN,
     KeyPath,
     Reader,
     SensitiveReader,
@@ -160,8 +161,9 @@ def _columns(obj: Any) -> dict[str, Any]:
 
 @router.get("/persons", response_model=Page[PersonRead])
 def list_persons(session: SessionDep, principal: Reader, page: PageDep,
-                 q: Annotated[str | None, Query(max_length=64, description=(
-                     "姓名或编号包含的文字 / text in the name or key"))] = None,
+                 q: Annotated[str | None, Query(
+                     max_length=64, pattern=TEXT_PATTERN,
+                     description="姓名或编号包含的文字 / text in the name or key")] = None,
                  cadre: Annotated[bool, Query(description="只列干部 / cadres only")] = False,
                  ) -> Page[PersonRead]:
     """人员；身份证号仅对有敏感数据权限的角色显示 / persons; ID numbers only for roles with
@@ -197,8 +199,8 @@ def list_cadres(
                                         description="状态 / status")] = None,
     region: Annotated[str | None, Query(pattern=KEY_PATTERN, description=(
         "所在单位的行政区划（含下级）/ home unit's region, with its subtree"))] = None,
-    q: Annotated[str | None, Query(max_length=64, description=(
-        "姓名或编号包含的文字 / text in the name or person key"))] = None,
+    q: Annotated[str | None, Query(max_length=64, pattern=TEXT_PATTERN, description=(
+        "姓名或编号包含的文字 / text in the name or key"))] = None,
 ) -> Page[CadreRead]:
     """巡察干部（按特长、标记、状态、区划、姓名或编号筛选，分页）/ cadres, filtered by
     skill, flag, status, region and free text, paged."""
@@ -263,7 +265,7 @@ def get_employment(key: KeyPath, session: SessionDep, state: StateDep, request: 
 
 @router.get("/ties", response_model=Page[TieRead])
 def list_ties(session: SessionDep, principal: SensitiveReader, page: PageDep,
-              kind: Annotated[str | None, Query(max_length=64, description=(
+              kind: Annotated[str | None, Query(pattern=KEY_PATTERN, description=(
                   "关系类型代码 / tie kind"))] = None,
               person: Annotated[str | None, Query(pattern=KEY_PATTERN, description=(
                   "任一端的人员编号 / person at either end"))] = None) -> Page[TieRead]:

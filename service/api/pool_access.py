@@ -31,7 +31,8 @@ T = TypeVar("T")
 Reader = Annotated[Principal, Depends(require(Action.pool_read))]
 SensitiveReader = Annotated[Principal, Depends(require(Action.pool_read_sensitive))]
 Writer = Annotated[Principal, Depends(require(Action.pool_write))]
-KEY_PATTERN = r"^[^\s/]{1,64}$"
+KEY_PATTERN = r"^[^\s/\x00]{1,64}$"
+TEXT_PATTERN = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL
 KeyPath = Annotated[str, Path(pattern=KEY_PATTERN, description="编号 / key")]
 
 

@@ -34,7 +34,8 @@ def _file_names(files: list[UploadFile]) -> list[str]:
     names: list[str] = []
     for upload in files:
         name = PurePath((upload.filename or "").replace("\\", "/")).name.strip()
-        if not name or name.startswith(".") or not name.lower().endswith(SUFFIXES):
+        if not name or name.startswith(".") or "\x00" in name or \
+                not name.lower().endswith(SUFFIXES):
             raise Unprocessable(
                 f"不支持的文件“{name}”：请上传以表名命名的 .csv 或 .xlsx 文件（如 persons.csv、"
                 "人员.csv）", f"unsupported file '{name}': upload .csv or .xlsx files named "

@@ -288,6 +288,7 @@ BAD_WRITES = [
     ("PATCH", "/v1/cadres/{cadre}", {"status": "retired", "status_reason": "x"}, 422, "status"),
     ("PATCH", "/v1/cadres/{cadre}", {"rank": "general"}, 422, "rank"),
     ("PATCH", "/v1/cadres/{cadre}", {}, 400, None),
+    ("PATCH", "/v1/cadres/{cadre}", {"status_reason": "nul\x00"}, 422, "status_reason"),
     ("PATCH", "/v1/cadres/{cadre}", {"status": None}, 422, None),
     ("PATCH", "/v1/cadres/NOBODY", {"reserve": True}, 404, "key"),
     ("POST", "/v1/ties", {"kind": "spouse_of", "subject_key": "{cadre}",
@@ -445,6 +446,7 @@ def test_exports_in_the_import_format(sqlite_api: Api) -> None:
 
 @pytest.mark.parametrize("path", ["/v1/cadres?limit=0", "/v1/cadres?flag=brave",
                                   "/v1/units?region=%20", "/v1/persons?q=" + "x" * 65,
-                                  "/v1/ties?person=a/b", "/v1/cadres?skill_level=3"])
+                                  "/v1/ties?person=a/b", "/v1/cadres?skill_level=3",
+                                  "/v1/cadres?q=a%00b", "/v1/units/a%00b"])
 def test_bad_query_parameters_are_422(sqlite_api: Api, path: str) -> None:
     assert_error(sqlite_api.get(path), 422)
