@@ -91,3 +91,12 @@ def test_unknown_policy_and_broken_yaml(tmp_path: Path) -> None:
     broken.write_text("name: [unclosed\n", encoding="utf-8")
     with pytest.raises(PolicyError, match="not valid YAML"):
         load_policy(broken)
+
+
+def test_a_changed_copy_hashes_anew_even_when_the_original_hash_was_cached() -> None:
+    policy = load_policy("default")
+    original = policy.hash  # cached on the instance
+    changed = policy.model_copy(update={"version": policy.version + "+changed"})
+    assert changed.hash != original
+    assert changed.hash == parse_policy(changed.model_dump(mode="json")).hash
+    assert policy.model_copy().hash == original
