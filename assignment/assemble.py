@@ -145,16 +145,18 @@ def _teams(tm: TeamModel, solver: cp_model.CpSolver) -> tuple[Team, ...]:
                     "deputy" if (i, j) in tm.deputy and solver.value(tm.deputy[i, j]) else
                     "member")
             c = cands[i]
-            members.append(Member(c.key, c.name, role, c.skills))
+            members.append(Member(c.key, c.name, role, c.skills, c.side))
         order = {"leader": 0, "deputy": 1, "member": 2}
         members.sort(key=lambda m: (order[m.role], m.key))
         out.append(Team(spec.no, spec.targets, tuple(members),
-                        requirements(spec, tuple(members), inst.skill_names)))
+                        requirements(spec, tuple(members), inst.skill_names,
+                                     inst.side_names)))
     return tuple(out)
 
 
 def requirements(spec: TeamSpec, members: tuple[Member, ...],
-                 skill_names: Mapping[str, str] | None = None) -> tuple[Requirement, ...]:
+                 skill_names: Mapping[str, str] | None = None,
+                 side_names: Mapping[str, str] | None = None) -> tuple[Requirement, ...]:
     """Why each requirement of the team is met, in words."""
     names = skill_names or {}
     n = len(members)
@@ -179,4 +181,27 @@ def requirements(spec: TeamSpec, members: tuple[Member, ...],
                                + "、".join(m.name for m in have),
                                f"{len(have)} skilled in {skill} (needs {need}): "
                                + ", ".join(m.key for m in have), len(have) >= need))
+    if spec.sides:
+        out.append(_sides_requirement(spec, members, side_names or {}))
     return tuple(out)
+
+
+def _sides_requirement(spec: TeamSpec, members: tuple[Member, ...],
+                       side_names: Mapping[str, str]) -> Requirement:
+    """互派: where the leader, the deputies and the members come from."""
+    def name(side: str | None) -> str:
+        return side_names.get(side, side) if side is not None else "—"
+
+    counts = {s: sum(m.role == "member" and m.side == s for m in members) for s in spec.sides}
+    met = all(m.side in spec.sides for m in members) and all(
+        m.side == side for role, side in (("leader", spec.leader_side),
+                                          ("deputy", spec.deputy_side)) if side is not None
+        for m in members if m.role == role) and all(
+        n >= spec.min_per_side for n in counts.values())
+    mix_zh = "、".join(f"{name(s)}{n}人" for s, n in counts.items())
+    mix_en = ", ".join(f"{n} from {name(s)}" for s, n in counts.items())
+    return Requirement(
+        "sides", f"互派：组长来自{name(spec.leader_side)}，副组长来自{name(spec.deputy_side)}；"
+        f"组员{mix_zh}（每方至少{spec.min_per_side}人）",
+        f"exchange: leader from {name(spec.leader_side)}, deputies from "
+        f"{name(spec.deputy_side)}; members {mix_en} (at least {spec.min_per_side} each)", met)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
 from assignment.instance import Candidate, Instance, TeamSpec, Weights, pair
@@ -54,9 +54,11 @@ class Context:
 
 
 def build_instance(snapshot: Snapshot, screening: Screening, plan: RoundPlan,
-                   pool: Collection[str] | None = None) -> tuple[Instance, Context]:
+                   pool: Collection[str] | None = None, sides: Mapping[str, str] | None = None,
+                   side_names: Mapping[str, str] | None = None) -> tuple[Instance, Context]:
     """The instance for `plan`; `screening` must cover the plan's targets. `pool` limits
-    the candidates (e.g. to one sending group of a cross-inspection)."""
+    the candidates (e.g. to one sending group of a cross-inspection); `sides` gives each
+    cadre the group that sends them (cadre → side, named by `side_names`)."""
     missing = set(plan.targets) - set(screening.target_keys)
     if missing:
         raise ValueError(f"回避审查未覆盖这些被巡察单位 / the screening does not cover "
@@ -91,7 +93,7 @@ def build_instance(snapshot: Snapshot, screening: Screening, plan: RoundPlan,
             recent_rounds=history.recent.get(key, 0),
             led_targets=tuple(sorted(history.led.get(key, ()))),
             inspected_targets=tuple(sorted(history.inspected.get(key, ()))),
-            capacity=most, minimum=least))
+            capacity=most, minimum=least, side=(sides or {}).get(key)))
     keys = {c.key for c in candidates}
     recusals, rules = _recusals(screening, keys, set(plan.targets))
     instance = Instance(
@@ -102,7 +104,8 @@ def build_instance(snapshot: Snapshot, screening: Screening, plan: RoundPlan,
         past_pairs=frozenset(p for p in history.pairs if p[0] in keys and p[1] in keys),
         weights=plan.weights,
         suitability={(c, no): v for c, no, v in plan.suitability if c in keys},
-        skill_names={code: s.name_zh for code, s in snapshot.skills.items()})
+        skill_names={code: s.name_zh for code, s in snapshot.skills.items()},
+        side_names=dict(side_names or {}))
     skills = {k: tuple(code for code, _lvl in snapshot.cadres[k].skills) for k in left_out}
     names = {k: snapshot.persons[k].name for k in left_out}
     return instance, Context(dict(left_out), rules, skills, names)

@@ -44,9 +44,11 @@ def precheck(instance: Instance, context: Context | None = None) -> list[Finding
     out: list[Finding] = []
     cands = instance.candidates
     for team in instance.teams:
-        can = {i: _roles(instance, c, team) for i, c in enumerate(cands)}
+        can = {i: instance.open_roles(c, team) for i, c in enumerate(cands)}
         leaders = [i for i, r in can.items() if "leader" in r]
-        if not leaders:
+        if not leaders and team.leader_side is not None:
+            out.append(_side_short(instance, ctx, team, "leader", 1, 0))
+        elif not leaders:
             pool = [c for c in cands if c.leader_pool]
             zh, en = _barred(instance, ctx, team, pool, "leader")
             out.append(Finding(f"leader:{team.no}",
@@ -54,17 +56,30 @@ def precheck(instance: Instance, context: Context | None = None) -> list[Finding
                                f"team {team.no} has nobody who can lead it: {len(pool)} leader-pool"
                                " candidates" + en))
         deputies = [i for i, r in can.items() if "deputy" in r]
-        if len(deputies) < team.deputies_min:
+        if len(deputies) < team.deputies_min and team.deputy_side is not None:
+            out.append(_side_short(instance, ctx, team, "deputy", team.deputies_min,
+                                   len(deputies)))
+        elif len(deputies) < team.deputies_min:
             out.append(Finding(f"deputies:{team.no}",
                                f"第{team.no}组需要{team.deputies_min}名副组长，可任者仅{len(deputies)}人",
                                f"team {team.no} needs {team.deputies_min} deputies; "
                                f"{len(deputies)} can serve"))
+        for side in team.sides if team.min_per_side else ():
+            members = sum(1 for i, r in can.items() if "member" in r and cands[i].side == side)
+            people = sum(1 for i, r in can.items() if r and cands[i].side == side)
+            if members < team.min_per_side:
+                out.append(_side_short(instance, ctx, team, "member", team.min_per_side,
+                                       members, side))
+            elif people < _side_headcount(team, side)[0]:
+                out.append(_side_people(instance, team, side, people))
+        of_zh, of_en = _of_sides(instance, team)
         anyone = [i for i, r in can.items() if r]
         if len(anyone) < team.size_min:
             out.append(Finding(f"size:{team.no}",
-                               f"第{team.no}组至少需要{team.size_min}人，不须回避的候选人仅{len(anyone)}人",
-                               f"team {team.no} needs {team.size_min} members; only "
-                               f"{len(anyone)} candidates are not recused from its targets"))
+                               f"第{team.no}组至少需要{team.size_min}人，{of_zh}不须回避的候选人仅"
+                               f"{len(anyone)}人", f"team {team.no} needs {team.size_min} "
+                               f"members; only {len(anyone)} candidates{of_en} are not recused "
+                               "from its targets"))
         for skill, need in team.skill_min:
             label = instance.skill_names.get(skill, skill)
             if need > team.size_max:
@@ -74,17 +89,18 @@ def precheck(instance: Instance, context: Context | None = None) -> list[Finding
                                    f"team {team.no} needs {need} skilled in {skill} but has at"
                                    f" most {team.size_max} members: lower one or the other"))
                 continue
-            skilled = [c for c in cands if skill in c.skills]
+            skilled = [c for c in cands if skill in c.skills
+                       and (not team.sides or c.side in team.sides)]
             free = [i for i in anyone if skill in cands[i].skills]
             if len(free) < need:
                 rec_zh, rec_en = _barred(instance, ctx, team, skilled, "member")
                 out_zh, out_en = _excluded_text(ctx, skill)
                 out.append(Finding(
                     f"skill:{team.no}:{skill}",
-                    f"第{team.no}组需要{need}名{label}专业人员；候选人中具备该特长的{len(skilled)}人"
-                    + rec_zh + out_zh,
-                    f"team {team.no} needs {need} skilled in {skill}; {len(skilled)} candidates "
-                    f"have it" + rec_en + out_en))
+                    f"第{team.no}组需要{need}名{label}专业人员；{of_zh}候选人中具备该特长的"
+                    f"{len(skilled)}人" + rec_zh + out_zh,
+                    f"team {team.no} needs {need} skilled in {skill}; {len(skilled)} candidates"
+                    f"{of_en} have it" + rec_en + out_en))
     need = sum(t.size_min for t in instance.teams)
     have = sum(c.capacity for c in cands)
     if have < need:
@@ -98,6 +114,7 @@ def precheck(instance: Instance, context: Context | None = None) -> list[Finding
                            f"组长库候选人仅{len(leader_cands)}人",
                            f"{leaders_needed} teams need {leaders_needed} leaders; the leader "
                            f"pool has {len(leader_cands)} candidates"))
+    out.extend(_side_pools(instance))
     return out
 
 
@@ -131,16 +148,81 @@ def diagnose(instance: Instance, context: Context | None = None,
     return Diagnosis(False, tuple(findings))
 
 
-def _roles(instance: Instance, c: Candidate, team: TeamSpec) -> set[str]:
-    barred = instance.barred(c.key, team)
-    roles = set()
-    if c.leader_pool and "leader" not in barred:
-        roles.add("leader")
-    if (c.deputy_pool or c.leader_pool) and "deputy" not in barred:
-        roles.add("deputy")
-    if "member" not in barred:
-        roles.add("member")
-    return roles
+def _of_sides(instance: Instance, team: TeamSpec) -> tuple[str, str]:
+    """互派: the sides a team draws from, as a qualifier of "candidates" (or empty)."""
+    if not team.sides:
+        return "", ""
+    names = [instance.side_name(s) for s in team.sides]
+    return f"{'、'.join(names)}的", f" of {' and '.join(names)}"
+
+
+_ROLE_TEXT = {"leader": ("组长", "leader", "lead"), "deputy": ("副组长", "deputies", "deputize"),
+              "member": ("组员", "members", "serve as a member")}
+
+
+def _side_short(instance: Instance, ctx: Context, team: TeamSpec, role: str, need: int,
+                have: int, side: str | None = None) -> Finding:
+    """互派: a team's role that must come from one side, which cannot fill it."""
+    side = side or (team.leader_side if role == "leader" else team.deputy_side)
+    name = instance.side_name(side)
+    zh_role, en_role, en_verb = _ROLE_TEXT[role]
+    mine = [c for c in instance.candidates if c.side == side]
+    pool = [c for c in mine if role == "member" or c.leader_pool
+            or (role == "deputy" and c.deputy_pool)]
+    rec_zh, rec_en = _barred(instance, ctx, team, pool, role)
+    if role == "leader":
+        code = f"leader:{team.no}"
+        head_zh = f"第{team.no}组组长须来自{name}，但{name}无可任组长的干部"
+        head_en = f"team {team.no}'s leader must come from {name}, which has no cadre able to lead"
+    else:
+        code = f"deputies:{team.no}" if role == "deputy" else f"side:{team.no}:{side}"
+        head_zh = f"第{team.no}组须有{need}名来自{name}的{zh_role}，但{name}可任者仅{have}人"
+        head_en = (f"team {team.no} needs {need} {en_role} from {name}, where only {have} can "
+                   f"{en_verb}")
+    return Finding(code, f"{head_zh}：{name}候选人{len(mine)}人，其中具备资格的{len(pool)}人"
+                   + rec_zh, f"{head_en}: {len(mine)} candidates of {name}, {len(pool)} "
+                   "eligible" + rec_en)
+
+
+def _side_headcount(team: TeamSpec, side: str) -> tuple[int, str, str]:
+    """The fewest people a side gives a team: (count, zh, en breakdown)."""
+    parts = [(role, n) for role, n in (
+        ("leader", int(team.leader_side == side)),
+        ("deputy", team.deputies_min if team.deputy_side == side else 0),
+        ("member", team.min_per_side)) if n]
+    zh = "、".join(f"{_ROLE_TEXT[r][0]}{n}人" for r, n in parts)
+    en = ", ".join(f"{n} {r}" for r, n in parts)
+    return sum(n for _r, n in parts), zh, en
+
+
+def _side_people(instance: Instance, team: TeamSpec, side: str, have: int) -> Finding:
+    need, zh, en = _side_headcount(team, side)
+    name = instance.side_name(side)
+    return Finding(f"side:{team.no}:{side}",
+                   f"第{team.no}组须有来自{name}的至少{need}人（{zh}），但{name}不须回避的候选人仅"
+                   f"{have}人", f"team {team.no} needs at least {need} from {name} ({en}); "
+                   f"only {have} of {name} are not recused from its targets")
+
+
+def _side_pools(instance: Instance) -> list[Finding]:
+    """互派: each side can supply as many leaders and deputies as the teams want of it."""
+    out: list[Finding] = []
+    for side in sorted({s for t in instance.teams for s in t.sides}):
+        name = instance.side_name(side)
+        mine = [c for c in instance.candidates if c.side == side]
+        for role, zh, wanted, ok in (
+                ("leader", "组长", sum(t.leader_side == side for t in instance.teams),
+                 lambda c: c.leader_pool),
+                ("deputy", "副组长", sum(t.deputies_min for t in instance.teams
+                                       if t.deputy_side == side),
+                 lambda c: c.deputy_pool or c.leader_pool)):
+            have = sum(c.capacity for c in mine if ok(c))
+            if 0 < have < wanted:  # none at all: each team's finding says so
+                out.append(Finding(f"pool:{role}s:{side}",
+                                   f"{wanted}个{zh}须来自{name}，{name}可任{zh}的干部合计最多"
+                                   f"{have}人次", f"{wanted} {role}s must come from {name}, "
+                                   f"whose cadres can fill {have}"))
+    return out
 
 
 def _recused(instance: Instance, team: TeamSpec, people: list[Candidate],

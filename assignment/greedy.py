@@ -1,5 +1,6 @@
-"""A greedy team builder: team by team, fill the leader, the deputies, each required skill,
-then up to the minimum size, never breaking a recusal or a within-team conflict.
+"""A greedy team builder: team by team, fill the leader, the deputies, each side's members
+(互派), each required skill, then up to the minimum size, never breaking a recusal, a side
+rule or a within-team conflict.
 
 It is the starting point handed to CP-SAT (a solution hint) and, with a random `pick`,
 the benchmark's model of a hand-made draw with the recusal filter. It may fail to meet
@@ -39,7 +40,7 @@ def greedy_teams(inst: Instance, pick: Pick | None = None,
     out: dict[int, dict[str, str]] = {}
     for j, team in enumerate(inst.teams):
         rows: list[int] = sorted(allowed[j]) if allowed is not None else list(range(len(cands)))
-        barred = {i: inst.barred(cands[i].key, team) for i in rows}
+        open_roles = {i: inst.open_roles(cands[i], team) for i in rows}
         roles: dict[str, str] = {}
 
         def free(ok: Callable[[int], bool], rows: list[int] = rows,
@@ -56,14 +57,14 @@ def greedy_teams(inst: Instance, pick: Pick | None = None,
                 used.add(chosen[0])
                 roles[cands[chosen[0]].key] = role
 
-        def can(i: int, role: str, b: dict[int, frozenset[str]] = barred) -> bool:
-            c = cands[i]
-            eligible = {"leader": c.leader_pool, "deputy": c.deputy_pool or c.leader_pool,
-                        "member": True}[role]
-            return eligible and role not in b[i]
+        def can(i: int, role: str, o: dict[int, frozenset[str]] = open_roles) -> bool:
+            return role in o[i]
 
         fill(lambda i: can(i, "leader"), 1, "leader")
         fill(lambda i: can(i, "deputy"), team.deputies_min, "deputy")
+        for side in team.sides if team.min_per_side else ():
+            fill(lambda i, s=side: cands[i].side == s and can(i, "member"),  # type: ignore[misc]
+                 team.min_per_side, "member")
         for skill, need in team.skill_min:
             have = sum(skill in cands[inst.index[k]].skills for k in roles)
             fill(lambda i, s=skill: s in cands[i].skills and can(i, "member"),  # type: ignore[misc]

@@ -4,6 +4,14 @@ recusals and within-team conflicts from `conflicts`, and the weights of the soft
 Everything is frozen and canonical: `Instance.input_hash` is the sha256 of its canonical
 JSON, so the same instance hashes the same on any machine, and a seed commitment can be
 published before the draw (`commitment(seed, input_hash)`).
+
+Sides (互派, the exchange mode of cross-inspection): a candidate may belong to a side (the
+group that sends them) and a team may name the side its leader comes from and the side its
+deputies come from; such a team is staffed only from its sides, with at least
+`min_per_side` members (role "member") from each. Liaison (联络员) and petition reception
+(信访接待) are duties the team leader gives to members, not roles of the model: with
+`min_per_side` ≥ 1 the lead side has a member for the first and the other side one for the
+second.
 """
 
 from __future__ import annotations
@@ -16,6 +24,9 @@ from functools import cached_property
 from typing import Any
 
 ROLES = ("leader", "deputy", "member")
+_OPEN = {(lead, deputy): frozenset(r for r, ok in (("leader", lead), ("deputy", deputy),
+                                                    ("member", True)) if ok)
+         for lead in (False, True) for deputy in (False, True)}
 
 
 class InstanceError(ValueError):
@@ -34,6 +45,17 @@ class TeamSpec:
     deputies_max: int = 2
     skill_min: tuple[tuple[str, int], ...] = ()  # (skill, at least this many members)
     skill_depth: tuple[tuple[str, int], ...] = ()  # (skill, members wanted): soft
+    # 互派 (exchange): the leader from one side, deputies from the other; members of
+    # both, at least `min_per_side` from each. No side named: anyone may serve.
+    leader_side: str | None = None
+    deputy_side: str | None = None
+    min_per_side: int = 0
+
+    @property
+    def sides(self) -> tuple[str, ...]:
+        """The sides that staff this team, lead side first (empty: no side rule)."""
+        named = (self.leader_side, self.deputy_side)
+        return tuple(dict.fromkeys(s for s in named if s is not None))
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +75,7 @@ class Candidate:
     minimum: int = 0  # teams in this round at least
     led_targets: tuple[str, ...] = ()  # targets led in the last N rounds (rotation)
     inspected_targets: tuple[str, ...] = ()  # targets inspected in the last N rounds
+    side: str | None = None  # the group that sends them, for teams with sides (互派)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +105,7 @@ class Instance:
     suitability: Mapping[tuple[str, int], int] = field(default_factory=dict)  # (cadre, team)
     weights: Weights = Weights()
     skill_names: Mapping[str, str] = field(default_factory=dict)  # code → 中文 name, for text
+    side_names: Mapping[str, str] = field(default_factory=dict)  # side → name, for text
 
     def __post_init__(self) -> None:
         # canonical order: candidates by key, so the input order never matters
@@ -108,12 +132,33 @@ class Instance:
             out |= self.recusals.get((cadre, target), frozenset())
         return out
 
+    def open_roles(self, c: Candidate, team: TeamSpec) -> frozenset[str]:
+        """Roles `c` may take on `team`: the leader pool leads, the leader and deputy pools
+        deputize, anyone is a member; on a team with sides only its sides' cadres serve,
+        leading only from `leader_side` and deputizing only from `deputy_side`; minus the
+        roles a recusal bars. The one place that says who may serve where."""
+        lead, deputy = c.leader_pool, c.deputy_pool or c.leader_pool
+        if team.leader_side is not None or team.deputy_side is not None:
+            if c.side not in team.sides:
+                return frozenset()
+            lead = lead and team.leader_side in (None, c.side)
+            deputy = deputy and team.deputy_side in (None, c.side)
+        roles = _OPEN[lead, deputy]
+        barred = self.barred(c.key, team)
+        return roles - barred if barred else roles
+
+    def side_name(self, side: str | None) -> str:
+        return "" if side is None else self.side_names.get(side, side)
+
     def canonical(self) -> dict[str, Any]:
-        """Plain data in a fixed order: what the hash covers."""
-        return {
+        """Plain data in a fixed order: what the hash covers. Side fields at their
+        defaults are left out, so instances without sides hash as they did before sides
+        existed and commitments published then still verify."""
+        data: dict[str, Any] = {
             "round": self.round_key,
-            "teams": [asdict(t) for t in self.teams],
-            "candidates": [asdict(c) for c in self.candidates],
+            "teams": [_without_defaults(asdict(t), _NO_SIDES) for t in self.teams],
+            "candidates": [_without_defaults(asdict(c), {"side": None})
+                           for c in self.candidates],
             "recusals": sorted([c, u, sorted(r)] for (c, u), r in self.recusals.items()),
             "conflicts": sorted(list(p) for p in self.conflicts),
             "past_pairs": sorted(list(p) for p in self.past_pairs),
@@ -121,6 +166,9 @@ class Instance:
             "weights": asdict(self.weights),
             "skill_names": sorted(self.skill_names.items()),
         }
+        if self.side_names:
+            data["side_names"] = sorted(self.side_names.items())
+        return data
 
     @cached_property
     def input_hash(self) -> str:
@@ -136,6 +184,13 @@ def commitment(seed: int, input_hash: str) -> str:
 
 def verify_commitment(published: str, seed: int, input_hash: str) -> bool:
     return published == commitment(seed, input_hash)
+
+
+_NO_SIDES = {"leader_side": None, "deputy_side": None, "min_per_side": 0}
+
+
+def _without_defaults(data: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if k not in defaults or v != defaults[k]}
 
 
 def pair(a: str, b: str) -> tuple[str, str]:
@@ -171,6 +226,13 @@ def _problems(inst: Instance) -> Iterable[str]:
         for skill, n in (*t.skill_min, *t.skill_depth):
             if n < 0:
                 yield f"{where}: {skill} 人数不能为负 / a skill count cannot be negative"
+        if t.min_per_side < 0 or (t.min_per_side and not t.sides):
+            yield (f"{where}: 每方最少组员数须为非负数，且须指明组长、副组长来自哪一方 / "
+                   "min_per_side must be non-negative and needs a leader or deputy side")
+        elif 1 + t.deputies_min + t.min_per_side * len(t.sides) > t.size_max:
+            yield (f"{where}: 组长、副组长加每方至少{t.min_per_side}名组员超过人数上限"
+                   f"{t.size_max} / leader, deputies and {t.min_per_side} member(s) per side "
+                   f"exceed the size {t.size_max}")
     for c in inst.candidates:
         if not 0 <= c.minimum <= c.capacity:
             yield (f"干部 {c.key}: 参加组数下限 {c.minimum} 大于上限 {c.capacity} / "

@@ -1,9 +1,10 @@
 """The CP-SAT model of team assembly: Instance → model → Proposal.
 
 Variables are cadre → team booleans `x` (never cadre → slot), with role booleans for the
-leader and deputies; a pair the cadre is recused from gets no variable at all. One
-`_add_<rule>()` per constraint family; every soft term is an expression kept by name so
-the result reports it on its own.
+leader and deputies; a pair the cadre is recused from gets no variable at all, and no role
+variable exists where `Instance.open_roles` does not open the role (pools, recusals, the
+sides of an exchange team). One `_add_<rule>()` per constraint family; every soft term is
+an expression kept by name so the result reports it on its own.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
-from assignment.instance import Candidate, Instance
+from assignment.instance import Instance
 
 
 @dataclass
@@ -59,6 +60,7 @@ def build(instance: Instance, *, enforce: bool = False,
     _add_capacity(tm)
     _add_size(tm, enforce)
     _add_skill_minimums(tm, enforce)
+    _add_side_mix(tm, enforce)
     _add_within_team_conflicts(tm)
     if not enforce:
         _add_soft_terms(tm)
@@ -66,32 +68,26 @@ def build(instance: Instance, *, enforce: bool = False,
     return tm
 
 
-def _deputy_eligible(c: Candidate) -> bool:
-    return c.deputy_pool or c.leader_pool
-
-
 def _add_variables(tm: TeamModel, allowed: dict[int, set[int]] | None) -> None:
-    """x for every (candidate, team) with a role left open; leader/deputy where eligible."""
+    """x for every (candidate, team) with a role left open; leader/deputy where open
+    (`Instance.open_roles`: the pools, recusals and an exchange team's sides)."""
     inst = tm.instance
     m = tm.model
     for j, team in enumerate(inst.teams):
         rows = sorted(allowed[j]) if allowed is not None else range(len(inst.candidates))
         for i in rows:
             c = inst.candidates[i]
-            barred = inst.barred(c.key, team)
-            can_lead = c.leader_pool and "leader" not in barred
-            can_deputy = _deputy_eligible(c) and "deputy" not in barred
-            can_member = "member" not in barred
-            if not (can_lead or can_deputy or can_member):
-                continue  # recused from the team's targets in every role: no variable
+            roles = inst.open_roles(c, team)
+            if not roles:
+                continue  # recused in every role, or of neither side: no variable
             tm.x[i, j] = m.new_bool_var(f"x[{c.key},{team.no}]")
-            if can_lead:
+            if "leader" in roles:
                 tm.lead[i, j] = m.new_bool_var(f"lead[{c.key},{team.no}]")
-            if can_deputy:
+            if "deputy" in roles:
                 tm.deputy[i, j] = m.new_bool_var(f"deputy[{c.key},{team.no}]")
-            if not can_member:  # may serve only in a role they are not recused from
-                roles = [v for v in (tm.lead.get((i, j)), tm.deputy.get((i, j))) if v is not None]
-                m.add(tm.x[i, j] <= sum(roles))
+            if "member" not in roles:  # may serve only in a role they are not recused from
+                held = [v for v in (tm.lead.get((i, j)), tm.deputy.get((i, j))) if v is not None]
+                m.add(tm.x[i, j] <= sum(held))
             tm.by_team.setdefault(j, []).append((i, tm.x[i, j]))
 
 
@@ -113,21 +109,30 @@ def _add_roles(tm: TeamModel, enforce: bool) -> None:
         m.add_implication(v, tm.x[i, j])
         if (i, j) in tm.lead:
             m.add_bool_or([tm.lead[i, j].Not(), v.Not()])
-    for j, team in enumerate(tm.instance.teams):
+    inst = tm.instance
+    for j, team in enumerate(inst.teams):
         leaders = [tm.lead[i, j] for i, _v in tm.in_team(j) if (i, j) in tm.lead]
         deputies = [tm.deputy[i, j] for i, _v in tm.in_team(j) if (i, j) in tm.deputy]
-        lit = _guard(tm, f"leader:{team.no}", f"第{team.no}组须有一名组长（组长库）",
-                     f"team {team.no} needs one leader from the leader pool", enforce)
+        lead_zh, lead_en = _from_side(inst, team.leader_side)
+        lit = _guard(tm, f"leader:{team.no}", f"第{team.no}组须有一名{lead_zh}组长（组长库）",
+                     f"team {team.no} needs one leader from the leader pool{lead_en}", enforce)
         c = m.add(sum(leaders) == 1)
         if lit is not None:
             c.only_enforce_if(lit)
+        dep_zh, dep_en = _from_side(inst, team.deputy_side)
         lit = _guard(tm, f"deputies:{team.no}",
-                     f"第{team.no}组须有{team.deputies_min}–{team.deputies_max}名副组长",
-                     f"team {team.no} needs {team.deputies_min}–{team.deputies_max} deputies",
-                     enforce)
+                     f"第{team.no}组须有{team.deputies_min}–{team.deputies_max}名{dep_zh}副组长",
+                     f"team {team.no} needs {team.deputies_min}–{team.deputies_max} deputies"
+                     f"{dep_en}", enforce)
         c = m.add_linear_constraint(sum(deputies), team.deputies_min, team.deputies_max)
         if lit is not None:
             c.only_enforce_if(lit)
+
+
+def _from_side(inst: Instance, side: str | None) -> tuple[str, str]:
+    if side is None:
+        return "", ""
+    return f"来自{inst.side_name(side)}的", f" from {inst.side_name(side)}"
 
 
 def _add_capacity(tm: TeamModel) -> None:
@@ -161,6 +166,29 @@ def _add_skill_minimums(tm: TeamModel, enforce: bool) -> None:
                          f"第{team.no}组须有{need}名{label}专业人员",
                          f"team {team.no} needs {need} member(s) skilled in {skill}", enforce)
             c = tm.model.add(sum(v for i, v in members if skill in cands[i].skills) >= need)
+            if lit is not None:
+                c.only_enforce_if(lit)
+
+
+def _add_side_mix(tm: TeamModel, enforce: bool) -> None:
+    """互派: at least `min_per_side` members (neither leader nor deputy) from each side of
+    the team. Who may lead or deputize from which side is settled by the variables."""
+    inst = tm.instance
+    cands = inst.candidates
+    for j, team in enumerate(inst.teams):
+        if not team.min_per_side:
+            continue
+        for side in team.sides:
+            mine = [i for i, _v in tm.in_team(j) if cands[i].side == side]
+            members = (sum(tm.x[i, j] for i in mine)
+                       - sum(tm.lead[i, j] for i in mine if (i, j) in tm.lead)
+                       - sum(tm.deputy[i, j] for i in mine if (i, j) in tm.deputy))
+            name = inst.side_name(side)
+            lit = _guard(tm, f"side:{team.no}:{side}",
+                         f"第{team.no}组须有至少{team.min_per_side}名来自{name}的组员",
+                         f"team {team.no} needs at least {team.min_per_side} member(s) from "
+                         f"{name}", enforce)
+            c = tm.model.add(members >= team.min_per_side)
             if lit is not None:
                 c.only_enforce_if(lit)
 

@@ -14,13 +14,14 @@ class Member:
     name: str
     role: str  # leader / deputy / member
     skills: tuple[str, ...]
+    side: str | None = None  # the group that sent them (cross-inspection), if any
 
 
 @dataclass(frozen=True, slots=True)
 class Requirement:
     """One requirement of one team and how the proposal meets it, in both languages."""
 
-    code: str  # size / leader / deputies / skill:<code>
+    code: str  # size / leader / deputies / skill:<code> / sides
     zh: str
     en: str
     met: bool

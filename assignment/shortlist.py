@@ -46,11 +46,11 @@ def shortlist(inst: Instance, k: int = 4) -> dict[int, set[int]]:
         for group, n in _needs(team).items():
             need.setdefault(group, [0] * len(inst.teams))[j] = n + k
         for i, c in enumerate(inst.candidates):
-            barred = inst.barred(c.key, team)
-            if {"leader", "deputy", "member"} <= barred:
+            roles = inst.open_roles(c, team)
+            if not roles:
                 continue
             entry = (-placement_score(inst, c, team), c.key, i)
-            for group in _groups(c, barred, wanted):
+            for group in _groups(c, roles, wanted, team.min_per_side > 0):
                 ranked.setdefault(group, [[] for _ in inst.teams])[j].append(entry)
     out: dict[int, set[int]] = {j: set() for j in range(len(inst.teams))}
     for group, per_team in ranked.items():
@@ -80,17 +80,23 @@ def _needs(team: TeamSpec) -> dict[str, int]:
            "trainee": 2, "gender:M": 1, "gender:F": 1}
     for skill, n in (*team.skill_min, *team.skill_depth):
         out[f"skill:{skill}"] = max(out.get(f"skill:{skill}", 0), n)
+    if team.min_per_side:
+        out.update({f"side:{side}": team.min_per_side for side in team.sides})
     return out
 
 
-def _groups(c: Candidate, barred: frozenset[str], wanted: set[str]) -> Iterable[str]:
-    if c.leader_pool and "leader" not in barred:
+def _groups(c: Candidate, roles: frozenset[str], wanted: set[str],
+            mixed: bool) -> Iterable[str]:
+    """The groups `c` belongs to for one team (`roles`: what is open to them there)."""
+    if "leader" in roles:
         yield "leader"
-    if (c.deputy_pool or c.leader_pool) and "deputy" not in barred:
+    if "deputy" in roles:
         yield "deputy"
-    if "member" in barred:
+    if "member" not in roles:
         return
     yield "anyone"
+    if mixed and c.side is not None:
+        yield f"side:{c.side}"
     yield from (f"skill:{s}" for s in c.skills if s in wanted)
     if c.veteran:
         yield "veteran"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from assignment.instance import Instance
+from assignment.instance import Candidate, Instance, TeamSpec
 from assignment.proposal import Proposal
 
 
@@ -54,15 +54,40 @@ def violations(instance: Instance, proposal: Proposal) -> list[str]:
             if m.role in barred:
                 out.append(f"{where}: {m.key} 须回避本组巡察对象（{m.role}）/ recused from "
                            f"the team's target as {m.role}")
+            out.extend(_side_violations(instance, where, spec, m.role, c))
         for skill, need in spec.skill_min:
             have = sum(1 for k in keys if k in cands and skill in cands[k].skills)
             if have < need:
                 out.append(f"{where}: {skill} {have}人，须至少{need}人 / skill short")
+        for side in spec.sides if spec.min_per_side else ():
+            n = sum(1 for m in team.members if m.role == "member" and m.key in cands
+                    and cands[m.key].side == side)
+            if n < spec.min_per_side:
+                name = instance.side_name(side)
+                out.append(f"{where}: 来自{name}的组员{n}人，须至少{spec.min_per_side}人 / "
+                           f"{n} member(s) from {name}, needs {spec.min_per_side}")
         members = set(keys)
         for a, b in instance.conflicts:
             if a in members and b in members:
                 out.append(f"{where}: {a} 与 {b} 不得同组 / may not serve together")
     return out
+
+
+def _side_violations(instance: Instance, where: str, spec: TeamSpec, role: str,
+                     c: Candidate) -> list[str]:
+    """互派: the team's sides staff it, the leader and deputies each from their side."""
+    if not spec.sides:
+        return []
+    name = instance.side_name
+    if c.side not in spec.sides:
+        return [f"{where}: {c.key} 来自{name(c.side) or '未知一方'}，不属于本组的派出方"
+                f"（{'、'.join(map(name, spec.sides))}）/ not from the team's sides"]
+    for r, side, zh in (("leader", spec.leader_side, "组长"),
+                        ("deputy", spec.deputy_side, "副组长")):
+        if role == r and side is not None and c.side != side:
+            return [f"{where}: {zh} {c.key} 来自{name(c.side)}，须来自{name(side)} / the "
+                    f"{r} must come from {name(side)}"]
+    return []
 
 
 def term_values(instance: Instance, teams: dict[int, dict[str, str]]) -> dict[str, int]:

@@ -116,10 +116,12 @@ def with_region_level(policy: Policy, level: RegionLevel | None) -> Policy:
     rule at the lower level); the changed policy has its own hash."""
     if level is None:
         return policy
-    rules = tuple(r.model_copy(update={"region_level": level})
-                  if r.relation is Relation.region else r for r in policy.rules)
-    return policy.model_copy(update={"rules": rules,
-                                     "version": f"{policy.version}+region:{level.value}"})
+    data = policy.model_dump(mode="json")
+    for rule in data["rules"]:
+        if rule["relation"] == Relation.region.value:
+            rule["region_level"] = level.value
+    # validated afresh, not model_copy(): a copy would carry the original's cached hash
+    return Policy.model_validate(data | {"version": f"{policy.version}+region:{level.value}"})
 
 
 M = TypeVar("M", bound=BaseModel)

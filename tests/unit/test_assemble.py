@@ -43,11 +43,15 @@ def _proposal(inst: Instance, teams: dict[int, dict[str, str]]) -> Proposal:
 
 
 def brute_force(inst: Instance) -> int | None:
-    """The best objective over every placement and role choice (tiny instances only)."""
+    """The best objective over every placement and role choice (tiny instances only).
+    A cadre is placed only on teams without sides or of their side (互派), to keep the
+    enumeration small; the validator judges everything else."""
     keys = [c.key for c in inst.candidates]
     nos = [t.no for t in inst.teams]
+    places = [[0, *(t.no for t in inst.teams if not t.sides or c.side in t.sides)]
+              for c in inst.candidates]
     best = None
-    for placed in itertools.product([0, *nos], repeat=len(keys)):
+    for placed in itertools.product(*places):
         groups = {no: [k for k, p in zip(keys, placed, strict=True) if p == no] for no in nos}
         specs = {t.no: t for t in inst.teams}
         if not all(specs[no].size_min <= len(g) <= specs[no].size_max
