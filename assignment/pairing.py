@@ -133,11 +133,11 @@ def pair_groups(inst: PairingInstance, seed: int, tolerance: float = 0.0,
         return _empty(inst, "infeasible", seed, tolerance, started, findings)
     model, send, link = _model(inst)
     if not inst.rotation:
-        for (a, b), n in _greedy(inst).items():
+        for (a, b), n in greedy_pairing(inst).items():
             if (a, b) in link:
                 model.add_hint(link[a, b], n > 0)
                 model.add_hint(send[a, b], n)
-    solver = _solver(seed, deterministic_time)
+    solver = new_solver(seed, deterministic_time)
     status = solver.solve(model)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         name = "infeasible" if status == cp_model.INFEASIBLE else "unknown"
@@ -153,14 +153,14 @@ def pair_groups(inst: PairingInstance, seed: int, tolerance: float = 0.0,
         model.clear_hints()
         for v in link.values():
             model.add_hint(v, solver.value(v))
-        second = _solver(seed, deterministic_time)
+        second = new_solver(seed, deterministic_time)
         if second.solve(model) in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             solver = second
     pairs = []
     for (a, b), v in sorted(send.items()):
         n = int(solver.value(v))
         if n:
-            pairs.append(_describe(inst, a, b, n))
+            pairs.append(describe_pair(inst, a, b, n))
     total = sum(inst.cost(p.sender, p.receiver) for p in pairs)
     terms = {"ties": sum(p.ties for p in pairs), "distance": sum(p.distance for p in pairs)}
     return Pairing(inst.round_key, state, total, best, bound, tuple(pairs), terms, seed,
@@ -215,7 +215,7 @@ def _model(inst: PairingInstance, guards: dict[str, Any] | None = None
     return m, send, link
 
 
-def _greedy(inst: PairingInstance) -> dict[tuple[str, str], int]:
+def greedy_pairing(inst: PairingInstance) -> dict[tuple[str, str], int]:
     """A starting pairing: receivers with the fewest options first, each from its cheapest
     allowed senders with teams left, never closing a reciprocal pair."""
     groups = {g.key: g for g in inst.groups}
@@ -237,7 +237,7 @@ def _greedy(inst: PairingInstance) -> dict[tuple[str, str], int]:
     return chosen
 
 
-def _solver(seed: int, deterministic_time: float) -> cp_model.CpSolver:
+def new_solver(seed: int, deterministic_time: float) -> cp_model.CpSolver:
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
     solver.parameters.random_seed = seed
@@ -245,7 +245,7 @@ def _solver(seed: int, deterministic_time: float) -> cp_model.CpSolver:
     return solver
 
 
-def _describe(inst: PairingInstance, a: str, b: str, n: int) -> Pair:
+def describe_pair(inst: PairingInstance, a: str, b: str, n: int) -> Pair:
     groups = {g.key: g for g in inst.groups}
     ties, km = inst.ties.get((a, b), 0), inst.distance.get((a, b), 0)
     limit_zh = "" if inst.tie_limit is None else f"（上限{inst.tie_limit}）"
@@ -318,7 +318,7 @@ def diagnose(inst: PairingInstance) -> list[tuple[str, str]]:
     model, _send, _link = _model(inst, guards)
     model.clear_objective()
     model.add_assumptions(list(guards.values()))
-    solver = _solver(0, 20.0)
+    solver = new_solver(0, 20.0)
     if solver.solve(model) != cp_model.INFEASIBLE:
         return [general]
     by_index = {v.index: code for code, v in guards.items()}

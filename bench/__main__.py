@@ -77,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
     pair.add_argument("--free", type=int, nargs="*", default=[20, 100],
                       help="group counts to run without rotation too")
     pair.add_argument("--dtime", type=float, default=60.0)
+    pair.add_argument("--exchange", action="store_true",
+                      help="互派: a lead and a partner side for every team, in one solve")
     args = parser.parse_args(argv)
     suites = {"pair": "bench.pairing_bench:run", "assemble": "bench.assembly_bench:run",
               "conflicts": "bench.conflicts_bench:main_table"}
