@@ -255,7 +255,7 @@ def pair_command(
         typer.echo(json.dumps(cross_to_dict(run), ensure_ascii=False, indent=2, default=str))
     else:
         show.cross_run(out, run)
-    if not run.pairing.feasible:
+    if not run.feasible:  # not paired, or some team not staffed
         raise typer.Exit(3)
 
 

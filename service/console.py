@@ -18,6 +18,7 @@ from pool.importer import ImportReport
 from pool.parsing import RowError
 
 if TYPE_CHECKING:
+    from assignment.pairing import Pairing
     from service.cross import CrossRun
     from service.recusals import CadreCheck, PoolScreening
     from service.rounds import RoundRun
@@ -249,20 +250,16 @@ def cross_run(console: Console, run: CrossRun) -> None:
     plan, p = run.plan, run.pairing
     console.rule(f"交叉巡察 cross-inspection · {plan.name}（{plan.key}）")
     mode = "单循环（推磨）/ one rotation" if plan.rotation else "自由配对 / free pairing"
+    if plan.mode == "exchange":
+        mode += "；互派混编 / exchange teams"
     console.print(f"{len(run.instance.groups)}个分组，{mode}；不互巡、不重复最近{plan.recent_rounds}"
                   f"轮配对；种子 seed {p.seed}；输入哈希 {p.input_hash[:16]}…", highlight=False)
-    if not p.feasible:
-        console.print("[red]无法配对 / no pairing exists[/]")
-        for zh, en in p.findings:
-            console.print(f"· {zh}\n  {en}", markup=False, highlight=False)
+    lead = "组长一方 lead sides · " if plan.mode == "exchange" else ""
+    if not _pairs_table(console, run, p, f"{lead}配对 pairs"):
         return
-    table = Table(title=f"配对 pairs · 状态 {p.status}，关联合计 {p.terms.get('ties', 0)}")
-    for col in ("派出 sender", "巡察 receiver", "组数 teams", "关联 ties", "说明 why"):
-        table.add_column(col)
-    for pair in p.pairs:
-        table.add_row(run.names[pair.sender], run.names[pair.receiver], str(pair.teams),
-                      str(pair.ties), pair.zh)
-    console.print(table)
+    if plan.mode == "exchange":
+        _exchange_teams(console, run)
+        return
     for sender, proposal in sorted(run.proposals.items()):
         for team in proposal.teams:
             people = "、".join(f"{m.name}（{ROLE_LABEL[m.role].split()[0]}）"
@@ -271,3 +268,39 @@ def cross_run(console: Console, run: CrossRun) -> None:
                           markup=False, highlight=False)
         if not proposal.feasible:
             console.print(f"[red]{run.names[sender]}：派出组无法组建 / cannot staff[/]")
+
+
+def _pairs_table(console: Console, run: CrossRun, p: Pairing, title: str) -> bool:
+    """The pairs of one pairing, or why none exists (False)."""
+    if not p.feasible:
+        console.print(f"[red]{title}：无法配对 / no pairing exists[/]")
+        for zh, en in p.findings:
+            console.print(f"· {zh}\n  {en}", markup=False, highlight=False)
+        return False
+    table = Table(title=f"{title} · 状态 {p.status}，关联合计 {p.terms.get('ties', 0)}")
+    for col in ("派出 sender", "巡察 receiver", "组数 teams", "关联 ties", "说明 why"):
+        table.add_column(col)
+    for pair in p.pairs:
+        table.add_row(run.names[pair.sender], run.names[pair.receiver], str(pair.teams),
+                      str(pair.ties), pair.zh)
+    console.print(table)
+    return True
+
+
+def _exchange_teams(console: Console, run: CrossRun) -> None:
+    """互派: the partner sides, then each mixed team with every member's side."""
+    if run.partners is None or not _pairs_table(console, run, run.partners,
+                                                "副组长一方 partner sides · 配对 pairs"):
+        return
+    names = run.names
+    if run.exchange is None or not run.exchange.feasible:
+        console.print("[red]互派巡察组无法组建 / the exchange teams cannot be staffed[/]")
+        for f in run.diagnosis.findings if run.diagnosis else ():
+            console.print(f"· {f.zh}\n  {f.en}", markup=False, highlight=False)
+        return
+    for spec, team in zip(run.teams, run.exchange.teams, strict=True):
+        people = "、".join(f"{m.name}（{ROLE_LABEL[m.role].split()[0]}·"
+                          f"{names.get(m.side or '', '?')}）" for m in team.members)
+        console.print(f"第{team.no}组 {names[spec.lead]}（组长）+ {names[spec.partner]}（副组长）"
+                      f" → {names[spec.receiver]} {'、'.join(team.targets)}：{people}",
+                      markup=False, highlight=False)

@@ -1,27 +1,31 @@
 """A cross-inspection round from a plan file: groups (counties) from the pool, ties
 between them from the conflicts engine, recent pairings from participation history, the
-pairing, then the teams of every sending group (its own cadres, recused against the
-receiving group's units). Orchestration only."""
+pairing, then the teams: in the direct mode every sending group's own (its cadres, recused
+against the receiving group's units); in the exchange mode (互派) mixed teams of a lead
+side and a partner side (`assignment.exchange`), staffed in one draw. Orchestration only."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy.orm import Session
 
 from assignment.assemble import SolveSettings, assemble
 from assignment.build import RoundPlan, build_instance
+from assignment.diagnose import Diagnosis, diagnose, precheck
+from assignment.exchange import ExchangeTeam, exchange_teams, pair_exchange, team_slots
 from assignment.instance import TeamSpec
 from assignment.pairing import Group, Pairing, PairingInstance, pair_groups
 from assignment.proposal import Proposal
 from conflicts.index import ConflictIndex
 from conflicts.policy import load_policy
 from conflicts.screening import Screening, screen_index
+from pool.records import Snapshot
 from service.recusals import open_index
 from service.rounds import Defaults, RoundFileError, read_file_model
 
@@ -45,6 +49,10 @@ class CrossFile(BaseModel):
     policy: str = "default"
     seed: int | None = None
     rotation: bool = True
+    # direct: each sending group staffs its own teams; exchange (互派): mixed teams, the
+    # leader from the lead side, deputies from a partner side, members from both
+    mode: Literal["direct", "exchange"] = "direct"
+    min_per_side: int = Field(default=1, ge=0)  # exchange: members from each side at least
     tie_limit: int | None = None
     # travel between group seats, km: {from: {to: km}}; missing pairs count as 0
     distances: dict[str, dict[str, int]] = Field(default_factory=dict)
@@ -53,6 +61,13 @@ class CrossFile(BaseModel):
     tolerance: float = Field(default=0.0, ge=0, le=0.5)
     defaults: Defaults = Field(default_factory=Defaults)
     groups: list[GroupFile] = Field(min_length=2)
+
+    @model_validator(mode="after")
+    def _exchange_only(self) -> CrossFile:
+        if "min_per_side" in self.model_fields_set and self.mode != "exchange":
+            raise ValueError("min_per_side 只用于互派（mode: exchange）/ min_per_side applies "
+                             "to the exchange mode only")
+        return self
 
 
 def read_cross_file(path: Path) -> CrossFile:
@@ -63,9 +78,22 @@ def read_cross_file(path: Path) -> CrossFile:
 class CrossRun:
     plan: CrossFile
     instance: PairingInstance
-    pairing: Pairing
+    pairing: Pairing  # in the exchange mode: the lead sides
     names: dict[str, str]  # group key → name
-    proposals: dict[str, Proposal]  # sending group → its teams
+    proposals: dict[str, Proposal]  # direct mode: sending group → its teams
+    partners: Pairing | None = None  # exchange mode: the partner sides
+    teams: tuple[ExchangeTeam, ...] = ()  # exchange mode: team k+1 is teams[k]
+    exchange: Proposal | None = None  # exchange mode: every mixed team, one draw
+    diagnosis: Diagnosis | None = None  # exchange mode: why the teams cannot be staffed
+
+    @property
+    def feasible(self) -> bool:
+        """Paired and every team staffed."""
+        if self.plan.mode == "exchange":
+            return (self.pairing.feasible and self.partners is not None
+                    and self.partners.feasible and self.exchange is not None
+                    and self.exchange.feasible)
+        return self.pairing.feasible and all(p.feasible for p in self.proposals.values())
 
 
 def run_cross(session: Session, plan: CrossFile, seed: int) -> CrossRun:
@@ -95,20 +123,54 @@ def run_cross(session: Session, plan: CrossFile, seed: int) -> CrossRun:
         tie_limit=plan.tie_limit, rotation=plan.rotation,
         distance={(a, b): km for a, row in plan.distances.items() for b, km in row.items()},
         distance_weight=plan.distance_weight)
-    pairing = pair_groups(instance, seed, plan.tolerance)
-    proposals: dict[str, Proposal] = {}
-    if pairing.feasible:
-        targets = {g.region: g.targets for g in plan.groups}
-        for sender in sorted({p.sender for p in pairing.pairs}):
-            teams: list[TeamSpec] = []
-            for p in (p for p in pairing.pairs if p.sender == sender):
-                for units_of_team in targets[p.receiver][:p.teams]:
-                    teams.append(plan.defaults.team(len(teams) + 1, units_of_team))
-            round_plan = RoundPlan(f"{plan.key}:{sender}", f"{plan.name}（{names[sender]}派出）",
-                                   plan.start, plan.end, tuple(teams), plan.policy)
-            inst, _ctx = build_instance(snap, screening, round_plan, members[sender])
-            proposals[sender] = assemble(inst, seed, SolveSettings(tolerance=0.02))
-    return CrossRun(plan, instance, pairing, names, proposals)
+    if plan.mode == "exchange":
+        lead, partners = pair_exchange(instance, seed, plan.tolerance)
+        run = CrossRun(plan, instance, lead, names, {}, partners)
+        return _exchange(run, partners, snap, screening, members, seed) if lead.feasible \
+            else run
+    run = CrossRun(plan, instance, pair_groups(instance, seed, plan.tolerance), names, {})
+    return _direct(run, snap, screening, members, seed) if run.pairing.feasible else run
+
+
+def _direct(run: CrossRun, snap: Snapshot, screening: Screening,
+            members: dict[str, set[str]], seed: int) -> CrossRun:
+    """Every sending group staffs its own teams from its own cadres, one draw per group."""
+    plan, names = run.plan, run.names
+    targets = {g.region: g.targets for g in plan.groups}
+    teams: dict[str, list[TeamSpec]] = {}
+    for receiver, senders in team_slots(run.pairing.pairs).items():
+        for k, sender in enumerate(senders):  # the receiver's k-th team list, once
+            mine = teams.setdefault(sender, [])
+            mine.append(plan.defaults.team(len(mine) + 1, targets[receiver][k]))
+    for sender in sorted(teams):
+        round_plan = RoundPlan(f"{plan.key}:{sender}", f"{plan.name}（{names[sender]}派出）",
+                               plan.start, plan.end, tuple(teams[sender]), plan.policy)
+        inst, _ctx = build_instance(snap, screening, round_plan, members[sender],
+                                    dict.fromkeys(members[sender], sender),
+                                    {sender: names[sender]})
+        run.proposals[sender] = assemble(inst, seed, SolveSettings(tolerance=0.02))
+    return run
+
+
+def _exchange(run: CrossRun, partners: Pairing, snap: Snapshot, screening: Screening,
+              members: dict[str, set[str]], seed: int) -> CrossRun:
+    """互派: staff every mixed team of the exchange in one draw from the cadres of all
+    groups (each cadre serves once, whichever side they are on)."""
+    plan = run.plan
+    mixed = exchange_teams(run.pairing, partners, {g.region: g.targets for g in plan.groups})
+    specs = tuple(replace(plan.defaults.team(no, t.targets), leader_side=t.lead,
+                          deputy_side=t.partner, min_per_side=plan.min_per_side)
+                  for no, t in enumerate(mixed, start=1))
+    side_of = {k: g for g, keys in members.items() for k in keys}
+    round_plan = RoundPlan(f"{plan.key}:exchange", f"{plan.name}（互派）", plan.start, plan.end,
+                           specs, plan.policy)
+    inst, ctx = build_instance(snap, screening, round_plan, set(side_of), side_of, run.names)
+    short = precheck(inst, ctx)
+    if short:
+        return replace(run, teams=mixed, diagnosis=Diagnosis(False, tuple(short)))
+    proposal = assemble(inst, seed, SolveSettings(tolerance=0.02))
+    diagnosis = None if proposal.feasible else diagnose(inst, ctx)
+    return replace(run, teams=mixed, exchange=proposal, diagnosis=diagnosis)
 
 
 def _county(index: ConflictIndex, region: str, level: str) -> str | None:
@@ -177,5 +239,17 @@ def cross_to_dict(run: CrossRun) -> dict[str, Any]:
             "groups": [{"key": g.key, "name": g.name, "sends": g.sends,
                         "receives": g.receives, "leaders": g.leaders}
                        for g in run.instance.groups],
+            "mode": run.plan.mode, "feasible": run.feasible,
             "pairing": json.loads(run.pairing.canonical_json()),
-            "teams": {k: p.to_dict() for k, p in sorted(run.proposals.items())}}
+            "partners": None if run.partners is None else json.loads(
+                run.partners.canonical_json()),
+            "teams": {k: p.to_dict() for k, p in sorted(run.proposals.items())},
+            "exchange": None if run.plan.mode != "exchange" else {
+                "teams": [{"no": no, "receiver": t.receiver, "lead_side": t.lead,
+                           "deputy_side": t.partner, "targets": list(t.targets)}
+                          for no, t in enumerate(run.teams, start=1)],
+                "proposal": run.exchange.to_dict() if run.exchange else None,
+                "diagnosis": None if run.diagnosis is None else {
+                    "feasible": run.diagnosis.feasible,
+                    "findings": [{"code": f.code, "zh": f.zh, "en": f.en}
+                                 for f in run.diagnosis.findings]}}}

@@ -283,3 +283,71 @@ def test_pair_command_prefers_short_trips_when_distances_are_given(sample_url: s
     assert result.exit_code == 0, result.output
     pairs = json.loads(result.output)["pairing"]["pairs"]
     assert {p["receiver"] for p in pairs if p["sender"] == "320102"} == {"320125"}
+
+
+def test_pair_command_staffs_exchange_teams_from_two_sides(sample_url: str,
+                                                           index: ConflictIndex) -> None:
+    from assignment.exchange import exchange_violations
+    from assignment.pairing import Group, Pair, Pairing, PairingInstance
+
+    plan = SAMPLE.parent / "rounds" / "2027-exchange.yaml"
+    args = ["pair", str(plan), "--json", "--database-url", sample_url]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["mode"] == "exchange" and data["feasible"]
+    groups = tuple(Group(g["key"], g["name"], g["sends"], g["receives"]) for g in data["groups"])
+
+    def pairing(pairs: list[dict[str, Any]]) -> Pairing:
+        return Pairing("X", "optimal", 0, 0, 0.0, tuple(
+            Pair(p["sender"], p["receiver"], p["teams"], 0, 0, "", "") for p in pairs), {}, 0,
+            "", 0.0, 0.0)
+
+    assert exchange_violations(PairingInstance("X", groups, rotation=True),
+                               pairing(data["pairing"]["pairs"]),
+                               pairing(data["partners"]["pairs"])) == []
+    proposal, specs = data["exchange"]["proposal"], data["exchange"]["teams"]
+    assert proposal["status"] in ("optimal", "feasible") and not proposal["wall_limit_hit"]
+    assert len(specs) == len(proposal["teams"]) == 9
+    snap = index.snapshot
+    placed = []
+    for spec, team in zip(specs, proposal["teams"], strict=True):
+        assert team["targets"] == spec["targets"]
+        assert all(snap.units[u].region_code.startswith(spec["receiver"]) for u in team["targets"])
+        sides = (spec["lead_side"], spec["deputy_side"])
+        for m in team["members"]:
+            home = snap.units[snap.cadres[m["key"]].home_unit_key]
+            assert home.region_code.startswith(m["side"])  # the side is where they work
+            assert m["side"] == {"leader": sides[0], "deputy": sides[1]}.get(m["role"],
+                                                                             m["side"])
+            assert m["side"] in sides
+            placed.append((m["key"], m["role"], tuple(team["targets"])))
+        for side in sides:
+            assert sum(m["role"] == "member" and m["side"] == side for m in team["members"]) >= 1
+        assert all(r["met"] for r in team["requirements"])
+    assert len({key for key, _r, _t in placed}) == len(placed)  # nobody on two teams
+    # both sides' cadres are screened against the inspected units
+    screening = screen_index(index, load_policy("default"), sorted(k for k, _r, _t in placed),
+                             sorted({u for _k, _r, units in placed for u in units}),
+                             period=(dt.date(2027, 3, 1), dt.date(2027, 4, 15)))
+    barred = {(r.cadre_key, r.target_key): {"member" if x.value == "liaison" else x.value
+                                            for x in r.roles}
+              for r in screening.recusals() if r.hard}
+    assert barred  # some of them are recused from some of the units, in some role
+    for key, role, units in placed:
+        assert all(role not in barred.get((key, u), set()) for u in units), (key, role)
+    again = json.loads(CliRunner().invoke(app, args).output)
+    for run in (data, again):
+        run["exchange"]["proposal"].pop("runtime_s")
+        run["exchange"]["proposal"].pop("deterministic_time")
+    assert again == data
+
+
+def test_pair_command_says_why_an_exchange_cannot_be_paired(sample_url: str,
+                                                            tmp_path: Path) -> None:
+    plan = (SAMPLE.parent / "rounds" / "2027-exchange.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "plan.yaml"
+    path.write_text(plan.replace("recent_rounds: 0", "recent_rounds: 3"), encoding="utf-8")
+    result = CliRunner().invoke(app, ["pair", str(path), "--database-url", sample_url])
+    assert result.exit_code == 3
+    assert "各需组长一方和副组长一方" in result.output and "lead and a partner" in result.output
