@@ -1,6 +1,7 @@
 """Benchmarks: `./dev bench import [--scale province] [--repeat N] [--store sqlite]`,
 `./dev bench conflicts …`, `./dev bench snapshot [--store postgres] [--no-index]`,
-`./dev bench plain [--size 1000] [--repeat 5] [--baseline-size 1000]`.
+`./dev bench plain [--size 1000] [--repeat 5] [--baseline-size 1000]`,
+`./dev bench api [--duration 20] [--clients 32] [--rate 200] [--store sqlite]`.
 
 Prints a table of measured figures against the targets of the issue.
 """
@@ -79,9 +80,22 @@ def main(argv: list[str] | None = None) -> int:
     pair.add_argument("--dtime", type=float, default=60.0)
     pair.add_argument("--exchange", action="store_true",
                       help="互派: a lead and a partner side for every team, in one solve")
+    api = sub.add_parser("api", help="HTTP load: recusal checks on xuncha serve (SQLite, "
+                                     "PostgreSQL with several workers)")
+    api.add_argument("--duration", type=float, default=20.0, help="seconds per timed run")
+    api.add_argument("--warmup", type=float, default=5.0, help="seconds of warm-up load")
+    api.add_argument("--clients", type=int, default=32)
+    api.add_argument("--rate", type=float, nargs="+", default=[200.0, 100.0],
+                     help="requests/s of the paced runs (one run each)")
+    api.add_argument("--seed", type=int, default=1, help="seed of the random pairs")
+    api.add_argument("--as-of", default="2026-11-01")
+    api.add_argument("--store", action="append", choices=["sqlite", "postgres"])
+    api.add_argument("--pg-workers", type=int, default=2)
+    api.add_argument("--postgres-admin-url", default=os.environ.get(
+        "XUNCHA_TEST_POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/test"))
     args = parser.parse_args(argv)
     suites = {"pair": "bench.pairing_bench:run", "assemble": "bench.assembly_bench:run",
-              "conflicts": "bench.conflicts_bench:main_table"}
+              "conflicts": "bench.conflicts_bench:main_table", "api": "bench.api:run"}
     if args.suite in suites:
         module, name = suites[args.suite].split(":")
         getattr(importlib.import_module(module), name)(args)
