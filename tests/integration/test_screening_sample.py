@@ -204,6 +204,24 @@ def test_round_file_loads_and_suitability_are_read(tmp_path: Path) -> None:
         read_round_file(path)
 
 
+def test_cross_plan_takes_min_per_side_only_in_the_exchange_mode(tmp_path: Path) -> None:
+    from service.cross import read_cross_file
+    from service.rounds import RoundFileError
+
+    path = tmp_path / "plan.yaml"
+    base = ("key: X\nname: n\nstart: 2027-03-01\nend: 2027-04-01\nmin_per_side: 2\n"
+            "groups: [{region: '320102', targets: [[U00052]]}, "
+            "{region: '320103', targets: [[U00070]]}]\n")
+    path.write_text(base, encoding="utf-8")
+    with pytest.raises(RoundFileError, match="min_per_side 只用于互派"):
+        read_cross_file(path)
+    path.write_text(base + "mode: exchange\n", encoding="utf-8")
+    assert read_cross_file(path).min_per_side == 2
+    path.write_text(base + "mode: swap\n", encoding="utf-8")
+    with pytest.raises(RoundFileError, match="mode"):
+        read_cross_file(path)
+
+
 def test_pair_command_rotates_the_counties_and_staffs_each_from_its_own_cadres(
         sample_url: str, index: ConflictIndex) -> None:
     from assignment.pairing import Group, Pair, Pairing, PairingInstance, violations
