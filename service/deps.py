@@ -5,23 +5,32 @@ commit on success, roll back on any error), the calling principal, and permissio
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
 from pool import models as m
 from pool.db import transaction, writer
 from service import audit
-from service.auth import ROLE_ZH, Action, Principal, Role, find_token, region_subtree
+from service.auth import (
+    ROLE_ZH,
+    Action,
+    Principal,
+    Role,
+    find_token,
+    region_subtree,
+    token_digest,
+)
 from service.errors import Forbidden, Unauthorized
 from service.state import ServiceState
 
 
-def get_state(request: Request) -> ServiceState:
+async def get_state(request: Request) -> ServiceState:
     state: ServiceState = request.app.state.xuncha
     return state
 
@@ -50,34 +59,48 @@ def _record_apart(engine: Engine, actor: str, kind: str, data: Mapping[str, obje
                      object_key=str(data.get("path")), data=data)
 
 
-def get_principal(request: Request, state: StateDep,
-                  credentials: Annotated[HTTPAuthorizationCredentials | None,
-                                         Depends(_bearer)]) -> Principal:
-    where = {"path": request.url.path, "method": request.method}
+def _resolve(state: ServiceState, secret: str, where: dict[str, str]) -> Principal | None:
+    """The token's principal from the database (and the day's login event), cached."""
+    today = dt.datetime.now(dt.UTC).date()
+    with transaction(state.engine) as session:
+        token = find_token(session, secret)
+        if token is None:
+            return None
+        principal = Principal(
+            token.id, token.name, Role(token.role), token.scope,
+            None if token.scope is None else state.scope_regions(
+                session, token.scope, lambda root: region_subtree(session, root)))
+        first_today = token.last_login_on != today
+    if first_today:  # the first use each day is a login event
+        with transaction(state.engine, write=True) as session:
+            row = session.get(m.ApiToken, token.id, with_for_update=True)
+            if row is not None and row.last_login_on != today:
+                row.last_login_on = today
+                audit.record(session, principal.actor, "auth.login", object_type="token",
+                             object_key=token.id, data={"role": principal.role.value,
+                                                        "scope": principal.scope, **where})
+    state.remember_token(token_digest(secret), principal, today)
+    return principal
+
+
+async def get_principal(request: Request, state: StateDep,
+                        credentials: Annotated[HTTPAuthorizationCredentials | None,
+                                               Depends(_bearer)]) -> Principal:
+    """The caller. A token seen in the last few seconds is answered from memory (no
+    database round trip on the hot path); see `ServiceState.TOKEN_TTL`."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("缺少令牌：请在 Authorization 头中提供 Bearer 令牌",
                            "missing token: send `Authorization: Bearer <token>`",
                            field="Authorization")
-    today = dt.datetime.now(dt.UTC).date()
-    with transaction(state.engine) as session:
-        token = find_token(session, credentials.credentials)
-        if token is not None:
-            principal = Principal(
-                token.id, token.name, Role(token.role), token.scope,
-                None if token.scope is None else state.scope_regions(
-                    session, token.scope, lambda root: region_subtree(session, root)))
-            first_today = token.last_login_on != today
-    if token is not None:
-        if first_today:  # the first use each day is a login event
-            with transaction(state.engine, write=True) as session:
-                row = session.get(m.ApiToken, token.id, with_for_update=True)
-                if row is not None and row.last_login_on != today:
-                    row.last_login_on = today
-                    audit.record(session, principal.actor, "auth.login", object_type="token",
-                                 object_key=token.id, data={"role": token.role,
-                                                            "scope": token.scope, **where})
+    known = state.known_token(token_digest(credentials.credentials),
+                              dt.datetime.now(dt.UTC).date())
+    if known is not None:
+        return known
+    where = {"path": request.url.path, "method": request.method}
+    principal = await run_in_threadpool(_resolve, state, credentials.credentials, where)
+    if principal is not None:
         return principal
-    _record_apart(state.engine, "anonymous", "auth.failed", where)
+    await run_in_threadpool(_record_apart, state.engine, "anonymous", "auth.failed", where)
     raise Unauthorized("令牌无效或已吊销", "invalid or revoked token", field="Authorization")
 
 
@@ -101,10 +124,10 @@ def record_denial(engine: Engine, error: Forbidden) -> None:
         _record_apart(engine, actor, "auth.denied", data)
 
 
-def require(action: Action) -> Callable[..., Principal]:
+def require(action: Action) -> Callable[..., Awaitable[Principal]]:
     """A dependency that lets the call through only for roles allowed `action`."""
 
-    def check(request: Request, state: StateDep, principal: PrincipalDep) -> Principal:
+    async def check(request: Request, state: StateDep, principal: PrincipalDep) -> Principal:
         if not principal.may(action):
             raise deny(state, request, principal,
                        f"角色“{ROLE_ZH[principal.role]}”无权执行此操作（{action.value}）",

@@ -6,18 +6,22 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from conflicts.index import ConflictIndex
 from conflicts.policy import Policy
 from conflicts.screening import screen_index
+from pool import models as m
+from pool.db import transaction
 from service.audit import pool_revision
+from service.auth import Principal
 from service.jobs import Worker
 from service.recusals import open_index
 from service.settings import Settings
@@ -42,6 +46,10 @@ class _Cache:
         self._lock = threading.Lock()
         self._gates: dict[Hashable, threading.Lock] = {}
 
+    def peek(self, key: Hashable) -> Any:
+        with self._lock:
+            return self._values.get(key)
+
     def get(self, key: Hashable, build: Callable[[], Any]) -> Any:
         with self._lock:
             if key in self._values:
@@ -63,6 +71,10 @@ class _Cache:
 
 @dataclass
 class ServiceState:
+    # a token is looked up again after this many seconds, so a revocation made by another
+    # process (`xuncha token revoke`) takes effect within them
+    TOKEN_TTL = 5.0
+
     settings: Settings
     engine: Engine
     worker: Worker | None = None  # this process's job worker, woken when a job is queued
@@ -71,12 +83,40 @@ class ServiceState:
     _indexes: _Cache = field(default_factory=lambda: _Cache(3))
     _screens: _Cache = field(default_factory=lambda: _Cache(4))
     _scopes: _Cache = field(default_factory=lambda: _Cache(256))
+    _tokens: dict[str, tuple[Principal, float, dt.date]] = field(default_factory=dict)
+
+    def known_token(self, digest: str, today: dt.date) -> Principal | None:
+        hit = self._tokens.get(digest)
+        if hit is None or hit[1] < time.monotonic() or hit[2] != today:
+            return None
+        return hit[0]
+
+    def remember_token(self, digest: str, principal: Principal, today: dt.date) -> None:
+        if len(self._tokens) > 10_000:
+            self._tokens.clear()
+        self._tokens[digest] = (principal, time.monotonic() + self.TOKEN_TTL, today)
+
+    def forget_tokens(self) -> None:
+        self._tokens.clear()
 
     def conflict_index(self, session: Session, as_of: dt.date) -> ConflictIndex:
         """The index of the pool as of `as_of`, built once per pool revision."""
         index: ConflictIndex = self._indexes.get(
             (as_of, pool_revision(session)), lambda: open_index(session, as_of))
         return index
+
+    def ready_screen(self, as_of: dt.date, policy: Policy) -> PoolScreen | None:
+        """The cached screening for the pool's current revision, or None (not built yet):
+        one short read, cheap enough for the event loop."""
+        with self.engine.connect() as conn:
+            revision = conn.execute(select(m.Counter.value)
+                                    .where(m.Counter.name == "pool")).scalar_one()
+        found: PoolScreen | None = self._screens.peek((as_of, revision, policy.hash))
+        return found
+
+    def pool_screen_now(self, as_of: dt.date, policy: Policy) -> PoolScreen:
+        with transaction(self.engine) as session:
+            return self.pool_screen(session, as_of, policy)
 
     def pool_screen(self, session: Session, as_of: dt.date, policy: Policy) -> PoolScreen:
         """The whole pool screened under `policy` as of `as_of`, once per pool revision."""

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request, status
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
 
 from conflicts.evidence import explain
 from conflicts.policy import PolicyError, cached_policy, shipped_policies
@@ -20,6 +21,7 @@ from service.auth import Action, Principal
 from service.deps import SessionDep, StateDep, ensure_region, require
 from service.errors import Unprocessable, not_found
 from service.recusals import open_index
+from service.state import PoolScreen, ServiceState
 
 router = APIRouter(tags=["recusals"])
 Checker = Annotated[Principal, Depends(require(Action.recusal_check))]
@@ -51,8 +53,8 @@ def policy_or_422(name: str) -> Any:
 
 
 @router.get("/recusals/check", response_model=RecusalCheck)
-def check_recusal(
-    session: SessionDep, state: StateDep, request: Request, principal: Checker,
+async def check_recusal(
+    state: StateDep, request: Request, principal: Checker,
     cadre: Annotated[str, Query(pattern=KEY_PATTERN, description="干部人员编号 / cadre key")],
     unit: Annotated[str, Query(pattern=KEY_PATTERN, description="被巡察单位编号 / unit key")],
     as_of: Annotated[dt.date | None, Query(description="核查日期，默认今天 / as of")] = None,
@@ -62,8 +64,17 @@ def check_recusal(
     unit, under which rule, with which evidence."""
     rules = policy_or_422(policy)
     day = as_of or dt.date.today()
-    screened = state.pool_screen(session, day, rules)
-    index = screened.index
+    # the hot path (screening cached) runs on the event loop: about a millisecond of work;
+    # the first check after a change screens the pool in a worker thread
+    screened = state.ready_screen(day, rules)
+    if screened is None:
+        screened = await run_in_threadpool(state.pool_screen_now, day, rules)
+    return answer_check(state, request, principal, screened, cadre, unit, day)
+
+
+def answer_check(state: ServiceState, request: Request, principal: Principal,
+                 screened: PoolScreen, cadre: str, unit: str, day: dt.date) -> RecusalCheck:
+    index, rules = screened.index, screened.policy
     snap = index.snapshot
     if unit not in snap.units:
         raise not_found("单位", "unit", unit, field="unit")
