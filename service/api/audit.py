@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from sqlalchemy import func, select
 
 from service import audit
-from service.api.common import Page, Paging, paging
+from service.api.common import Page, Paging, UtcTime, paging
 from service.auth import Action, Principal
 from service.deps import SessionDep, require
 
@@ -21,7 +21,7 @@ Auditor = Annotated[Principal, Depends(require(Action.audit_read))]
 
 class AuditEventRead(BaseModel):
     seq: int
-    at: dt.datetime
+    at: UtcTime
     actor: str
     kind: str
     object_type: str | None

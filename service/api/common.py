@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import BackgroundTasks, Query
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 from sqlalchemy.orm import Session
 
 from service import jobs
@@ -13,6 +14,26 @@ from service.auth import Principal
 from service.state import ServiceState
 
 T = TypeVar("T")
+BEIJING = dt.timezone(dt.timedelta(hours=8), "CST")
+
+
+def _in_utc(value: dt.datetime) -> dt.datetime:
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
+
+
+def _in_beijing(value: dt.datetime) -> dt.datetime:
+    return value.replace(tzinfo=BEIJING) if value.tzinfo is None else value
+
+
+# The service stores its own times as naive UTC and the pool's 记录时间 as naive Beijing
+# wall-clock time (import files carry no zone); responses carry the offset (RFC 3339).
+UtcTime = Annotated[dt.datetime, AfterValidator(_in_utc)]
+BeijingTime = Annotated[dt.datetime, AfterValidator(_in_beijing)]
+
+
+def beijing_now() -> dt.datetime:
+    """Now as the pool records it: Beijing wall-clock time, to the second, naive."""
+    return dt.datetime.now(BEIJING).replace(tzinfo=None, microsecond=0)
 
 
 class Page(BaseModel, Generic[T]):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from typing import Annotated, Any
 
@@ -11,6 +10,7 @@ from pydantic import BaseModel
 
 from pool import models as m
 from service import jobs
+from service.api.common import UtcTime
 from service.auth import Action, Principal
 from service.deps import SessionDep, StateDep, ensure_region, require
 from service.errors import not_found
@@ -34,9 +34,9 @@ class JobRead(BaseModel):
     kind: str
     status: str  # queued / running / succeeded / failed / cancelled
     actor: str
-    created_at: dt.datetime
-    started_at: dt.datetime | None
-    finished_at: dt.datetime | None
+    created_at: UtcTime
+    started_at: UtcTime | None
+    finished_at: UtcTime | None
     cancel_requested: bool
     result: Any = None
     error: JobError | None = None

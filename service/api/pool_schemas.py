@@ -17,6 +17,7 @@ from pool.formats import (
     TIE_KINDS,
     Choice,
 )
+from service.api.common import BeijingTime
 
 KEY = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.\-]{1,64}$",
                            description="编号：字母、数字、-、_、.，最长64位 / key")]
@@ -179,7 +180,7 @@ class TieRead(_Read):
     source_type: str | None
     source_ref: str | None
     recorded_by: str | None
-    recorded_at: dt.datetime | None
+    recorded_at: BeijingTime | None
     note: str | None
 
 

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Body, Request, Response, status
 from pool.api_repository import CadreRow, PoolBrowser
 from pool.formats import CADRES, TIES, UNAVAILABILITY
 from service import audit
+from service.api.common import beijing_now
 from service.api.pool_access import KeyPath, Writer, browser, cadre_read, outside, visible_cadre
 from service.api.pool_schemas import (
     CadreRead,
@@ -123,7 +124,7 @@ def create_tie(body: TieCreate, session: SessionDep, state: StateDep, request: R
                       subject=body.subject_key)
     values = body.model_dump() | {
         "key": key, "recorded_by": principal.name,
-        "recorded_at": dt.datetime.now().replace(microsecond=0)}
+        "recorded_at": beijing_now()}
     write_row(session, TIES, values)
     created = pool.tie(key)
     assert created is not None

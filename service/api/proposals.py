@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from typing import Annotated, Any
 
@@ -12,7 +11,7 @@ from sqlalchemy import select
 
 from pool import models as m
 from pool.db import transaction
-from service.api.common import Accepted, queue_job
+from service.api.common import Accepted, UtcTime, queue_job
 from service.api.rounds import RoundKey, visible_round
 from service.auth import Action, Principal
 from service.changes import ChangeCreate, apply_change, approve
@@ -72,9 +71,9 @@ class ProposalRead(BaseModel):
     result: dict[str, Any] | None = Field(description="优化器原始输出 / the optimizer's output")
     diagnosis: dict[str, Any] | None
     created_by: str
-    created_at: dt.datetime
+    created_at: UtcTime
     approved_by: str | None
-    approved_at: dt.datetime | None
+    approved_at: UtcTime | None
 
 
 class ChangeRead(BaseModel):
@@ -82,7 +81,7 @@ class ChangeRead(BaseModel):
     change: dict[str, Any]
     reason: str
     actor: str
-    at: dt.datetime
+    at: UtcTime
 
 
 class ApprovalCreate(BaseModel):

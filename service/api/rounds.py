@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
 from pool import models as m
-from service.api.common import Page, Paging, paging
+from service.api.common import Page, Paging, UtcTime, paging
 from service.auth import Action, Principal
 from service.decisions import create_round, publish_commitment, round_plan
 from service.deps import SessionDep, StateDep, ensure_region, require
@@ -44,7 +44,7 @@ class CommitmentRead(BaseModel):
     seed: int | None = Field(description="抽取后公开 / revealed after the draw")
     revealed: bool
     created_by: str
-    created_at: dt.datetime
+    created_at: UtcTime
 
 
 class RoundRead(BaseModel):
