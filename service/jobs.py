@@ -11,6 +11,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -88,6 +89,11 @@ def recover(engine: Engine, now: dt.datetime | None = None) -> list[str]:
     """Jobs whose worker stopped beating (the process died) go back to the queue, or fail
     after MAX_ATTEMPTS; returns their ids."""
     limit = (now or audit.utcnow()) - STALE_AFTER
+    with engine.connect() as conn:
+        if conn.execute(select(m.Job.id).where(m.Job.status == "running",
+                                               m.Job.heartbeat_at < limit).limit(1)
+                        ).first() is None:
+            return []
     with transaction(engine, write=True) as session:
         stale = session.execute(
             select(m.Job).where(m.Job.status == "running", m.Job.heartbeat_at < limit)
@@ -114,8 +120,16 @@ def beat(engine: Engine, job_id: str) -> None:
                         .values(heartbeat_at=audit.utcnow()))
 
 
+def _any_queued(engine: Engine) -> bool:
+    with engine.connect() as conn:
+        return conn.execute(select(m.Job.id).where(m.Job.status == "queued").limit(1)
+                            ).first() is not None
+
+
 def claim(engine: Engine, worker: str) -> m.Job | None:
     """Take the oldest queued job for `worker`, or None."""
+    if not _any_queued(engine):  # polling must not take SQLite's write lock for nothing
+        return None
     with transaction(engine, write=True) as session:
         if session.bind is not None and session.bind.dialect.name == "postgresql":
             job = session.execute(
@@ -223,9 +237,12 @@ class Worker:
         return done
 
     def _loop(self) -> None:
+        next_recovery = 0.0
         while not self._stop.is_set():
             try:
-                recover(self.engine)
+                if time.monotonic() >= next_recovery:
+                    recover(self.engine)
+                    next_recovery = time.monotonic() + HEARTBEAT_SECONDS
                 self.drain()
             except Exception:  # a database hiccup must not kill the worker
                 log.exception("job worker")
