@@ -131,7 +131,12 @@ def apply_change(session: Session, proposal_id: int, change: ChangeCreate,
         raise Conflict(f"方案状态为 {row.status}，只有草案可以调整",
                        f"the proposal is {row.status}; only a draft can be changed",
                        field="proposal_id")
-    inst = instance_from_canonical(json.loads(row.instance), row.input_hash)
+    stored = json.loads(row.instance)
+    if stored is None:
+        raise Conflict("交叉巡察方案暂不支持人工调整；请调整计划后重新抽取",
+                       "manual changes to a cross-inspection proposal are not supported yet; "
+                       "change the plan and draw again", field="proposal_id")
+    inst = instance_from_canonical(stored, row.input_hash)
     current = json.loads(row.teams)
     after = _apply(inst, current["teams"], change)
     broken = violations(inst, _as_proposal(inst, after))

@@ -23,7 +23,7 @@ from assignment.instance import TeamSpec
 from assignment.pairing import Group, Pairing, PairingInstance, pair_groups
 from assignment.proposal import Proposal
 from conflicts.index import ConflictIndex
-from conflicts.policy import load_policy
+from conflicts.policy import Policy, cached_policy
 from conflicts.screening import Screening, screen_index
 from pool.records import Snapshot
 from service.recusals import open_index
@@ -96,9 +96,23 @@ class CrossRun:
         return self.pairing.feasible and all(p.feasible for p in self.proposals.values())
 
 
-def run_cross(session: Session, plan: CrossFile, seed: int) -> CrossRun:
-    as_of = plan.as_of or plan.start
-    index = open_index(session, as_of)
+@dataclass(frozen=True)
+class PreparedCross:
+    """A cross-inspection ready to draw: the groups, the pool screened against every
+    group's units, and the pairing instance (whose hash a seed commitment binds)."""
+
+    plan: CrossFile
+    policy: Policy
+    screening: Screening
+    instance: PairingInstance
+    members: dict[str, set[str]]
+    names: dict[str, str]
+
+
+def prepare_cross(index: ConflictIndex, plan: CrossFile,
+                  policy: Policy | None = None) -> PreparedCross:
+    """Raises RoundFileError naming unknown regions or units. `policy` (a stored one, for
+    replay) replaces the plan's named policy as it is now."""
     snap = index.snapshot
     units = [u for g in plan.groups for team in g.targets for u in team]
     problems = [f"分组 {g.region} 不是已知的行政区划 / unknown region {g.region}"
@@ -110,7 +124,7 @@ def run_cross(session: Session, plan: CrossFile, seed: int) -> CrossRun:
     if problems:
         raise RoundFileError("\n".join(problems))
     members = _members(index, [g.region for g in plan.groups])
-    policy = load_policy(plan.policy)
+    policy = policy or cached_policy(plan.policy)
     screening = screen_index(index, policy, sorted(index.cadres), units,
                              period=(plan.start, plan.end))
     names = {g.region: snap.regions[g.region].name for g in plan.groups}
@@ -123,6 +137,13 @@ def run_cross(session: Session, plan: CrossFile, seed: int) -> CrossRun:
         tie_limit=plan.tie_limit, rotation=plan.rotation,
         distance={(a, b): km for a, row in plan.distances.items() for b, km in row.items()},
         distance_weight=plan.distance_weight)
+    return PreparedCross(plan, policy, screening, instance, members, names)
+
+
+def draw_cross(prepared: PreparedCross, snap: Snapshot, seed: int) -> CrossRun:
+    """The pairing drawn with `seed`, then the teams (direct or exchange)."""
+    plan, instance, names = prepared.plan, prepared.instance, prepared.names
+    screening, members = prepared.screening, prepared.members
     if plan.mode == "exchange":
         lead, partners = pair_exchange(instance, seed, plan.tolerance)
         run = CrossRun(plan, instance, lead, names, {}, partners)
@@ -130,6 +151,11 @@ def run_cross(session: Session, plan: CrossFile, seed: int) -> CrossRun:
             else run
     run = CrossRun(plan, instance, pair_groups(instance, seed, plan.tolerance), names, {})
     return _direct(run, snap, screening, members, seed) if run.pairing.feasible else run
+
+
+def run_cross(session: Session, plan: CrossFile, seed: int) -> CrossRun:
+    index = open_index(session, plan.as_of or plan.start)
+    return draw_cross(prepare_cross(index, plan), index.snapshot, seed)
 
 
 def _direct(run: CrossRun, snap: Snapshot, screening: Screening,
@@ -234,7 +260,13 @@ def _recent(index: ConflictIndex, members: dict[str, set[str]],
     return frozenset(out)
 
 
-def cross_to_dict(run: CrossRun) -> dict[str, Any]:
+def cross_to_dict(run: CrossRun, *, canonical: bool = False) -> dict[str, Any]:
+    """The run as plain data; `canonical` leaves out measured times (what replay
+    compares)."""
+
+    def proposal(p: Proposal) -> dict[str, Any]:
+        return json.loads(p.canonical_json()) if canonical else p.to_dict()
+
     return {"plan": run.plan.key, "input_hash": run.instance.input_hash,
             "groups": [{"key": g.key, "name": g.name, "sends": g.sends,
                         "receives": g.receives, "leaders": g.leaders}
@@ -243,12 +275,12 @@ def cross_to_dict(run: CrossRun) -> dict[str, Any]:
             "pairing": json.loads(run.pairing.canonical_json()),
             "partners": None if run.partners is None else json.loads(
                 run.partners.canonical_json()),
-            "teams": {k: p.to_dict() for k, p in sorted(run.proposals.items())},
+            "teams": {k: proposal(p) for k, p in sorted(run.proposals.items())},
             "exchange": None if run.plan.mode != "exchange" else {
                 "teams": [{"no": no, "receiver": t.receiver, "lead_side": t.lead,
                            "deputy_side": t.partner, "targets": list(t.targets)}
                           for no, t in enumerate(run.teams, start=1)],
-                "proposal": run.exchange.to_dict() if run.exchange else None,
+                "proposal": proposal(run.exchange) if run.exchange else None,
                 "diagnosis": None if run.diagnosis is None else {
                     "feasible": run.diagnosis.feasible,
                     "findings": [{"code": f.code, "zh": f.zh, "en": f.en}

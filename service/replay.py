@@ -15,6 +15,7 @@ from conflicts.policy import parse_policy
 from pool import bundle
 from pool.db import transaction
 from service import audit, jobs
+from service.cross import CrossFile
 from service.decisions import proposal_or_404, result_json, run_draw, statement_hash
 from service.rounds import RoundFile
 
@@ -36,7 +37,8 @@ def run_replay(engine: Engine, job_id: str, payload: dict[str, Any]) -> dict[str
     except bundle.BundleError as exc:
         zh, _, en = str(exc).partition(" / ")
         raise jobs.JobFailed(zh, en, code="bundle_altered") from None
-    spec = RoundFile.model_validate(extra["spec"])
+    spec = (CrossFile if extra["mode"] == "pairing" else RoundFile).model_validate(
+        extra["spec"])
     policy = parse_policy(extra["policy"], "bundle")
     result = run_draw(ConflictIndex(snapshot, snapshot.as_of), spec, seed,
                       extra["parameters"], policy)
@@ -44,7 +46,7 @@ def run_replay(engine: Engine, job_id: str, payload: dict[str, Any]) -> dict[str
     checks = [
         _check("bundle_sha256", "输入包哈希", "input bundle sha256", sha, sha),
         _check("input_hash", "组队输入哈希", "instance input hash", stored_input,
-               result.prepared.instance.input_hash),
+               result.input_hash),
         _check("result", "方案（队伍、角色、目标值）", "proposal (teams, roles, objective)",
                hashlib_text(stored_result), hashlib_text(replayed_result)),
         _check("recusals", "回避审查与成员回避说明", "recusals and member explanations",

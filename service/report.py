@@ -65,13 +65,14 @@ def round_report(rnd: m.Round, row: m.ProposalRecord, *, show_names: bool) -> by
             key = x["key"] if show_names else hidden
             name = x["name"] if show_names else hidden
             team_rows.append([t["no"], "、".join(t["targets"]), ROLE_ZH.get(x["role"], x["role"]),
-                              x["role"], key, name, "、".join(x.get("skills", []))])
+                              x["role"], key, name, "、".join(x.get("skills", [])),
+                              x.get("side") or ""])
             zh, en = _member_statement(statement["members"].get(x["key"], [])) if show_names \
                 else (hidden, hidden)
             member_rows.append([t["no"], key, name, ROLE_ZH.get(x["role"], x["role"]), zh, en])
     _sheet(wb, "巡察组 Teams", ["组 team", "被巡察单位 targets", "角色", "role", "人员编号 key",
-                               "姓名 name", "专业特长 skills"], team_rows,
-           [8, 24, 8, 10, 14, 12, 40])
+                               "姓名 name", "专业特长 skills", "派出方 side"], team_rows,
+           [8, 24, 8, 10, 14, 12, 40, 12])
     _sheet(wb, "成员回避声明 Members", ["组 team", "人员编号 key", "姓名 name", "角色 role",
                                       "回避核查（中文）", "recusal check (English)"],
            member_rows, [8, 14, 12, 8, 80, 60])

@@ -43,6 +43,8 @@ class MemberRead(BaseModel):
     name: str | None
     role: str
     skills: list[str]
+    side: str | None = Field(default=None, description="交叉巡察：派出方 / cross-inspection: "
+                                                       "the group that sent them")
 
 
 class TeamRead(BaseModel):
@@ -69,6 +71,9 @@ class ProposalRead(BaseModel):
     teams: list[TeamRead]
     names_visible: bool
     result: dict[str, Any] | None = Field(description="优化器原始输出 / the optimizer's output")
+    pairing: dict[str, Any] | None = Field(
+        default=None, description="交叉巡察：分组配对（谁巡谁）及其目标值 / cross-inspection: "
+                                  "who inspects whom, and why")
     diagnosis: dict[str, Any] | None
     created_by: str
     created_at: UtcTime
@@ -105,6 +110,11 @@ def proposal_read(session: SessionDep, row: m.ProposalRecord,
     result = stored["proposal"]
     if result is not None:
         result = result | {"teams": [_hide(t, show) for t in result["teams"]]}
+    pairing = stored.get("pairing")
+    if pairing is not None:  # the teams are in `teams` (names hidden as above)
+        pairing = {k: v for k, v in pairing.items() if k not in ("teams", "exchange")} | {
+            "exchange": None if pairing.get("exchange") is None else {
+                k: v for k, v in pairing["exchange"].items() if k != "proposal"}}
     promise = session.get(m.Commitment, row.commitment_id) if row.commitment_id else None
     return ProposalRead(
         id=row.id, round_key=row.round_key, mode=row.mode, status=row.status, seed=row.seed,
@@ -113,7 +123,7 @@ def proposal_read(session: SessionDep, row: m.ProposalRecord,
         recusals_sha256=row.recusals_sha256, parameters=json.loads(row.parameters),
         revision=row.revision, objective=current["objective"], terms=current["terms"],
         teams=[TeamRead.model_validate(_hide(t, show)) for t in current["teams"]],
-        names_visible=show, result=result, diagnosis=stored["diagnosis"],
+        names_visible=show, result=result, pairing=pairing, diagnosis=stored["diagnosis"],
         created_by=row.created_by, created_at=row.created_at, approved_by=row.approved_by,
         approved_at=row.approved_at)
 

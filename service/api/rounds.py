@@ -7,13 +7,14 @@ import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Path, Request, status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 from sqlalchemy import func, select
 
 from pool import models as m
 from service.api.common import Page, Paging, UtcTime, paging
 from service.auth import Action, Principal
-from service.decisions import create_round, publish_commitment, round_plan
+from service.cross import CrossFile
+from service.decisions import create_round, publish_commitment, round_file, round_plan
 from service.deps import SessionDep, StateDep, ensure_region, require
 from service.rounds import RoundFile
 
@@ -31,9 +32,25 @@ ROUND_EXAMPLE = {
 
 
 class RoundCreate(BaseModel):
-    plan: RoundFile = Field(description="轮次文件（见 docs/round-file.md）/ the round file")
+    plan: RoundFile | None = Field(default=None, description=(
+        "组队轮次：轮次文件（见 docs/round-file.md）/ a team-assembly round: the round file"))
+    cross: CrossFile | None = Field(default=None, description=(
+        "交叉巡察：交叉巡察计划（见 docs/round-file.md）/ a cross-inspection: the plan"))
     region: str | None = Field(default=None, max_length=12,
                                description="组织本轮的党委所在区划 / the committee's region")
+
+    @model_validator(mode="after")
+    def _one_plan(self) -> RoundCreate:
+        if (self.plan is None) == (self.cross is None):
+            raise ValueError("give exactly one of plan (team assembly) and cross "
+                             "(cross-inspection)")
+        return self
+
+    @property
+    def spec(self) -> RoundFile | CrossFile:
+        spec = self.plan or self.cross
+        assert spec is not None
+        return spec
 
 
 class CommitmentRead(BaseModel):
@@ -102,7 +119,7 @@ def post_round(body: Annotated[RoundCreate, Body(openapi_examples={"round": {
     region = body.region if body.region is not None else principal.scope
     if principal.scope is not None:
         ensure_region(state, request, principal, region, "轮次所属区划", "the round's region")
-    row = create_round(session, body.plan, region=region, actor=principal.actor)
+    row = create_round(session, body.spec, region=region, actor=principal.actor)
     return round_read(session, row)
 
 
@@ -141,7 +158,7 @@ def post_commitment(round_key: RoundKey, body: CommitmentCreate, session: Sessio
     """抽取前公布种子承诺 sha256(种子‖输入哈希)；种子保密到抽取之后 / publish the seed
     commitment before the draw; the seed stays secret until the draw."""
     row = visible_round(session, state, request, principal, round_key)
-    spec = RoundFile.model_validate_json(round_plan(session, round_key)[1].spec)
+    spec = round_file(round_plan(session, round_key)[1])
     index = state.conflict_index(session, spec.as_of or row.start)
     return commitment_read(publish_commitment(session, index, round_key, body.seed,
                                               principal.actor))

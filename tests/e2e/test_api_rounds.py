@@ -4,12 +4,14 @@ drive it: plan, commitment, draw, manual change, approval, report, replay, audit
 from __future__ import annotations
 
 import io
+import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from openpyxl import load_workbook
 from sqlalchemy import text
 
@@ -283,3 +285,56 @@ def test_bad_input_is_a_4xx_that_names_the_field_and_writes_nothing(
     assert error["zh"] and error["en"] and error["field"] and error["field"].startswith(field)
     after = api.get("/v1/audit/verify", "auditor").json()["events"]
     assert after == before
+
+
+def _sample_plan(name: str) -> dict[str, Any]:
+    path = Path(__file__).resolve().parents[2] / "sample_data" / "rounds" / name
+    plan: dict[str, Any] = json.loads(json.dumps(  # YAML dates as the ISO text JSON sends
+        yaml.safe_load(path.read_text(encoding="utf-8")), default=str))
+    return plan
+
+
+def test_a_cross_inspection_round_from_plan_to_decision_and_replay(sqlite_api: Api) -> None:
+    api = sqlite_api
+    cross = _sample_plan("2027-cross.yaml")
+    created = api.post("/v1/rounds", "organizer", json={"cross": cross, "region": "320100"})
+    assert created.status_code == 201, created.text
+    assert created.json()["kind"] == "cross" and created.json()["mode"] == "pairing"
+    proposal = draw(api, cross["key"])
+    assert proposal["mode"] == "pairing" and proposal["status"] == "draft"
+    pairs = proposal["pairing"]["pairing"]["pairs"]
+    groups = [g["region"] for g in cross["groups"]]
+    # a rotation: every county sends one team and receives one, never itself, never back
+    senders = [p["sender"] for p in pairs]
+    receivers = [p["receiver"] for p in pairs]
+    assert sorted(senders) == sorted(groups) == sorted(receivers)
+    assert all(p["sender"] != p["receiver"] for p in pairs)
+    assert not {(p["receiver"], p["sender"]) for p in pairs} & {
+        (p["sender"], p["receiver"]) for p in pairs}
+    # each team is staffed by the sending county's cadres and visits the receiver's units
+    targets_of = {g["region"]: {u for t in g["targets"] for u in t} for g in cross["groups"]}
+    for team in proposal["teams"]:
+        sides = {x["side"] for x in team["members"]}
+        assert len(sides) == 1
+        receiver = next(p["receiver"] for p in pairs if p["sender"] in sides)
+        assert set(team["targets"]) <= targets_of[receiver]
+    # manual changes are refused in words for cross-inspection proposals
+    first = proposal["teams"][0]["members"][-1]["key"]
+    refused = api.post(f"/v1/proposals/{proposal['id']}/changes", "organizer", json={
+        "op": "remove", "team": 1, "cadre": first, "reason": "测试：交叉巡察调整"})
+    assert refused.status_code == 409 and "cross-inspection" in refused.json()["error"]["en"]
+    approved = api.post(f"/v1/proposals/{proposal['id']}/approve", "approver", json={})
+    assert approved.status_code == 200, approved.text
+    with api.engine.connect() as conn:
+        seated = conn.execute(text("SELECT count(*) FROM participations WHERE round_key = :k"),
+                              {"k": cross["key"]}).scalar()
+    assert seated == sum(len(t["members"]) for t in proposal["teams"])
+    replay = api.run_job("POST", f"/v1/proposals/{proposal['id']}/replay", "auditor")
+    assert replay["result"]["identical"], replay["result"]["checks"]
+
+
+def test_a_round_needs_exactly_one_plan(sqlite_api: Api) -> None:
+    both = sqlite_api.post("/v1/rounds", "organizer", json={
+        "plan": ROUND, "cross": _sample_plan("2027-cross.yaml")})
+    neither = sqlite_api.post("/v1/rounds", "organizer", json={"region": "320100"})
+    assert both.status_code == neither.status_code == 422
