@@ -124,6 +124,19 @@ def _apply(inst: Instance, teams: list[dict[str, Any]], change: ChangeCreate
     return out
 
 
+def _part_teams(teams: list[dict[str, Any]], offset: int,
+                inst: Instance) -> list[dict[str, Any]]:
+    return [t for t in teams if offset < t["no"] <= offset + len(inst.teams)]
+
+
+def _renumber(teams: list[dict[str, Any]], by: int) -> list[dict[str, Any]]:
+    return [t | {"no": t["no"] + by} for t in teams]
+
+
+def _side_of(inst: Instance, key: str) -> str | None:
+    return next((c.side for c in inst.candidates if c.key == key), None)
+
+
 def apply_change(session: Session, proposal_id: int, change: ChangeCreate,
                  actor: str) -> tuple[m.ProposalRecord, dict[str, Any]]:
     row = proposal_or_404(session, proposal_id, lock=True)
@@ -131,22 +144,38 @@ def apply_change(session: Session, proposal_id: int, change: ChangeCreate,
         raise Conflict(f"方案状态为 {row.status}，只有草案可以调整",
                        f"the proposal is {row.status}; only a draft can be changed",
                        field="proposal_id")
-    stored = json.loads(row.instance)
-    if stored is None:
-        raise Conflict("交叉巡察方案暂不支持人工调整；请调整计划后重新抽取",
-                       "manual changes to a cross-inspection proposal are not supported yet; "
-                       "change the plan and draw again", field="proposal_id")
-    inst = instance_from_canonical(stored, row.input_hash)
+    parts = [(p, instance_from_canonical(p["instance"], p["input_hash"]))
+             for p in json.loads(row.instance)["parts"]]
     current = json.loads(row.teams)
-    after = _apply(inst, current["teams"], change)
-    broken = violations(inst, _as_proposal(inst, after))
+    part, inst = next(((p, i) for p, i in parts
+                       if p["offset"] < change.team <= p["offset"] + len(i.teams)),
+                      (None, None))
+    if part is None or inst is None:
+        raise Unprocessable(f"没有第{change.team}组", f"no team {change.team}", field="team")
+    offset = part["offset"]
+    local = _renumber(_part_teams(current["teams"], offset, inst), -offset)
+    after_local = _apply(inst, local, change.model_copy(update={"team": change.team - offset}))
+    broken = violations(inst, _as_proposal(inst, after_local))
     if broken:
         raise Conflict("调整后违反硬性规则，未保存：" + "；".join(broken[:5]),
                        "the change breaks hard rules and was not saved",
                        field="op", details={"violations": broken})
-    values = term_values(inst, {t["no"]: {x["key"]: x["role"] for x in t["members"]}
-                                for t in after})
-    new = {"teams": after, "terms": values, "objective": objective(inst, values)}
+    side = part["side"]
+    for team in after_local:  # each member with the group that sent them
+        for x in team["members"]:
+            x["side"] = side or _side_of(inst, x["key"])
+    changed = {t["no"]: t for t in _renumber(after_local, offset)}
+    after = [changed.get(t["no"], t) for t in current["teams"]]
+    terms: dict[str, int] = {}
+    total = 0
+    for p, i in parts:
+        mine = _part_teams(after, p["offset"], i)
+        values = term_values(i, {t["no"] - p["offset"]: {x["key"]: x["role"]
+                                                         for x in t["members"]} for t in mine})
+        total += objective(i, values)
+        for name, value in values.items():
+            terms[name] = terms.get(name, 0) + value
+    new = {"teams": after, "terms": terms, "objective": total}
     row.revision += 1
     row.teams = audit.canonical_json(new)
     record = change.model_dump(mode="json")

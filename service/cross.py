@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -19,7 +19,7 @@ from assignment.assemble import SolveSettings, assemble
 from assignment.build import RoundPlan, build_instance
 from assignment.diagnose import Diagnosis, diagnose, precheck
 from assignment.exchange import ExchangeTeam, exchange_teams, pair_exchange, team_slots
-from assignment.instance import TeamSpec
+from assignment.instance import Instance, TeamSpec
 from assignment.pairing import Group, Pairing, PairingInstance, pair_groups
 from assignment.proposal import Proposal
 from conflicts.index import ConflictIndex
@@ -85,6 +85,8 @@ class CrossRun:
     teams: tuple[ExchangeTeam, ...] = ()  # exchange mode: team k+1 is teams[k]
     exchange: Proposal | None = None  # exchange mode: every mixed team, one draw
     diagnosis: Diagnosis | None = None  # exchange mode: why the teams cannot be staffed
+    # the team-assembly instances drawn: direct mode by sending group, exchange "exchange"
+    instances: dict[str, Instance] = field(default_factory=dict)
 
     @property
     def feasible(self) -> bool:
@@ -174,6 +176,7 @@ def _direct(run: CrossRun, snap: Snapshot, screening: Screening,
         inst, _ctx = build_instance(snap, screening, round_plan, members[sender],
                                     dict.fromkeys(members[sender], sender),
                                     {sender: names[sender]})
+        run.instances[sender] = inst
         run.proposals[sender] = assemble(inst, seed, SolveSettings(tolerance=0.02))
     return run
 
@@ -196,7 +199,8 @@ def _exchange(run: CrossRun, partners: Pairing, snap: Snapshot, screening: Scree
         return replace(run, teams=mixed, diagnosis=Diagnosis(False, tuple(short)))
     proposal = assemble(inst, seed, SolveSettings(tolerance=0.02))
     diagnosis = None if proposal.feasible else diagnose(inst, ctx)
-    return replace(run, teams=mixed, exchange=proposal, diagnosis=diagnosis)
+    return replace(run, teams=mixed, exchange=proposal, diagnosis=diagnosis,
+                   instances={"exchange": inst})
 
 
 def _county(index: ConflictIndex, region: str, level: str) -> str | None:

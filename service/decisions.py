@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from assignment.assemble import SolveSettings
 from assignment.diagnose import Diagnosis
-from assignment.instance import commitment
+from assignment.instance import Instance, commitment
 from assignment.proposal import Proposal
 from conflicts.evidence import explain
 from conflicts.index import ConflictIndex
@@ -168,7 +168,10 @@ class DrawResult:
     result: dict[str, Any]  # {"proposal", "pairing", "diagnosis"}: canonical, no timings
     teams: dict[str, Any]  # {"teams", "terms", "objective"}: what changes and approval use
     statement: dict[str, Any]
-    instance: dict[str, Any] | None  # the assembly instance (manual changes check it)
+    # the team-assembly instances the teams were drawn from, for manual changes to check:
+    # {"parts": [{"side", "offset", "input_hash", "instance"}]}; a part's teams are numbered
+    # offset + 1 … offset + len(its teams) in `teams`
+    instance: dict[str, Any]
 
 
 def _diagnosis(diagnosis: Diagnosis | None) -> dict[str, Any] | None:
@@ -203,7 +206,7 @@ def run_draw(index: ConflictIndex, spec: Spec, seed: int, params: dict[str, Any]
               "pairing": None, "diagnosis": _diagnosis(diagnosis)}
     return DrawResult(prepared.instance.input_hash,
                       proposal is not None and proposal.feasible, prepared.policy, result,
-                      teams, statement, prepared.instance.canonical())
+                      teams, statement, {"parts": [_part(None, 0, prepared.instance)]})
 
 
 def _draw_pairing(index: ConflictIndex, spec: CrossFile, seed: int,
@@ -220,7 +223,10 @@ def _draw_pairing(index: ConflictIndex, spec: CrossFile, seed: int,
         parts = [(run.exchange, None)] if run.exchange is not None else []
     else:
         parts = [(run.proposals[g], g) for g in sorted(run.proposals)]
-    for proposal, side in parts:
+    stored = []
+    for (proposal, side), inst in zip(parts, [run.instances[k] for k in sorted(run.instances)],
+                                      strict=True):
+        stored.append(_part(side, len(rows), inst))
         rows += _team_rows(proposal, len(rows) + 1, side)
         for t in proposal.terms:
             terms[t.name] = terms.get(t.name, 0) + t.value
@@ -235,7 +241,13 @@ def _draw_pairing(index: ConflictIndex, spec: CrossFile, seed: int,
               "diagnosis": diagnosis}
     return DrawResult(prepared.instance.input_hash, run.feasible, prepared.policy, result,
                       {"teams": rows, "terms": terms,
-                       "objective": objective if rows else None}, statement, None)
+                       "objective": objective if rows else None}, statement,
+                      {"parts": stored})
+
+
+def _part(side: str | None, offset: int, inst: Instance) -> dict[str, Any]:
+    return {"side": side, "offset": offset, "input_hash": inst.input_hash,
+            "instance": inst.canonical()}
 
 
 def result_json(result: DrawResult) -> str:

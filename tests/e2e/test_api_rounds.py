@@ -318,11 +318,35 @@ def test_a_cross_inspection_round_from_plan_to_decision_and_replay(sqlite_api: A
         assert len(sides) == 1
         receiver = next(p["receiver"] for p in pairs if p["sender"] in sides)
         assert set(team["targets"]) <= targets_of[receiver]
-    # manual changes are refused in words for cross-inspection proposals
-    first = proposal["teams"][0]["members"][-1]["key"]
+    # a manual change to the last team is checked against that sending group's instance:
+    # a cadre of another county may not join it, one of its own county may
+    last = proposal["teams"][-1]
+    side = last["members"][0]["side"]
+    plain = next(x for x in last["members"] if x["role"] == "member")
+    screening = api.run_job("POST", "/v1/screenings", json={
+        "units": last["targets"], "as_of": "2026-11-01"})["result"]["recusals"]
+    recused_here = {r["cadre"] for r in screening if r["hard"]}
+    seated = set(members(proposal))
+    county_of = {k: region for region, keys in _cadres_by_county(api).items() for k in keys}
+    stranger = next(k for k, region in county_of.items() if region != side
+                    and k not in seated and k not in recused_here)
     refused = api.post(f"/v1/proposals/{proposal['id']}/changes", "organizer", json={
-        "op": "remove", "team": 1, "cadre": first, "reason": "测试：交叉巡察调整"})
-    assert refused.status_code == 409 and "cross-inspection" in refused.json()["error"]["en"]
+        "op": "swap", "team": last["no"], "cadre": plain["key"], "replacement": stranger,
+        "reason": "测试：换入他县干部"})
+    assert refused.status_code in (409, 422), refused.text
+    own = [k for k, region in county_of.items() if region == side
+           and k not in seated and k not in recused_here]
+    for candidate in own[:40]:
+        ok = api.post(f"/v1/proposals/{proposal['id']}/changes", "organizer", json={
+            "op": "swap", "team": last["no"], "cadre": plain["key"], "replacement": candidate,
+            "reason": "原成员借调，换本县干部"})
+        if ok.status_code == 200:
+            break
+    assert ok.status_code == 200, ok.text
+    changed = ok.json()["teams"][-1]
+    assert candidate in {x["key"] for x in changed["members"]}
+    assert {x["side"] for x in changed["members"]} == {side}
+    proposal = ok.json()
     approved = api.post(f"/v1/proposals/{proposal['id']}/approve", "approver", json={})
     assert approved.status_code == 200, approved.text
     with api.engine.connect() as conn:
@@ -333,8 +357,45 @@ def test_a_cross_inspection_round_from_plan_to_decision_and_replay(sqlite_api: A
     assert replay["result"]["identical"], replay["result"]["checks"]
 
 
+def _cadres_by_county(api: Api) -> dict[str, set[str]]:
+    """County region → cadres whose home unit lies in it (via the API)."""
+    counties = [r["code"] for r in api.get("/v1/regions", params={
+        "level": "county", "limit": 500}).json()["items"]]
+    out: dict[str, set[str]] = {}
+    for county in counties:
+        page = api.get("/v1/cadres", params={"region": county, "limit": 500}).json()
+        assert page["total"] <= 500
+        out[county] = {c["person_key"] for c in page["items"]}
+    return out
+
+
 def test_a_round_needs_exactly_one_plan(sqlite_api: Api) -> None:
     both = sqlite_api.post("/v1/rounds", "organizer", json={
         "plan": ROUND, "cross": _sample_plan("2027-cross.yaml")})
     neither = sqlite_api.post("/v1/rounds", "organizer", json={"region": "320100"})
     assert both.status_code == neither.status_code == 422
+
+
+def test_an_exchange_round_mixes_two_sides_as_the_plan_says(sqlite_api: Api) -> None:
+    api = sqlite_api
+    plan = _sample_plan("2027-exchange.yaml")
+    assert api.post("/v1/rounds", "organizer", json={"cross": plan}).status_code == 201
+    job = api.run_job("POST", f"/v1/rounds/{plan['key']}/proposals", "organizer",
+                      json={"seed": 5})
+    assert job["status"] == "succeeded", job
+    proposal = api.get(f"/v1/proposals/{job['result']['proposal_id']}", "organizer").json()
+    layout = {t["no"]: t for t in proposal["pairing"]["exchange"]["teams"]}
+    assert layout and len(layout) == len(proposal["teams"])
+    least = plan.get("min_per_side", 1)
+    for team in proposal["teams"]:
+        spec = layout[team["no"]]
+        sides = {x["role"]: set() for x in team["members"]}
+        for x in team["members"]:
+            sides[x["role"]].add(x["side"])
+        assert sides["leader"] == {spec["lead_side"]}
+        assert sides["deputy"] == {spec["deputy_side"]}
+        plain = [x["side"] for x in team["members"] if x["role"] == "member"]
+        assert plain.count(spec["lead_side"]) >= least
+        assert plain.count(spec["deputy_side"]) >= least
+        assert set(plain) <= {spec["lead_side"], spec["deputy_side"]}
+        assert spec["receiver"] not in {x["side"] for x in team["members"]}
