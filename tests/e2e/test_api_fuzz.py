@@ -35,6 +35,7 @@ from tests.e2e.api_client import Api
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_headers_conformance, response_schema_conformance]
 EXAMPLES = 60  # per operation in the generate phase; the whole run takes about 1.5 min
+SCOPED_EXAMPLES = 15  # the same as a county organizer (403s and scope filters)
 def openapi() -> dict[str, Any]:
     """The app's own OpenAPI; building it reads no database (the app connects only when
     its lifespan starts)."""
@@ -83,3 +84,27 @@ def test_response_timestamps_carry_their_offset(sqlite_api: Api) -> None:
     recorded, at = (dt.datetime.fromisoformat(s) for s in (tie["recorded_at"], event["at"]))
     assert recorded.utcoffset() == dt.timedelta(hours=8)
     assert at.utcoffset() == dt.timedelta(0)
+
+
+@pytest.fixture
+def app_and_scoped_token(city_sqlite_url: str) -> tuple[Any, str]:
+    """The app, and a county organizer's token: the 403 and scope paths get fuzzed too."""
+    engine = make_engine(city_sqlite_url)
+    with transaction(engine) as session:
+        secret = issue_token(session, name="fuzz-county", role=Role.organizer,
+                             scope="320125", created_by="tests", now=audit.utcnow()).secret
+    engine.dispose()
+    return create_app(Settings(database_url=city_sqlite_url, run_jobs=False)), secret
+
+
+@pytest.mark.slow
+@schema.parametrize()
+@settings(max_examples=SCOPED_EXAMPLES, deadline=None, derandomize=True, database=None,
+          suppress_health_check=list(HealthCheck))
+def test_a_scoped_organizer_meets_no_server_error_either(
+        case: Any, app_and_scoped_token: tuple[Any, str]) -> None:
+    if whole_workbook(case):
+        reject()
+    app, token = app_and_scoped_token
+    case.call_and_validate(app=app, headers={"Authorization": f"Bearer {token}"},
+                           checks=CHECKS)
