@@ -172,6 +172,21 @@ def render(
     return pd.DataFrame(out, columns=[c.zh for c in entity.columns])
 
 
+def _write_workbook(sheets: list[tuple[str, pd.DataFrame]], target: Path) -> None:
+    """openpyxl's write-only mode streams rows (pandas' writer builds every cell object
+    first: a third of the time for the sample city's 60,000 ties)."""
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    for title, frame in sheets:
+        sheet = book.create_sheet(title)
+        sheet.append([str(c) for c in frame.columns])
+        values = frame.astype(object).where(frame.notna(), None)
+        for row in values.itertuples(index=False, name=None):
+            sheet.append(row)
+    book.save(target)
+
+
 def write_tables(
     tables: Mapping[str, pd.DataFrame], target: Path, *, fmt: str | None = None
 ) -> list[Path]:
@@ -190,9 +205,7 @@ def write_tables(
                     "export to a CSV directory instead"
                 )
         target.parent.mkdir(parents=True, exist_ok=True)
-        with pd.ExcelWriter(target, engine="openpyxl") as writer:
-            for e in ordered:
-                tables[e.name].to_excel(writer, sheet_name=e.zh, index=False)
+        _write_workbook([(e.zh, tables[e.name]) for e in ordered], target)
         return [target]
     target.mkdir(parents=True, exist_ok=True)
     written = []
