@@ -48,14 +48,15 @@ schema = schemathesis.openapi.from_dict(openapi())
 
 
 @pytest.fixture
-def app_and_token(city_sqlite_url: str) -> tuple[Any, str]:
-    """The app on a fresh copy of the sample city, and an admin token for it."""
-    engine = make_engine(city_sqlite_url)
+def app_and_token(city_url: str) -> tuple[Any, str]:
+    """The app on a fresh copy of the sample city (SQLite and PostgreSQL), and an admin
+    token for it."""
+    engine = make_engine(city_url)
     with transaction(engine) as session:
         secret = issue_token(session, name="fuzz", role=Role.admin, scope=None,
                              created_by="tests", now=audit.utcnow()).secret
     engine.dispose()
-    return create_app(Settings(database_url=city_sqlite_url, run_jobs=False)), secret
+    return create_app(Settings(database_url=city_url, run_jobs=False)), secret
 
 
 def whole_workbook(case: Any) -> bool:
