@@ -6,7 +6,7 @@ import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Body, Depends, Path, Request, Response, status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from pool import models as m
@@ -90,6 +90,9 @@ class ChangeRead(BaseModel):
 
 
 class ApprovalCreate(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"note": "经市委巡察工作领导小组2027年第2次会议研究同意"}]})
+
     note: str | None = Field(default=None, max_length=2000)
 
 

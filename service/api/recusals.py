@@ -7,7 +7,7 @@ import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request, status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
@@ -29,6 +29,16 @@ KEY_PATTERN = r"^[^\s/]{1,64}$"
 
 
 class RecusalCheck(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "cadre": "P00000367", "unit": "U00178", "as_of": "2026-11-01", "policy": "default",
+        "policy_hash": "96b84b8d7cfac0020d2fc4bd9834abe11b40a75e5331fbc1a0b9e72686933cd6",
+        "recused": True, "roles": ["deputy", "leader", "liaison", "member"],
+        "explanation": {"cadre_key": "P00000367", "target_key": "U00178", "reasons": [
+            {"rule_id": "employment", "hard": True, "evidence": ["…"]}], "checked": ["…"]},
+        "text_zh": "肖庆贵（P00000367）与 梅坞县市场监督管理局（U00178），截至 2026-11-01 …\n"
+                   "  [employment] 任职回避：本人在被巡察单位、其上级或下属单位任职（三年内）…",
+        "text_en": "肖庆贵 (P00000367) and 梅坞县市场监督管理局 (U00178) as of 2026-11-01 …"}]})
+
     cadre: str
     unit: str
     as_of: dt.date
@@ -96,6 +106,10 @@ def answer_check(state: ServiceState, request: Request, principal: Principal,
 
 
 class ScreeningCreate(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"units": ["U00178", "U00003"], "as_of": "2026-11-01", "policy": "default"},
+        {"units": ["U00178"], "cadres": ["P00000367", "P00002538"]}]})
+
     units: list[str] = Field(min_length=1, max_length=5000)
     cadres: list[str] | None = Field(default=None, max_length=100_000,
                                      description="默认全部在库干部 / default: every cadre")

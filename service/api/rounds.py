@@ -7,7 +7,7 @@ import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Path, Request, status
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import func, select
 
 from pool import models as m
@@ -80,6 +80,8 @@ class RoundRead(BaseModel):
 
 
 class CommitmentCreate(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{}, {"seed": 20270301}]})
+
     seed: int | None = Field(default=None, ge=0, le=2**31 - 1,
                              description="不给则由服务随机生成 / drawn by the service if absent")
 
