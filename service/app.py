@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from pool.db import make_engine
 from service.api import audit as audit_api
@@ -16,7 +16,7 @@ from service.api import proposals as proposals_api
 from service.api import recusals as recusals_api
 from service.api import rounds as rounds_api
 from service.api import system as system_api
-from service.errors import ERROR_RESPONSES, install_handlers
+from service.errors import ERROR_RESPONSES, install_handlers, reject_nul
 from service.jobs import Worker
 from service.replay import run_replay
 from service.settings import Settings, get_settings
@@ -56,7 +56,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             engine.dispose()
 
     app = FastAPI(title="xuncha 巡察", version="1", description=DESCRIPTION,
-                  lifespan=lifespan, responses=ERROR_RESPONSES)
+                  lifespan=lifespan, responses=ERROR_RESPONSES,
+                  dependencies=[Depends(reject_nul)])
     install_handlers(app)
     for module in (system_api, pool_api, recusals_api, rounds_api, proposals_api, jobs_api,
                    audit_api):

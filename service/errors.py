@@ -6,6 +6,7 @@ pool/conflicts/assignment error mapped below."""
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import asdict
 from typing import Any
@@ -157,3 +158,41 @@ def install_handlers(app: FastAPI) -> None:
         return _json(500, ErrorBody(code="internal", message="服务内部错误 / internal error",
                                     zh="服务内部错误，已记录；请联系管理员",
                                     en="internal error, logged; contact the administrator"))
+
+
+def _nul_path(value: Any, path: tuple[str, ...] = ()) -> tuple[str, ...] | None:
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    items = value.items() if isinstance(value, dict) else enumerate(value) \
+        if isinstance(value, list) else ()
+    for key, item in items:
+        if isinstance(key, str) and "\x00" in key:
+            return (*path, key)
+        found = _nul_path(item, (*path, str(key)))
+        if found is not None:
+            return found
+    return None
+
+
+async def reject_nul(request: Request) -> None:
+    """No text in a request may hold a NUL character (PostgreSQL cannot store one): a 422
+    naming where, checked once for every endpoint (uploaded files are not text here)."""
+    where: str | None = None
+    if "\x00" in request.url.path:
+        where = "path"
+    for key, value in request.query_params.multi_items():
+        if "\x00" in key or "\x00" in value:
+            where = key.replace("\x00", "")
+    if where is None and request.headers.get("content-type", "").startswith("application/json"):
+        body = await request.body()
+        if b"\\u0000" in body or b"\x00" in body:
+            try:
+                found = _nul_path(json.loads(body))
+            except ValueError:
+                found = None  # not JSON: the body's own validation says so
+            if found is not None:
+                where = ".".join(found) or "body"
+    if where is not None:
+        raise Unprocessable("文本中不能含有空字符（NUL, U+0000）",
+                            "text may not contain the NUL character (U+0000)",
+                            field=where or "query", code="invalid_request")

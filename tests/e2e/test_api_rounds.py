@@ -399,3 +399,16 @@ def test_an_exchange_round_mixes_two_sides_as_the_plan_says(sqlite_api: Api) -> 
         assert plain.count(spec["deputy_side"]) >= least
         assert set(plain) <= {spec["lead_side"], spec["deputy_side"]}
         assert spec["receiver"] not in {x["side"] for x in team["members"]}
+
+
+def test_nul_characters_are_a_422_naming_the_field_on_every_backend(api: Api) -> None:
+    # found by the fuzz run on PostgreSQL, whose text columns cannot hold NUL
+    cross = _sample_plan("2027-cross.yaml")
+    cross["groups"][1]["region"] = "320103\x00"
+    r = api.post("/v1/rounds", "organizer", json={"cross": cross})
+    assert r.status_code == 422 and r.json()["error"]["field"] == "cross.groups.1.region"
+    check = api.get("/v1/recusals/check", params={"cadre": "P00000367\x00", "unit": "U00178"})
+    assert check.status_code == 422 and check.json()["error"]["field"] == "cadre"
+    assert api.get("/v1/rounds").json()["total"] == len(
+        (Path(__file__).resolve().parents[2] / "sample_data" / "city" / "rounds.csv")
+        .read_text(encoding="utf-8-sig").splitlines()) - 1
