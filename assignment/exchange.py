@@ -28,6 +28,7 @@ from assignment.pairing import (
     Pair,
     Pairing,
     PairingInstance,
+    conflicting_needs,
     describe_pair,
     greedy_pairing,
     new_solver,
@@ -214,17 +215,12 @@ def exchange_diagnose(inst: PairingInstance) -> list[tuple[str, str]]:
                "repeats, or change the teams sent")
     if inst.rotation:
         return [general]
-    guards: dict[str, Any] = {}
-    model, _send, _link = _model(inst, guards)
-    model.clear_objective()
-    model.add_assumptions(list(guards.values()))
-    solver = new_solver(0, 20.0)
-    if solver.solve(model) != cp_model.INFEASIBLE:
+    codes = conflicting_needs(lambda guards: _model(inst, guards)[0])
+    if codes is None:
         return [general]
-    by_index = {v.index: code for code, v in guards.items()}
     names = {g.key: g for g in inst.groups}
     out = [general]
-    for code in sorted(by_index[i] for i in solver.sufficient_assumptions_for_infeasibility()):
+    for code in codes:
         role, what, key = code.split(":", 2)
         g, (zh, en) = names[key], ROLES[role]
         if what == "receives":

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -302,6 +302,21 @@ def precheck(inst: PairingInstance) -> list[tuple[str, str]]:
     return out
 
 
+def conflicting_needs(build: Callable[[dict[str, Any]], cp_model.CpModel]) -> list[str] | None:
+    """Solve the model `build` makes (filling its enforcement literals into the dict it
+    is given) under all of them: None when that is not infeasible, else the codes of a
+    sufficient set of literals, the needs that cannot all hold."""
+    guards: dict[str, Any] = {}
+    model = build(guards)
+    model.clear_objective()
+    model.add_assumptions(list(guards.values()))
+    solver = new_solver(0, 20.0)
+    if solver.solve(model) != cp_model.INFEASIBLE:
+        return None
+    by_index = {v.index: code for code, v in guards.items()}
+    return sorted(by_index[i] for i in solver.sufficient_assumptions_for_infeasibility())
+
+
 def diagnose(inst: PairingInstance) -> list[tuple[str, str]]:
     """After a failed solve: the counts, then which groups' requirements conflict."""
     found = precheck(inst)
@@ -314,17 +329,12 @@ def diagnose(inst: PairingInstance) -> list[tuple[str, str]]:
                "the teams sent")
     if inst.rotation:
         return [general]
-    guards: dict[str, Any] = {}
-    model, _send, _link = _model(inst, guards)
-    model.clear_objective()
-    model.add_assumptions(list(guards.values()))
-    solver = new_solver(0, 20.0)
-    if solver.solve(model) != cp_model.INFEASIBLE:
+    codes = conflicting_needs(lambda guards: _model(inst, guards)[0])
+    if codes is None:
         return [general]
-    by_index = {v.index: code for code, v in guards.items()}
     names = {g.key: g for g in inst.groups}
     out = [general]
-    for code in sorted(by_index[i] for i in solver.sufficient_assumptions_for_infeasibility()):
+    for code in codes:
         what, key = code.split(":", 1)
         g = names[key]
         senders = [h for h in inst.groups if inst.allowed(h.key, key)]
