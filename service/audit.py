@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Connection, Select, select
 from sqlalchemy.orm import Session
 
 from pool import models as m
@@ -48,8 +48,12 @@ def event_text(seq: int, at: dt.datetime, actor: str, kind: str, object_type: st
                            "object_key": object_key, "data": data})
 
 
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def chain_hash(prev_hash: str, text: str) -> str:
-    return hashlib.sha256(f"{prev_hash}\n{text}".encode()).hexdigest()
+    return sha256_text(f"{prev_hash}\n{text}")
 
 
 def record(session: Session, actor: str, kind: str, *, object_type: str | None = None,
@@ -174,5 +178,6 @@ def bump_pool(session: Session) -> int:
     return row.value
 
 
-def pool_revision(session: Session) -> int:
-    return session.execute(select(m.Counter.value).where(m.Counter.name == "pool")).scalar_one()
+def pool_revision(db: Session | Connection) -> int:
+    """The pool's revision, read on a session or (outside one) a bare connection."""
+    return db.execute(select(m.Counter.value).where(m.Counter.name == "pool")).scalar_one()

@@ -9,7 +9,6 @@ that no member already serves on a team in an overlapping round."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import fields
 from typing import Any, Literal
@@ -133,10 +132,6 @@ def _renumber(teams: list[dict[str, Any]], by: int) -> list[dict[str, Any]]:
     return [t | {"no": t["no"] + by} for t in teams]
 
 
-def _side_of(inst: Instance, key: str) -> str | None:
-    return next((c.side for c in inst.candidates if c.key == key), None)
-
-
 def apply_change(session: Session, proposal_id: int, change: ChangeCreate,
                  actor: str) -> tuple[m.ProposalRecord, dict[str, Any]]:
     row = proposal_or_404(session, proposal_id, lock=True)
@@ -160,10 +155,10 @@ def apply_change(session: Session, proposal_id: int, change: ChangeCreate,
         raise Conflict("调整后违反硬性规则，未保存：" + "；".join(broken[:5]),
                        "the change breaks hard rules and was not saved",
                        field="op", details={"violations": broken})
-    side = part["side"]
+    sides = {c.key: part["side"] or c.side for c in inst.candidates}
     for team in after_local:  # each member with the group that sent them
         for x in team["members"]:
-            x["side"] = side or _side_of(inst, x["key"])
+            x["side"] = sides[x["key"]]
     changed = {t["no"]: t for t in _renumber(after_local, offset)}
     after = [changed.get(t["no"], t) for t in current["teams"]]
     terms: dict[str, int] = {}
@@ -248,10 +243,7 @@ def approve(session: Session, proposal_id: int, actor: str, note: str | None
     audit.record(session, actor, "proposal.approve", object_type="proposal",
                  object_key=str(row.id), data={"round": rnd.key, "revision": row.revision,
                                                "members": len(keys), "note": note,
-                                               "teams_sha256": _sha(row.teams)})
+                                               "teams_sha256": audit.sha256_text(row.teams)})
     audit.bump_pool(session)
     return row
 
-
-def _sha(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()

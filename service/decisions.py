@@ -5,7 +5,6 @@ Service functions over the caller's session; they flush, never commit."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import secrets
 from dataclasses import dataclass
@@ -39,9 +38,13 @@ MAX_SEED = 2**31 - 1
 Spec = RoundFile | CrossFile  # a round of team assembly, or a cross-inspection
 
 
+def spec_model(mode: str) -> type[Spec]:
+    """The plan's model for a round's mode (`pairing` or `assembly`)."""
+    return CrossFile if mode == "pairing" else RoundFile
+
+
 def round_file(plan: m.RoundPlan) -> Spec:
-    model: type[Spec] = CrossFile if plan.mode == "pairing" else RoundFile
-    return model.model_validate_json(plan.spec)
+    return spec_model(plan.mode).model_validate_json(plan.spec)
 
 
 def spec_targets(spec: Spec) -> list[str]:
@@ -155,7 +158,7 @@ def recusal_statement(index: ConflictIndex, policy: Policy, screening: Screening
 
 
 def statement_hash(statement: dict[str, Any]) -> str:
-    return hashlib.sha256(audit.canonical_json(statement).encode()).hexdigest()
+    return audit.sha256_text(audit.canonical_json(statement))
 
 
 @dataclass(frozen=True)

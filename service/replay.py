@@ -4,7 +4,6 @@ identical, check by check."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Any
 
@@ -15,9 +14,13 @@ from conflicts.policy import parse_policy
 from pool import bundle
 from pool.db import transaction
 from service import audit, jobs
-from service.cross import CrossFile
-from service.decisions import proposal_or_404, result_json, run_draw, statement_hash
-from service.rounds import RoundFile
+from service.decisions import (
+    proposal_or_404,
+    result_json,
+    run_draw,
+    spec_model,
+    statement_hash,
+)
 
 
 def _check(name: str, zh: str, en: str, stored: Any, replayed: Any) -> dict[str, Any]:
@@ -37,8 +40,7 @@ def run_replay(engine: Engine, job_id: str, payload: dict[str, Any]) -> dict[str
     except bundle.BundleError as exc:
         zh, _, en = str(exc).partition(" / ")
         raise jobs.JobFailed(zh, en, code="bundle_altered") from None
-    spec = (CrossFile if extra["mode"] == "pairing" else RoundFile).model_validate(
-        extra["spec"])
+    spec = spec_model(extra["mode"]).model_validate(extra["spec"])
     policy = parse_policy(extra["policy"], "bundle")
     result = run_draw(ConflictIndex(snapshot, snapshot.as_of), spec, seed,
                       extra["parameters"], policy)
@@ -48,7 +50,7 @@ def run_replay(engine: Engine, job_id: str, payload: dict[str, Any]) -> dict[str
         _check("input_hash", "组队输入哈希", "instance input hash", stored_input,
                result.input_hash),
         _check("result", "方案（队伍、角色、目标值）", "proposal (teams, roles, objective)",
-               hashlib_text(stored_result), hashlib_text(replayed_result)),
+               audit.sha256_text(stored_result), audit.sha256_text(replayed_result)),
         _check("recusals", "回避审查与成员回避说明", "recusals and member explanations",
                stored_statement, statement_hash(result.statement)),
     ]
@@ -64,6 +66,3 @@ def run_replay(engine: Engine, job_id: str, payload: dict[str, Any]) -> dict[str
         out["replayed_result"] = json.loads(replayed_result)
     return out
 
-
-def hashlib_text(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()

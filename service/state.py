@@ -12,13 +12,12 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from conflicts.index import ConflictIndex
 from conflicts.policy import Policy
 from conflicts.screening import screen_index
-from pool import models as m
 from pool.db import transaction
 from service.audit import pool_revision
 from service.auth import Principal
@@ -109,8 +108,7 @@ class ServiceState:
         """The cached screening for the pool's current revision, or None (not built yet):
         one short read, cheap enough for the event loop."""
         with self.engine.connect() as conn:
-            revision = conn.execute(select(m.Counter.value)
-                                    .where(m.Counter.name == "pool")).scalar_one()
+            revision = pool_revision(conn)
         found: PoolScreen | None = self._screens.peek((as_of, revision, policy.hash))
         return found
 
