@@ -3,8 +3,11 @@ within `tolerance` of it with a seeded random preference, so the same inputs do 
 always pick the same people and nobody can steer who goes where.
 
 Reproducibility: one worker, a fixed `random_seed`, and deterministic limits
-(`max_deterministic_time`) make a run identical on any machine; the wall-clock limit is a
-safety net only, and when it stops a solve the proposal says so (`wall_limit_hit`).
+(`max_deterministic_time`) make a run identical on any machine with the same library
+versions; the wall-clock limit is a safety net only, and when it stops a solve the
+proposal says so (`wall_limit_hit`): such a proposal is not a result (the service fails
+the draw). Seeds may be any non-negative integer (a ceremony's is 256 bits): the random
+preference takes all of it, the solver its `solver_seed`.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.sat.python import cp_model
 
+from assignment.ceremony import solver_seed
 from assignment.greedy import greedy_teams
 from assignment.instance import Instance, TeamSpec
 from assignment.model import TeamModel, build
@@ -39,17 +43,44 @@ class SolveSettings:
     shortlist_k: int = 4
 
     def solver_parameters(self, seed: int) -> dict[str, float | int | bool]:
-        return {"num_workers": self.workers, "random_seed": seed,
+        return {"num_workers": self.workers, "random_seed": solver_seed(seed),
                 "max_deterministic_time": self.deterministic_time,
                 "max_time_in_seconds": self.wall_time,
                 "linearization_level": self.linearization_level,
                 "interleave_search": self.workers > 1}
 
     def parameters(self, seed: int) -> dict[str, float | int | bool]:
-        """Everything that decides the result, as reported with the proposal."""
-        return self.solver_parameters(seed) | {
-            "tolerance": self.tolerance, "shortlist_above": self.shortlist_above,
-            "shortlist_k": self.shortlist_k}
+        """Everything that decides the result, as reported with the proposal (not the
+        wall-clock safety net: a solve it stops is no result)."""
+        solver = self.solver_parameters(seed)
+        solver.pop("max_time_in_seconds")
+        return solver | {"tolerance": self.tolerance, "shortlist_above": self.shortlist_above,
+                         "shortlist_k": self.shortlist_k}
+
+    def sealed(self) -> dict[str, float | int]:
+        """The settings a draw specification seals (all but the seed and the wall-clock
+        safety net); `from_sealed` reads them back."""
+        return {"deterministic_time": self.deterministic_time, "tolerance": self.tolerance,
+                "workers": self.workers, "linearization_level": self.linearization_level,
+                "shortlist_above": self.shortlist_above, "shortlist_k": self.shortlist_k}
+
+    @classmethod
+    def from_sealed(cls, sealed: Mapping[str, float | int],
+                    wall_time: float | None = None) -> SolveSettings:
+        known = set(cls().sealed())
+        unknown = sorted(set(sealed) - known)
+        if unknown:
+            raise ValueError(f"unknown sealed settings {unknown}")
+        base = cls()
+        return cls(deterministic_time=float(sealed.get("deterministic_time",
+                                                       base.deterministic_time)),
+                   wall_time=base.wall_time if wall_time is None else wall_time,
+                   tolerance=float(sealed.get("tolerance", base.tolerance)),
+                   workers=int(sealed.get("workers", base.workers)),
+                   linearization_level=int(sealed.get("linearization_level",
+                                                      base.linearization_level)),
+                   shortlist_above=int(sealed.get("shortlist_above", base.shortlist_above)),
+                   shortlist_k=int(sealed.get("shortlist_k", base.shortlist_k)))
 
 
 def _solver(settings: SolveSettings, seed: int) -> cp_model.CpSolver:

@@ -2,8 +2,8 @@
 recusals and within-team conflicts from `conflicts`, and the weights of the soft terms.
 
 Everything is frozen and canonical: `Instance.input_hash` is the sha256 of its canonical
-JSON, so the same instance hashes the same on any machine, and a seed commitment can be
-published before the draw (`commitment(seed, input_hash)`).
+JSON, so the same instance hashes the same on any machine, and a draw's sealed
+specification can bind it before any randomness is known (`assignment.ceremony`).
 
 Sides (互派, the exchange mode of cross-inspection): a candidate may belong to a side (the
 group that sends them) and a team may name the side its leader comes from and the side its
@@ -153,7 +153,7 @@ class Instance:
     def canonical(self) -> dict[str, Any]:
         """Plain data in a fixed order: what the hash covers. Side fields at their
         defaults are left out, so instances without sides hash as they did before sides
-        existed and commitments published then still verify."""
+        existed and specifications sealed then still verify."""
         data: dict[str, Any] = {
             "round": self.round_key,
             "teams": [_without_defaults(asdict(t), _NO_SIDES) for t in self.teams],
@@ -175,15 +175,6 @@ class Instance:
         text = json.dumps(self.canonical(), ensure_ascii=False, sort_keys=True,
                           separators=(",", ":"))
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def commitment(seed: int, input_hash: str) -> str:
-    """sha256(seed ‖ input hash): publish before the draw, verify after the seed is out."""
-    return hashlib.sha256(f"{seed}|{input_hash}".encode()).hexdigest()
-
-
-def verify_commitment(published: str, seed: int, input_hash: str) -> bool:
-    return published == commitment(seed, input_hash)
 
 
 _NO_SIDES = {"leader_side": None, "deputy_side": None, "min_per_side": 0}

@@ -23,6 +23,8 @@ from typing import Any
 import numpy as np
 from ortools.sat.python import cp_model
 
+from assignment.ceremony import solver_seed
+
 
 class PairingError(ValueError):
     """A pairing instance that cannot be used as given."""
@@ -240,7 +242,7 @@ def greedy_pairing(inst: PairingInstance) -> dict[tuple[str, str], int]:
 def new_solver(seed: int, deterministic_time: float) -> cp_model.CpSolver:
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
-    solver.parameters.random_seed = seed
+    solver.parameters.random_seed = solver_seed(seed)
     solver.parameters.max_deterministic_time = deterministic_time
     return solver
 

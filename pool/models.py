@@ -22,6 +22,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -235,8 +236,9 @@ class RoundPlan(Base):
 
 
 class Commitment(Base):
-    """sha256(seed ‖ input hash), published before the draw; the seed is revealed by the
-    proposal that uses it."""
+    """Before the draw ceremony (migration 0003): sha256(seed ‖ input hash) with a seed
+    the service chose. Kept for the proposals drawn with one; no longer written, and
+    unused seeds were erased."""
 
     __tablename__ = "commitments"
 
@@ -250,6 +252,61 @@ class Commitment(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
 
 
+class Draw(Base):
+    """One draw ceremony of a round (DESIGN §5): the sealed specification, the parties'
+    commitments and reveals (`DrawParty`), the optional public value, and the seed. The
+    round's draws are numbered 1, 2, …; draw 2 onwards needs a reason and the consent of
+    a second role. The secrets reach this table only when revealed."""
+
+    __tablename__ = "draws"
+    __table_args__ = (UniqueConstraint("round_key", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    round_key: Mapped[str] = mapped_column(ForeignKey("rounds.key"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    # awaiting_consent / committing / revealing / awaiting_public / seeded / drawn /
+    # stale / abandoned (expiry is read from reveal_by, and stored as expired when seen)
+    status: Mapped[str] = mapped_column(CODE)
+    reason: Mapped[str | None] = mapped_column(Text)
+    requested_by: Mapped[str] = mapped_column(String(128))
+    requested_role: Mapped[str] = mapped_column(CODE)
+    consented_by: Mapped[str | None] = mapped_column(String(128))
+    consented_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    consent_note: Mapped[str | None] = mapped_column(Text)
+    spec: Mapped[str] = mapped_column(JSON_TEXT)  # the canonical text that is hashed
+    spec_sha256: Mapped[str] = mapped_column(String(64))
+    input_hash: Mapped[str] = mapped_column(String(64))
+    reveal_by: Mapped[dt.datetime] = mapped_column(DateTime)  # naive UTC
+    public_source: Mapped[str | None] = mapped_column(Text)
+    public_after: Mapped[dt.date | None] = mapped_column(Date)
+    public_value: Mapped[str | None] = mapped_column(Text)
+    seed: Mapped[str | None] = mapped_column(String(64))  # fixed by the last reveal
+    job_id: Mapped[str | None] = mapped_column(String(36))
+    failure: Mapped[str | None] = mapped_column(JSON_TEXT)  # the last failed run, if any
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    seeded_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class DrawParty(Base):
+    """One party of a ceremony: its role and place in the reveal order, its commitment
+    (sha256 of its secret) and, once revealed, the secret."""
+
+    __tablename__ = "draw_parties"
+    __table_args__ = (UniqueConstraint("draw_id", "role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    draw_id: Mapped[int] = mapped_column(ForeignKey("draws.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    role: Mapped[str] = mapped_column(CODE)
+    commitment: Mapped[str | None] = mapped_column(String(64))
+    committed_by: Mapped[str | None] = mapped_column(String(128))
+    committed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    secret: Mapped[str | None] = mapped_column(String(128))  # only after its reveal
+    revealed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    public_value: Mapped[str | None] = mapped_column(Text)  # as this party entered it
+
+
 class ProposalRecord(Base):
     """One run of the optimizer with everything needed to replay it: the input bundle
     (gzip of canonical JSON) and its sha256, the seed, the parameters and the result."""
@@ -259,8 +316,12 @@ class ProposalRecord(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     round_key: Mapped[str] = mapped_column(ForeignKey("rounds.key"), index=True)
     mode: Mapped[str] = mapped_column(CODE)
-    status: Mapped[str] = mapped_column(CODE)  # draft / approved / withdrawn / infeasible
-    seed: Mapped[int] = mapped_column(Integer)
+    # draft / approved / infeasible / superseded (a later draw of record replaced it)
+    status: Mapped[str] = mapped_column(CODE)
+    kind: Mapped[str] = mapped_column(CODE, default="trial")  # trial / record / legacy
+    seed: Mapped[int | None] = mapped_column(Integer)  # a trial's seed
+    seed_hex: Mapped[str | None] = mapped_column(String(64))  # a draw of record's seed
+    draw_id: Mapped[int | None] = mapped_column(ForeignKey("draws.id"), index=True)
     commitment_id: Mapped[int | None] = mapped_column(ForeignKey("commitments.id"))
     parameters: Mapped[str] = mapped_column(JSON_TEXT)
     bundle: Mapped[bytes] = mapped_column(LargeBinary)

@@ -10,6 +10,7 @@ from fastapi import Depends, FastAPI
 
 from pool.db import make_engine
 from service.api import audit as audit_api
+from service.api import draws as draws_api
 from service.api import jobs as jobs_api
 from service.api import pool as pool_api
 from service.api import proposals as proposals_api
@@ -59,7 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   lifespan=lifespan, responses=ERROR_RESPONSES,
                   dependencies=[Depends(reject_nul)])
     install_handlers(app)
-    for module in (system_api, pool_api, recusals_api, rounds_api, proposals_api, jobs_api,
-                   audit_api):
+    for module in (system_api, pool_api, recusals_api, rounds_api, draws_api, proposals_api,
+                   jobs_api, audit_api):
         app.include_router(module.router, prefix="/v1")
     return app

@@ -1,9 +1,12 @@
 """Bearer tokens (stored as sha256 only), roles, what each role may do, and region scope.
 
-Roles: admin (everything), organizer (pool data, rounds, proposals, changes), approver
-(approves decisions), auditor (reads everything including the audit log, writes
-nothing), viewer (pool summaries without kinship details or ID numbers). A token scoped
-to a region sees and changes only that region's subtree."""
+Roles: admin (everything but taking part in a draw ceremony), organizer (pool data,
+rounds, proposals, changes; the organizing office's party in a draw ceremony), approver
+(approves decisions, consents to a redraw), supervisor (纪检监察/巡察办 supervision: the
+second party of every draw ceremony, consents to a redraw, reads rounds; nothing else),
+auditor (reads everything including the audit log, writes nothing), viewer (pool
+summaries without kinship details or ID numbers). A token scoped to a region sees and
+changes only that region's subtree."""
 
 from __future__ import annotations
 
@@ -27,6 +30,7 @@ class Role(StrEnum):
     approver = "approver"
     auditor = "auditor"
     viewer = "viewer"
+    supervisor = "supervisor"
 
 
 class Action(StrEnum):
@@ -38,6 +42,9 @@ class Action(StrEnum):
     rounds_write = "rounds:write"  # rounds, commitments, proposals, manual changes
     names_before_approval = "proposals:names"  # member names of undecided proposals
     approve = "proposals:approve"
+    draw_party = "draws:party"  # commit and reveal a secret, enter the public value
+    draw_consent = "draws:consent"  # consent to a further draw of a round (a redraw)
+    draw_rerun = "draws:rerun"  # run a seeded draw again after a wall-clock failure
     audit_read = "audit:read"
     tokens_manage = "tokens:manage"
 
@@ -48,16 +55,20 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.pool_read_sensitive: frozenset({Role.admin, Role.organizer, Role.auditor}),
     Action.pool_write: frozenset({Role.admin, Role.organizer}),
     Action.recusal_check: frozenset({Role.admin, Role.organizer, Role.approver, Role.auditor}),
-    Action.rounds_read: frozenset({Role.admin, Role.organizer, Role.approver, Role.auditor}),
+    Action.rounds_read: frozenset({Role.admin, Role.organizer, Role.approver, Role.auditor,
+                                   Role.supervisor}),
     Action.rounds_write: frozenset({Role.admin, Role.organizer}),
     Action.names_before_approval: frozenset({Role.admin, Role.organizer, Role.approver}),
     Action.approve: frozenset({Role.admin, Role.approver}),
+    Action.draw_party: frozenset({Role.organizer, Role.supervisor}),
+    Action.draw_consent: frozenset({Role.admin, Role.approver, Role.supervisor}),
+    Action.draw_rerun: frozenset({Role.admin, Role.organizer}),
     Action.audit_read: frozenset({Role.admin, Role.auditor}),
     Action.tokens_manage: frozenset({Role.admin}),
 }
 
 ROLE_ZH = {Role.admin: "管理员", Role.organizer: "组织人员", Role.approver: "审批人",
-           Role.auditor: "审计人员", Role.viewer: "查看人员"}
+           Role.auditor: "审计人员", Role.viewer: "查看人员", Role.supervisor: "监督人员"}
 
 
 @dataclass(frozen=True)
@@ -74,6 +85,12 @@ class Principal:
     def actor(self) -> str:
         return f"token:{self.token_id}:{self.name}"
 
+    def same_person(self, actor: str) -> bool:
+        """Whether `actor` (as recorded) is this caller: the same token, or a token under
+        the same holder's name. Conservative: two people sharing a token name are taken
+        as one, so neither may both change and approve."""
+        return same_person(self.actor, actor)
+
     def may(self, action: Action) -> bool:
         return self.role in PERMISSIONS[action]
 
@@ -87,6 +104,19 @@ class IssuedToken:
     secret: str  # shown once, never stored
     role: Role
     scope: str | None
+
+
+def _holder(actor: str) -> tuple[str, str]:
+    kind, _, rest = actor.partition(":")
+    if kind != "token":
+        return actor, actor
+    token_id, _, name = rest.partition(":")
+    return token_id, name.strip().casefold()
+
+
+def same_person(a: str, b: str) -> bool:
+    (id_a, name_a), (id_b, name_b) = _holder(a), _holder(b)
+    return id_a == id_b or (bool(name_a) and name_a == name_b)
 
 
 def token_digest(secret: str) -> str:

@@ -17,11 +17,13 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from assignment.ceremony import library_versions
 from assignment.instance import Candidate, Instance, TeamSpec, Weights
 from assignment.proposal import Member, Proposal, Team
 from assignment.validate import objective, term_values, violations
 from pool import models as m
 from service import audit
+from service.auth import same_person
 from service.decisions import proposal_or_404
 from service.errors import Conflict, Unprocessable
 
@@ -160,6 +162,13 @@ def apply_change(session: Session, proposal_id: int, change: ChangeCreate,
         for x in team["members"]:
             x["side"] = sides[x["key"]]
     changed = {t["no"]: t for t in _renumber(after_local, offset)}
+    before_keys = {x["key"] for t in current["teams"] if t["no"] == change.team
+                   for x in t["members"]}
+    for x in changed[change.team]["members"]:  # who this change placed, and why
+        if x["key"] not in before_keys:
+            x["placed"] = {"revision": row.revision + 1, "actor": actor,
+                           "reason": change.reason, "op": change.op,
+                           "at": audit.utcnow().isoformat()}
     after = [changed.get(t["no"], t) for t in current["teams"]]
     terms: dict[str, int] = {}
     total = 0
@@ -189,6 +198,56 @@ def apply_change(session: Session, proposal_id: int, change: ChangeCreate,
     return row, new
 
 
+def approval_blockers(session: Session, row: m.ProposalRecord,
+                      approver: str | None = None) -> list[tuple[str, str, str]]:
+    """Why the proposal cannot be approved (code, 中文, English); empty when it can.
+    Only the latest draw of record of its round, reproducible, and not approved by
+    anyone who changed it by hand."""
+    out: list[tuple[str, str, str]] = []
+    if row.kind == "trial":
+        out.append(("trial", "试算方案不能批准，也不能成为抽取结果；请组织抽取",
+                    "a trial draw can never be approved or become the draw of record; hold "
+                    "a draw ceremony"))
+    elif row.kind != "record" or row.draw_id is None:
+        out.append(("not_a_draw_of_record", "该方案不是抽取仪式产生的抽取结果，不能批准",
+                    "this proposal is not a ceremony's draw of record; it cannot be approved"))
+    else:
+        draw = session.get(m.Draw, row.draw_id)
+        later = session.execute(select(m.Draw.number).where(
+            m.Draw.round_key == row.round_key, m.Draw.status != "awaiting_consent",
+            m.Draw.number > (draw.number if draw else 0)).order_by(m.Draw.number)).scalars()
+        newer = list(later)
+        if newer:
+            out.append(("superseded", f"本轮已有第{newer[-1]}次抽取，此结果已被取代",
+                        f"the round has a later draw ({newer[-1]}); this one is superseded"))
+        if draw is not None and json.loads(draw.spec)["versions"] != library_versions():
+            out.append(("not_reproducible",
+                        "本服务的求解库版本与抽取时不同，无法在此复现，不能批准",
+                        "this service runs other solver versions than the draw did: not "
+                        "reproducible here"))
+    if row.status not in ("draft",):
+        out.append(("status", f"方案状态为 {row.status}，只有草案可以批准",
+                    f"the proposal is {row.status}; only a draft can be approved"))
+    if _wall_limit_hit(json.loads(row.result)):
+        out.append(("not_reproducible", "求解曾被墙钟时限中止，结果不可复现，不能批准",
+                    "a solve was stopped by the wall clock: not reproducible"))
+    if approver is not None:
+        changers = session.execute(select(m.ProposalChange.actor).where(
+            m.ProposalChange.proposal_id == row.id)).scalars()
+        if any(same_person(approver, c) for c in changers):
+            out.append(("changer_approves", "人工调整过本方案的人员不能批准本方案",
+                        "whoever changed the proposal by hand may not approve it"))
+    return out
+
+
+def _wall_limit_hit(result: dict[str, Any]) -> bool:
+    """Whether any solve behind a stored result was stopped by the wall clock."""
+    pairing = result.get("pairing") or {}
+    solves = [result.get("proposal"), *(pairing.get("teams") or {}).values(),
+              (pairing.get("exchange") or {}).get("proposal")]
+    return any(isinstance(p, dict) and p.get("wall_limit_hit") for p in solves)
+
+
 def approve(session: Session, proposal_id: int, actor: str, note: str | None
             ) -> m.ProposalRecord:
     """The proposal becomes the round's decision. Concurrent approvals queue on the audit
@@ -196,14 +255,13 @@ def approve(session: Session, proposal_id: int, actor: str, note: str | None
     before it."""
     session.execute(select(m.Counter).where(m.Counter.name == "audit").with_for_update())
     row = proposal_or_404(session, proposal_id, lock=True)
-    if row.status != "draft":
-        raise Conflict(f"方案状态为 {row.status}，只有草案可以批准",
-                       f"the proposal is {row.status}; only a draft can be approved",
-                       field="proposal_id")
-    if row.commitment_id is None:
-        raise Conflict("该方案的种子未事先公布承诺，不能批准；请先发布承诺再抽取",
-                       "the proposal's seed was not committed before the draw; publish a "
-                       "commitment and draw again", field="proposal_id")
+    blockers = approval_blockers(session, row, actor)
+    if blockers:
+        code = blockers[0][0]
+        raise Conflict("不能批准：" + "；".join(b[1] for b in blockers),
+                       "cannot approve: " + "; ".join(b[2] for b in blockers),
+                       field="proposal_id", code=code,
+                       details=[{"code": c, "zh": z, "en": e} for c, z, e in blockers])
     rnd = session.get(m.Round, row.round_key)
     assert rnd is not None
     decided = session.execute(select(m.ProposalRecord.id).where(

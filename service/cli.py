@@ -220,6 +220,10 @@ def assemble_command(
         typer.echo(json.dumps(run_to_dict(run), ensure_ascii=False, indent=2, default=str))
     else:
         show.round_run(out, run)
+    if run.proposal is not None and run.proposal.wall_limit_hit:
+        err.print("求解被墙钟时限中止，结果不可复现，不作为结果 / the wall-clock safety net "
+                  "stopped the solve: not reproducible, not a result")
+        raise typer.Exit(3)
     if run.proposal is None or not run.proposal.feasible:
         raise typer.Exit(3)
 

@@ -206,8 +206,10 @@ def round_run(console: Console, run: RoundRun) -> None:
                   f"候选人{len(run.instance.candidates):,}名（另有{len(run.context.excluded)}名不具备"
                   f"本轮资格）/ {len(plan.teams)} teams, {len(plan.targets)} targets, "
                   f"{len(run.instance.candidates):,} candidates")
-    console.print(f"输入哈希 input hash {run.instance.input_hash[:16]}…  抽签承诺 commitment "
-                  f"{run.commitment[:16]}…", highlight=False)
+    console.print(f"输入哈希 input hash {run.instance.input_hash[:16]}…  [bold]试算[/]（种子 "
+                  f"{run.seed}，仅供研判，不能批准；抽取结果须经抽取仪式产生）/ [bold]trial[/] "
+                  f"draw (seed {run.seed}): what-if only, never a decision; the draw of record "
+                  "comes from a ceremony", highlight=False)
     if run.diagnosis is not None and not run.diagnosis.feasible:
         console.print("[red]无法组建 / cannot be staffed[/]")
         for f in run.diagnosis.findings:

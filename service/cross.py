@@ -142,17 +142,23 @@ def prepare_cross(index: ConflictIndex, plan: CrossFile,
     return PreparedCross(plan, policy, screening, instance, members, names)
 
 
-def draw_cross(prepared: PreparedCross, snap: Snapshot, seed: int) -> CrossRun:
-    """The pairing drawn with `seed`, then the teams (direct or exchange)."""
+TEAM_SETTINGS = SolveSettings(tolerance=0.02)  # how a cross-inspection's teams are drawn
+
+
+def draw_cross(prepared: PreparedCross, snap: Snapshot, seed: int,
+               settings: SolveSettings = TEAM_SETTINGS) -> CrossRun:
+    """The pairing drawn with `seed`, then the teams (direct or exchange) with
+    `settings`."""
     plan, instance, names = prepared.plan, prepared.instance, prepared.names
     screening, members = prepared.screening, prepared.members
     if plan.mode == "exchange":
         lead, partners = pair_exchange(instance, seed, plan.tolerance)
         run = CrossRun(plan, instance, lead, names, {}, partners)
-        return _exchange(run, partners, snap, screening, members, seed) if lead.feasible \
-            else run
+        return _exchange(run, partners, snap, screening, members, seed, settings) \
+            if lead.feasible else run
     run = CrossRun(plan, instance, pair_groups(instance, seed, plan.tolerance), names, {})
-    return _direct(run, snap, screening, members, seed) if run.pairing.feasible else run
+    return _direct(run, snap, screening, members, seed, settings) if run.pairing.feasible \
+        else run
 
 
 def run_cross(session: Session, plan: CrossFile, seed: int) -> CrossRun:
@@ -161,7 +167,7 @@ def run_cross(session: Session, plan: CrossFile, seed: int) -> CrossRun:
 
 
 def _direct(run: CrossRun, snap: Snapshot, screening: Screening,
-            members: dict[str, set[str]], seed: int) -> CrossRun:
+            members: dict[str, set[str]], seed: int, settings: SolveSettings) -> CrossRun:
     """Every sending group staffs its own teams from its own cadres, one draw per group."""
     plan, names = run.plan, run.names
     targets = {g.region: g.targets for g in plan.groups}
@@ -177,12 +183,12 @@ def _direct(run: CrossRun, snap: Snapshot, screening: Screening,
                                     dict.fromkeys(members[sender], sender),
                                     {sender: names[sender]})
         run.instances[sender] = inst
-        run.proposals[sender] = assemble(inst, seed, SolveSettings(tolerance=0.02))
+        run.proposals[sender] = assemble(inst, seed, settings)
     return run
 
 
 def _exchange(run: CrossRun, partners: Pairing, snap: Snapshot, screening: Screening,
-              members: dict[str, set[str]], seed: int) -> CrossRun:
+              members: dict[str, set[str]], seed: int, settings: SolveSettings) -> CrossRun:
     """互派: staff every mixed team of the exchange in one draw from the cadres of all
     groups (each cadre serves once, whichever side they are on)."""
     plan = run.plan
@@ -197,7 +203,7 @@ def _exchange(run: CrossRun, partners: Pairing, snap: Snapshot, screening: Scree
     short = precheck(inst, ctx)
     if short:
         return replace(run, teams=mixed, diagnosis=Diagnosis(False, tuple(short)))
-    proposal = assemble(inst, seed, SolveSettings(tolerance=0.02))
+    proposal = assemble(inst, seed, settings)
     diagnosis = None if proposal.feasible else diagnose(inst, ctx)
     return replace(run, teams=mixed, exchange=proposal, diagnosis=diagnosis,
                    instances={"exchange": inst})

@@ -1,21 +1,21 @@
-"""Rounds from plan to decision: store the plan, publish the seed commitment, draw a
-proposal (a job) with its input bundle, and approve it into participation history.
+"""Rounds from plan to decision: store the plan, seal what a draw depends on, draw a
+proposal (a job: a trial, or a ceremony's draw of record) with its input bundle.
 
 Service functions over the caller's session; they flush, never commit."""
 
 from __future__ import annotations
 
 import json
-import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from assignment.assemble import SolveSettings
+from assignment.ceremony import library_versions, seed_number
 from assignment.diagnose import Diagnosis
-from assignment.instance import Instance, commitment
+from assignment.instance import Instance
 from assignment.proposal import Proposal
 from conflicts.evidence import explain
 from conflicts.index import ConflictIndex
@@ -26,7 +26,7 @@ from pool import models as m
 from pool.db import transaction
 from pool.snapshot import load_snapshot
 from service import audit, jobs
-from service.cross import CrossFile, cross_to_dict, draw_cross, prepare_cross
+from service.cross import TEAM_SETTINGS, CrossFile, cross_to_dict, draw_cross, prepare_cross
 from service.errors import Conflict, Unprocessable, not_found
 from service.rounds import RoundFile, draw, prepare_round
 
@@ -104,40 +104,45 @@ def round_plan(session: Session, key: str) -> tuple[m.Round, m.RoundPlan]:
     return row, plan
 
 
-# -- commitments -------------------------------------------------------------------------
+# -- what a draw seals ------------------------------------------------------------------
 
-def publish_commitment(session: Session, index: ConflictIndex, round_key: str,
-                       seed: int | None, actor: str) -> m.Commitment:
-    """sha256(seed ‖ input hash) of the round as the pool stands now; the seed is drawn
-    here unless given, and stays secret until a proposal uses it."""
-    _row, plan = round_plan(session, round_key)
-    input_hash = input_hash_of(index, round_file(plan))
-    seed = secrets.randbelow(MAX_SEED) if seed is None else seed
-    digest = commitment(seed, input_hash)
-    row = m.Commitment(round_key=round_key, input_hash=input_hash,
-                       digest=digest, seed=seed, revealed=False, created_by=actor,
-                       created_at=audit.utcnow())
-    session.add(row)
-    session.flush()
-    audit.record(session, actor, "commitment.publish", object_type="commitment",
-                 object_key=str(row.id), data={"round": round_key, "digest": digest,
-                                               "input_hash": row.input_hash})
-    return row
-
-
-def input_hash_of(index: ConflictIndex, spec: Spec, policy: Policy | None = None) -> str:
-    """What a commitment binds: the assembly instance's hash, or the pairing instance's."""
+def input_hash_of(index: ConflictIndex, spec: Spec, policy: Policy | None = None
+                  ) -> tuple[str, Policy]:
+    """What a draw specification binds: the assembly instance's hash, or the pairing
+    instance's, with the policy it was screened under."""
     if isinstance(spec, CrossFile):
-        return prepare_cross(index, spec, policy).instance.input_hash
-    return prepare_round(index, spec, policy).instance.input_hash
+        cross = prepare_cross(index, spec, policy)
+        return cross.instance.input_hash, cross.policy
+    prepared = prepare_round(index, spec, policy)
+    return prepared.instance.input_hash, prepared.policy
+
+
+def sealed_parameters(spec: Spec, deterministic_time: float | None = None) -> dict[str, Any]:
+    """Every setting that decides a draw's result, as its specification seals them: the
+    plan's tolerance and the solver settings (deterministic limits, workers, shortlist).
+    The wall-clock safety net is not among them: a solve it stops is no result."""
+    if isinstance(spec, CrossFile):
+        teams = TEAM_SETTINGS if deterministic_time is None else replace(
+            TEAM_SETTINGS, deterministic_time=deterministic_time)
+        return {"pairing_tolerance": spec.tolerance, "teams": teams.sealed()}
+    settings = SolveSettings(tolerance=spec.tolerance)
+    if deterministic_time is not None:
+        settings = replace(settings, deterministic_time=deterministic_time)
+    return settings.sealed()
+
+
+def solve_settings(params: dict[str, Any], spec: Spec,
+                   wall_time: float | None = None) -> SolveSettings:
+    """The team-assembly settings of a draw: the sealed ones, or a trial's overrides of
+    the plan's (a trial names only `tolerance` and `deterministic_time`)."""
+    if isinstance(spec, CrossFile):
+        base = params.get("teams", TEAM_SETTINGS.sealed())
+    else:
+        base = SolveSettings(tolerance=spec.tolerance).sealed() | params
+    return SolveSettings.from_sealed(base, wall_time)
 
 
 # -- proposals ---------------------------------------------------------------------------
-
-def solve_settings(params: dict[str, Any], spec: RoundFile) -> SolveSettings:
-    return SolveSettings(tolerance=params.get("tolerance", spec.tolerance),
-                         deterministic_time=params.get("deterministic_time", 20.0))
-
 
 def recusal_statement(index: ConflictIndex, policy: Policy, screening: Screening,
                       targets: list[str], teams: list[dict[str, Any]],
@@ -175,6 +180,7 @@ class DrawResult:
     # {"parts": [{"side", "offset", "input_hash", "instance"}]}; a part's teams are numbered
     # offset + 1 … offset + len(its teams) in `teams`
     instance: dict[str, Any]
+    wall_limit_hit: bool = False  # the wall-clock safety net stopped a solve: no result
 
 
 def _diagnosis(diagnosis: Diagnosis | None) -> dict[str, Any] | None:
@@ -193,11 +199,13 @@ def _team_rows(proposal: Proposal, first_no: int = 1,
 
 
 def run_draw(index: ConflictIndex, spec: Spec, seed: int, params: dict[str, Any],
-             policy: Policy | None = None) -> DrawResult:
+             policy: Policy | None = None, wall_time: float | None = None) -> DrawResult:
+    """One draw with `seed` and the settings `params` (sealed, or a trial's)."""
+    settings = solve_settings(params, spec, wall_time)
     if isinstance(spec, CrossFile):
-        return _draw_pairing(index, spec, seed, policy)
+        return _draw_pairing(index, spec, seed, policy, settings)
     prepared = prepare_round(index, spec, policy)
-    proposal, diagnosis = draw(prepared, seed, solve_settings(params, spec))
+    proposal, diagnosis = draw(prepared, seed, settings)
     teams: dict[str, Any] = {"teams": [], "terms": {}, "objective": None}
     if proposal is not None:
         teams = {"teams": _team_rows(proposal), "objective": proposal.objective,
@@ -209,15 +217,16 @@ def run_draw(index: ConflictIndex, spec: Spec, seed: int, params: dict[str, Any]
               "pairing": None, "diagnosis": _diagnosis(diagnosis)}
     return DrawResult(prepared.instance.input_hash,
                       proposal is not None and proposal.feasible, prepared.policy, result,
-                      teams, statement, {"parts": [_part(None, 0, prepared.instance)]})
+                      teams, statement, {"parts": [_part(None, 0, prepared.instance)]},
+                      proposal is not None and proposal.wall_limit_hit)
 
 
 def _draw_pairing(index: ConflictIndex, spec: CrossFile, seed: int,
-                  policy: Policy | None) -> DrawResult:
+                  policy: Policy | None, settings: SolveSettings) -> DrawResult:
     """A cross-inspection: the pairing, then every team; teams are numbered through
     (direct mode: by sending group in key order), each member with their side."""
     prepared = prepare_cross(index, spec, policy)
-    run = draw_cross(prepared, index.snapshot, seed)
+    run = draw_cross(prepared, index.snapshot, seed, settings)
     rows: list[dict[str, Any]] = []
     terms: dict[str, int] = {}
     objective: int | None = 0
@@ -245,7 +254,7 @@ def _draw_pairing(index: ConflictIndex, spec: CrossFile, seed: int,
     return DrawResult(prepared.instance.input_hash, run.feasible, prepared.policy, result,
                       {"teams": rows, "terms": terms,
                        "objective": objective if rows else None}, statement,
-                      {"parts": stored})
+                      {"parts": stored}, any(p.wall_limit_hit for p, _s in parts))
 
 
 def _part(side: str | None, offset: int, inst: Instance) -> dict[str, Any]:
@@ -257,57 +266,127 @@ def result_json(result: DrawResult) -> str:
     return audit.canonical_json(result.result)
 
 
+@dataclass(frozen=True)
+class DrawOrder:
+    """What a proposal job draws: a trial (`draw_id` None, a seed of the caller's) or a
+    round's draw of record (the ceremony's seed and sealed settings)."""
+
+    round_key: str
+    seed: int
+    params: dict[str, Any]
+    draw_id: int | None = None
+    seed_hex: str | None = None
+    input_hash: str | None = None  # sealed: the draw must find the pool unchanged
+    versions: dict[str, str] | None = None  # sealed: the library versions
+
+
+def _order(session: Session, payload: dict[str, Any]) -> DrawOrder:
+    draw_id = payload.get("draw_id")
+    if draw_id is None:
+        return DrawOrder(payload["round"], payload["seed"], payload.get("parameters", {}))
+    row = session.get(m.Draw, draw_id)
+    if row is None or row.status != "seeded" or row.seed is None:
+        raise jobs.JobFailed(
+            f"第{row.number if row else '?'}次抽取不在待抽取状态（{row.status if row else '无'}）",
+            f"draw {draw_id} is not waiting to be drawn ({row.status if row else 'missing'})",
+            code="draw_not_seeded")
+    sealed = json.loads(row.spec)
+    return DrawOrder(row.round_key, seed_number(row.seed), sealed["parameters"], row.id,
+                     row.seed, row.input_hash, sealed["versions"])
+
+
+def _draw_failed(engine: Engine, order: DrawOrder, actor: str, status: str,
+                 error: jobs.JobFailed) -> jobs.JobFailed:
+    """Record on the ceremony why its draw failed (in a transaction of its own: the
+    job's own rolls back), and return the error to raise."""
+    if order.draw_id is not None:
+        with transaction(engine, write=True) as session:
+            row = session.get(m.Draw, order.draw_id, with_for_update=True)
+            assert row is not None
+            row.status = status
+            row.failure = audit.canonical_json({"code": error.code, "zh": error.zh,
+                                                "en": error.en, "at": audit.utcnow()})
+            if status != "seeded":
+                row.closed_at = audit.utcnow()
+            audit.record(session, actor, "draw.failed", object_type="draw",
+                         object_key=str(row.id), data={
+                             "round": row.round_key, "number": row.number, "code": error.code,
+                             "status": status, "details": error.details})
+    return error
+
+
 @jobs.handler("proposal")
 def run_proposal_job(engine: Engine, job_id: str, payload: dict[str, Any]) -> dict[str, Any]:
-    """Draw a proposal for a round: snapshot the pool as of the round's date, check the
-    commitment still holds, assemble, explain, store everything replay needs."""
+    """Draw a proposal for a round: snapshot the pool as of the round's date, check a
+    draw of record still finds what its ceremony sealed, assemble, explain, and store
+    everything replay needs. A solve stopped by the wall clock is a failure, never a
+    result: running it again gives the one deterministic result or fails again."""
+    actor = payload["actor"]
     with transaction(engine) as session:
-        _row, plan = round_plan(session, payload["round"])
+        order = _order(session, payload)
+        _row, plan = round_plan(session, order.round_key)
         spec = round_file(plan)
-        promise = (session.get(m.Commitment, payload["commitment_id"])
-                   if payload.get("commitment_id") is not None else None)
         snapshot = load_snapshot(session, spec.as_of or spec.start)
-    seed = promise.seed if promise is not None else payload["seed"]
-    assert seed is not None
+    versions = library_versions()
+    if order.versions is not None and order.versions != versions:
+        raise _draw_failed(engine, order, actor, "stale", jobs.JobFailed(
+            "抽取规格封存后求解库版本已变化，不能按封存的规格抽取；请说明理由后重新组织抽取",
+            "the solver libraries changed since the specification was sealed; open a new "
+            "draw with a reason", code="draw_versions",
+            details={"sealed": order.versions, "running": versions}))
     index = ConflictIndex(snapshot, snapshot.as_of)
-    params = payload.get("parameters", {})
-    result = run_draw(index, spec, seed, params)
-    if promise is not None and commitment(seed, result.input_hash) != promise.digest:
-        raise jobs.JobFailed(
-            "承诺发布后人才库数据已变化，输入哈希不同；请重新发布承诺后再抽取",
-            "the pool changed since the commitment was published (the input hash differs); "
-            "publish a new commitment and draw again", code="commitment_stale",
-            details={"committed_input_hash": promise.input_hash,
-                     "input_hash": result.input_hash})
+    result = run_draw(index, spec, order.seed, order.params, wall_time=payload.get("wall_time"))
+    if order.input_hash is not None and result.input_hash != order.input_hash:
+        raise _draw_failed(engine, order, actor, "stale", jobs.JobFailed(
+            "抽取规格封存后人才库数据已变化（输入哈希不同），本次抽取作废；请说明理由后重新组织抽取",
+            "the pool changed since the draw specification was sealed (the input hash "
+            "differs); nothing was drawn: open a new draw with a reason",
+            code="draw_stale", details={"sealed_input_hash": order.input_hash,
+                                        "input_hash": result.input_hash}))
+    if result.wall_limit_hit:
+        raise _draw_failed(engine, order, actor, "seeded", jobs.JobFailed(
+            "求解被墙钟时限中止，结果不可复现，未保存；请在负载较轻时重新运行，或由管理员放宽时限",
+            "the wall-clock safety net stopped the solve: the result would not be "
+            "reproducible and was not kept; run it again on a quieter machine, or have an "
+            "administrator raise the limit", code="wall_clock",
+            details={"wall_time": payload.get("wall_time")}))
     if jobs.cancelled(engine, job_id):
         raise jobs.JobCancelled
     blob, sha = bundle.encode(snapshot, {
-        "mode": plan.mode, "spec": json.loads(plan.spec), "seed": seed, "parameters": params,
+        "mode": plan.mode, "spec": json.loads(plan.spec), "seed": order.seed,
+        "parameters": order.params, "versions": versions,
         "policy": result.policy.model_dump(mode="json")})
     status = "draft" if result.feasible else "infeasible"
     with transaction(engine, write=True) as session:
+        drawn = None if order.draw_id is None else session.get(m.Draw, order.draw_id,
+                                                                 with_for_update=True)
+        if drawn is not None and drawn.status != "seeded":  # another run got there first
+            raise jobs.JobFailed(f"第{drawn.number}次抽取已是“{drawn.status}”状态，只抽取一次",
+                                 f"draw {drawn.id} is {drawn.status}: it is drawn once",
+                                 code="draw_not_seeded")
         row = m.ProposalRecord(
-            round_key=payload["round"], mode=plan.mode, status=status, seed=seed,
-            commitment_id=None if promise is None else promise.id,
-            parameters=audit.canonical_json(params), bundle=blob, bundle_sha256=sha,
+            round_key=order.round_key, mode=plan.mode, status=status,
+            kind="trial" if order.draw_id is None else "record",
+            seed=order.seed if order.draw_id is None else None, seed_hex=order.seed_hex,
+            draw_id=order.draw_id, parameters=audit.canonical_json(order.params),
+            bundle=blob, bundle_sha256=sha,
             input_hash=result.input_hash, instance=audit.canonical_json(result.instance),
             result=result_json(result), recusals=audit.canonical_json(result.statement),
             recusals_sha256=statement_hash(result.statement),
-            teams=audit.canonical_json(result.teams), revision=0, created_by=payload["actor"],
+            teams=audit.canonical_json(result.teams), revision=0, created_by=actor,
             created_at=audit.utcnow())
         session.add(row)
         session.flush()
-        if promise is not None:
-            committed = session.get(m.Commitment, promise.id)
-            assert committed is not None
-            committed.revealed = True
-        audit.record(session, payload["actor"], "proposal.create", object_type="proposal",
+        if drawn is not None:
+            drawn.status, drawn.closed_at, drawn.failure = "drawn", audit.utcnow(), None
+        audit.record(session, actor, "proposal.create", object_type="proposal",
                      object_key=str(row.id), data={
-                         "round": row.round_key, "status": status, "seed": seed,
-                         "commitment": row.commitment_id, "input_hash": row.input_hash,
-                         "bundle_sha256": sha, "recusals_sha256": row.recusals_sha256,
+                         "round": row.round_key, "kind": row.kind, "status": status,
+                         "draw": order.draw_id, "seed": order.seed_hex or order.seed,
+                         "input_hash": row.input_hash, "bundle_sha256": sha,
+                         "recusals_sha256": row.recusals_sha256, "versions": versions,
                          "objective": result.teams["objective"], "job": job_id})
-        return {"proposal_id": row.id, "status": status,
+        return {"proposal_id": row.id, "kind": row.kind, "status": status,
                 "objective": result.teams["objective"],
                 "diagnosis": result.result["diagnosis"]}
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Awaitable, Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -26,7 +27,7 @@ from service.auth import (
     region_subtree,
     token_digest,
 )
-from service.errors import Forbidden, Unauthorized
+from service.errors import DomainError, Forbidden, Unauthorized
 from service.state import ServiceState
 
 
@@ -112,16 +113,31 @@ def deny(state: ServiceState, request: Request, principal: Principal, zh: str, e
     """The 403 to raise; its audit event is written by the error handler, in a
     transaction of its own after the request's has rolled back."""
     error = Forbidden(zh, en, details={"role": principal.role.value, **data})
-    error.audit = (principal.actor, {"path": request.url.path, "method": request.method,
-                                     "role": principal.role.value, "scope": principal.scope,
-                                     **data})
+    error.refusal = (principal.actor, "auth.denied", {
+        "path": request.url.path, "method": request.method, "role": principal.role.value,
+        "scope": principal.scope, **data})
     return error
 
 
-def record_denial(engine: Engine, error: Forbidden) -> None:
-    if error.audit is not None:
-        actor, data = error.audit
-        _record_apart(engine, actor, "auth.denied", data)
+def record_refusal(engine: Engine, error: DomainError) -> None:
+    if error.refusal is not None:
+        actor, kind, data = error.refusal
+        _record_apart(engine, actor, kind, data)
+
+
+@contextmanager
+def refusals_audited(request: Request, principal: Principal, kind: str) -> Iterator[None]:
+    """Any domain error raised inside is audited as `kind` (after the rollback), with
+    who, where and why: for steps whose refusal an auditor must see."""
+    try:
+        yield
+    except DomainError as exc:
+        if exc.refusal is None:
+            exc.refusal = (principal.actor, kind, {
+                "path": request.url.path, "method": request.method,
+                "role": principal.role.value, "code": exc.code, "field": exc.field,
+                "zh": exc.zh, "en": exc.en})
+        raise
 
 
 def require(action: Action) -> Callable[..., Awaitable[Principal]]:

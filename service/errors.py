@@ -46,6 +46,9 @@ class ErrorResponse(BaseModel):
 class DomainError(Exception):
     status = 400
     code = "bad_request"
+    # (actor, event kind, data): an audit event the handler writes after the request's
+    # rollback, for refusals an auditor must see (denials, refused ceremony steps)
+    refusal: tuple[str, str, dict[str, Any]] | None = None
 
     def __init__(self, zh: str, en: str, *, field: str | None = None,
                  details: Any = None, code: str | None = None) -> None:
@@ -69,7 +72,6 @@ class Unauthorized(DomainError):
 
 class Forbidden(DomainError):
     status, code = 403, "forbidden"
-    audit: tuple[str, dict[str, Any]] | None = None  # (actor, data) of the denial event
 
 
 class NotFound(DomainError):
@@ -107,10 +109,10 @@ def _split(message: str) -> tuple[str, str]:
 def install_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
-        if isinstance(exc, Forbidden) and exc.audit is not None:
-            from service.deps import record_denial  # (deps imports this module)
+        if exc.refusal is not None:
+            from service.deps import record_refusal  # (deps imports this module)
 
-            await run_in_threadpool(record_denial, request.app.state.xuncha.engine, exc)
+            await run_in_threadpool(record_refusal, request.app.state.xuncha.engine, exc)
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
         return _json(exc.status, exc.body(), headers)
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from assignment.ceremony import library_versions
 from conflicts.index import ConflictIndex
 from conflicts.policy import parse_policy
 from pool import bundle
@@ -32,7 +33,7 @@ def _check(name: str, zh: str, en: str, stored: Any, replayed: Any) -> dict[str,
 def run_replay(engine: Engine, job_id: str, payload: dict[str, Any]) -> dict[str, Any]:
     with transaction(engine) as session:
         row = proposal_or_404(session, payload["proposal_id"])
-        blob, sha, seed = row.bundle, row.bundle_sha256, row.seed
+        blob, sha = row.bundle, row.bundle_sha256
         stored_result, stored_input, stored_statement = (row.result, row.input_hash,
                                                          row.recusals_sha256)
     try:
@@ -40,6 +41,20 @@ def run_replay(engine: Engine, job_id: str, payload: dict[str, Any]) -> dict[str
     except bundle.BundleError as exc:
         zh, _, en = str(exc).partition(" / ")
         raise jobs.JobFailed(zh, en, code="bundle_altered") from None
+    seed = int(extra["seed"])
+    recorded, running = extra.get("versions"), library_versions()
+    versions = {"recorded": recorded, "running": running, "same": recorded == running}
+    if recorded is None:
+        versions |= {"zh": "输入包未记录求解库版本（早期方案），复算结果可能不同",
+                     "en": "the bundle records no solver versions (an early proposal); the "
+                           "replay may differ"}
+    elif recorded != running:
+        versions |= {"zh": f"注意：本次复算使用的求解库版本（{running}）与抽取时（{recorded}）"
+                           "不同，结果可能不同",
+                     "en": f"note: this replay runs other solver versions ({running}) than "
+                           f"the draw did ({recorded}); the result may differ"}
+    else:
+        versions |= {"zh": "求解库版本与抽取时相同", "en": "the same solver versions as the draw"}
     spec = spec_model(extra["mode"]).model_validate(extra["spec"])
     policy = parse_policy(extra["policy"], "bundle")
     result = run_draw(ConflictIndex(snapshot, snapshot.as_of), spec, seed,
@@ -61,7 +76,7 @@ def run_replay(engine: Engine, job_id: str, payload: dict[str, Any]) -> dict[str
                      data={"identical": identical, "job": job_id,
                            "checks": {c["check"]: c["identical"] for c in checks}})
     out: dict[str, Any] = {"proposal_id": payload["proposal_id"], "identical": identical,
-                           "seed": seed, "checks": checks}
+                           "seed": seed, "versions": versions, "checks": checks}
     if not identical and stored_result != replayed_result:
         out["replayed_result"] = json.loads(replayed_result)
     return out

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from assignment.assemble import SolveSettings, assemble
 from assignment.build import Context, RoundPlan, build_instance
 from assignment.diagnose import Diagnosis, diagnose, precheck
-from assignment.instance import Instance, TeamSpec, Weights, commitment
+from assignment.instance import Instance, TeamSpec, Weights
 from assignment.proposal import Proposal
 from conflicts.index import ConflictIndex
 from conflicts.policy import Policy, RegionLevel, Relation, cached_policy
@@ -155,7 +155,7 @@ class RoundRun:
     screening: Screening
     instance: Instance
     context: Context
-    commitment: str
+    seed: int
     proposal: Proposal | None
     diagnosis: Diagnosis | None
 
@@ -212,11 +212,10 @@ def assemble_round(session: Session, round_file: RoundFile, seed: int,
                    settings: SolveSettings | None = None) -> RoundRun:
     index = open_index(session, round_file.as_of or round_file.start)
     prepared = prepare_round(index, round_file)
-    promise = commitment(seed, prepared.instance.input_hash)
     proposal, diagnosis = draw(prepared, seed,
                                settings or SolveSettings(tolerance=round_file.tolerance))
     return RoundRun(prepared.plan, prepared.screening, prepared.instance, prepared.context,
-                    promise, proposal, diagnosis)
+                    seed, proposal, diagnosis)
 
 
 def recusal_summary(run: RoundRun) -> dict[int, dict[str, int]]:
@@ -236,7 +235,7 @@ def run_to_dict(run: RoundRun) -> dict[str, Any]:
     return {
         "round": run.plan.key, "name": run.plan.name, "policy": run.screening.policy.name,
         "policy_hash": run.screening.policy.hash, "input_hash": run.instance.input_hash,
-        "commitment": run.commitment, "candidates": len(run.instance.candidates),
+        "trial": True, "seed": run.seed, "candidates": len(run.instance.candidates),
         "excluded": {k: [zh for zh, _en in v] for k, v in sorted(run.context.excluded.items())},
         "recusals_by_team": recusal_summary(run),
         "proposal": run.proposal.to_dict() if run.proposal else None,

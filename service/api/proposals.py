@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Body, Depends, Path, Request, Response, status
@@ -11,16 +12,19 @@ from sqlalchemy import select
 
 from pool import models as m
 from pool.db import transaction
+from service import ceremony
 from service.api.common import Accepted, UtcTime, queue_job
-from service.api.rounds import RoundKey, visible_round
+from service.api.draws import draw_read
+from service.api.rounds import DrawSummary, RoundKey, visible_round
 from service.auth import Action, Principal
-from service.changes import ChangeCreate, apply_change, approve
-from service.decisions import proposal_or_404
-from service.deps import SessionDep, StateDep, ensure_region, require
-from service.errors import Conflict, Unprocessable
+from service.changes import ChangeCreate, apply_change, approval_blockers, approve
+from service.decisions import MAX_SEED, proposal_or_404, round_plan
+from service.deps import SessionDep, StateDep, ensure_region, refusals_audited, require
+from service.errors import Unprocessable
 from service.report import round_report
 
 router = APIRouter(tags=["proposals"])
+KIND_ZH = {"record": "抽取结果", "trial": "试算（不可批准）", "legacy": "旧方式抽取（不可批准）"}
 Reader = Annotated[Principal, Depends(require(Action.rounds_read))]
 Writer = Annotated[Principal, Depends(require(Action.rounds_write))]
 Approver = Annotated[Principal, Depends(require(Action.approve))]
@@ -29,12 +33,29 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class ProposalCreate(BaseModel):
-    commitment_id: int | None = Field(default=None, ge=1, le=2**31 - 1, description=(
-        "用已公布承诺的种子抽取（可批准）/ draw with a committed seed (approvable)"))
-    seed: int | None = Field(default=None, ge=0, le=2**31 - 1, description=(
-        "未经承诺的试算种子（不可批准）/ an uncommitted trial seed (cannot be approved)"))
-    tolerance: float | None = Field(default=None, ge=0, le=0.5)
+    """A trial draw (试算): what-if planning with a seed of the caller's. It can never be
+    approved nor become the round's draw of record, which only a ceremony produces
+    (`POST /v1/rounds/{key}/draws`)."""
+
+    model_config = ConfigDict(extra="forbid")
+    seed: int | None = Field(default=None, ge=0, le=MAX_SEED, description=(
+        "试算种子，不给则由服务随机生成 / the trial's seed; drawn by the service if absent"))
+    tolerance: float | None = Field(default=None, ge=0, le=0.5, description=(
+        "试算：与最优目标值的容差（组队轮次）/ trial: the tolerance (team assembly)"))
     deterministic_time: float | None = Field(default=None, gt=0, le=600)
+    draw_id: int | None = Field(default=None, description=(
+        "不接受：抽取结果由抽取仪式产生 / not accepted: a draw of record comes from its "
+        "ceremony"))
+    commitment_id: int | None = Field(default=None, description=(
+        "不再接受（旧接口）/ no longer accepted (the former seed commitment)"))
+
+
+class PlacedRead(BaseModel):
+    revision: int
+    op: str
+    actor: str
+    reason: str | None = Field(description="批准前仅可见名单的角色可见 / hidden with the names")
+    at: str
 
 
 class MemberRead(BaseModel):
@@ -45,6 +66,8 @@ class MemberRead(BaseModel):
     skills: list[str]
     side: str | None = Field(default=None, description="交叉巡察：派出方 / cross-inspection: "
                                                        "the group that sent them")
+    placed: str = Field(description="drawn 抽取产生 / by_hand 人工调整")
+    placed_by_hand: PlacedRead | None = None
 
 
 class TeamRead(BaseModel):
@@ -53,14 +76,26 @@ class TeamRead(BaseModel):
     members: list[MemberRead]
 
 
+class ApprovalBlocker(BaseModel):
+    code: str
+    zh: str
+    en: str
+
+
 class ProposalRead(BaseModel):
     id: int
     round_key: str
     mode: str
-    status: str  # draft / infeasible / approved
-    seed: int
-    commitment_id: int | None
-    commitment_digest: str | None
+    status: str  # draft / infeasible / approved / superseded
+    kind: str = Field(description="record 抽取结果 / trial 试算（不可批准）/ legacy 旧方式")
+    kind_zh: str
+    seed: int | None = Field(description="试算种子 / a trial's seed")
+    seed_hex: str | None = Field(description="抽取仪式的种子 / the ceremony's seed")
+    draw: DrawSummary | None = Field(description="产生本方案的抽取 / the draw behind it")
+    draws: list[DrawSummary] = Field(description="本轮全部抽取（第几次、共几次、理由）/ "
+                                                 "every draw of the round")
+    approvable: bool
+    not_approvable: list[ApprovalBlocker]
     input_hash: str
     bundle_sha256: str
     recusals_sha256: str
@@ -101,8 +136,15 @@ def names_visible(row: m.ProposalRecord, principal: Principal) -> bool:
 
 
 def _hide(team: dict[str, Any], show: bool) -> dict[str, Any]:
-    return team | {"members": [x if show else x | {"key": None, "name": None}
-                               for x in team["members"]]}
+    return team | {"members": [_member(x, show) for x in team["members"]]}
+
+
+def _member(x: dict[str, Any], show: bool) -> dict[str, Any]:
+    placed = x.get("placed")
+    out = {k: v for k, v in x.items() if k != "placed"} | {
+        "placed": "by_hand" if placed else "drawn",
+        "placed_by_hand": None if not placed else placed | ({} if show else {"reason": None})}
+    return out if show else out | {"key": None, "name": None}
 
 
 def proposal_read(session: SessionDep, row: m.ProposalRecord,
@@ -118,10 +160,15 @@ def proposal_read(session: SessionDep, row: m.ProposalRecord,
         pairing = {k: v for k, v in pairing.items() if k not in ("teams", "exchange")} | {
             "exchange": None if pairing.get("exchange") is None else {
                 k: v for k, v in pairing["exchange"].items() if k != "proposal"}}
-    promise = session.get(m.Commitment, row.commitment_id) if row.commitment_id else None
+    draws = ceremony.round_draws(session, row.round_key)
+    summaries = [draw_summary(session, d, len(draws)) for d in draws]
+    blockers = approval_blockers(session, row)
     return ProposalRead(
-        id=row.id, round_key=row.round_key, mode=row.mode, status=row.status, seed=row.seed,
-        commitment_id=row.commitment_id, commitment_digest=promise.digest if promise else None,
+        id=row.id, round_key=row.round_key, mode=row.mode, status=row.status, kind=row.kind,
+        kind_zh=KIND_ZH.get(row.kind, row.kind), seed=row.seed, seed_hex=row.seed_hex,
+        draw=next((d for d in summaries if d.id == row.draw_id), None), draws=summaries,
+        approvable=not blockers,
+        not_approvable=[ApprovalBlocker(code=c, zh=z, en=e) for c, z, e in blockers],
         input_hash=row.input_hash, bundle_sha256=row.bundle_sha256,
         recusals_sha256=row.recusals_sha256, parameters=json.loads(row.parameters),
         revision=row.revision, objective=current["objective"], terms=current["terms"],
@@ -129,6 +176,13 @@ def proposal_read(session: SessionDep, row: m.ProposalRecord,
         names_visible=show, result=result, pairing=pairing, diagnosis=stored["diagnosis"],
         created_by=row.created_by, created_at=row.created_at, approved_by=row.approved_by,
         approved_at=row.approved_at)
+
+
+def draw_summary(session: SessionDep, d: m.Draw, total: int) -> DrawSummary:
+    proposal = session.execute(select(m.ProposalRecord.id).where(
+        m.ProposalRecord.draw_id == d.id)).scalar()
+    return DrawSummary(id=d.id, number=d.number, of=total, status=ceremony.status_of(d),
+                       reason=d.reason, proposal_id=proposal)
 
 
 def visible_proposal(session: SessionDep, state: StateDep, request: Request,
@@ -143,31 +197,38 @@ def visible_proposal(session: SessionDep, state: StateDep, request: Request,
 @router.post("/rounds/{round_key}/proposals", response_model=Accepted,
              status_code=status.HTTP_202_ACCEPTED)
 def post_proposal(round_key: RoundKey, body: Annotated[ProposalCreate, Body(
-                      openapi_examples={"committed": {"value": {"commitment_id": 1}},
-                                        "trial": {"value": {"seed": 7}}})],
+                      openapi_examples={"trial": {"value": {"seed": 7}},
+                                        "service seed": {"value": {}}})],
                   session: SessionDep, state: StateDep, request: Request,
                   background: BackgroundTasks, principal: Writer) -> Accepted:
-    """抽取方案（任务）：组队优化，带种子 / draw a proposal (a job)."""
-    visible_round(session, state, request, principal, round_key)
-    if (body.commitment_id is None) == (body.seed is None):
-        raise Unprocessable("须且只能给出 commitment_id 或 seed 之一",
-                            "give exactly one of commitment_id and seed", field="commitment_id")
-    if body.commitment_id is not None:
-        promise = session.get(m.Commitment, body.commitment_id)
-        if promise is None or promise.round_key != round_key:
-            raise Unprocessable(f"轮次 {round_key} 没有承诺 {body.commitment_id}",
-                                f"round {round_key} has no commitment {body.commitment_id}",
-                                field="commitment_id")
-        if promise.revealed:
-            raise Conflict("该承诺的种子已用过；每个承诺只抽取一次",
-                           "this commitment's seed was already used; one draw per commitment",
-                           field="commitment_id")
-    params = {k: v for k, v in (("tolerance", body.tolerance),
-                                ("deterministic_time", body.deterministic_time))
-              if v is not None}
-    payload = {"round": round_key, "commitment_id": body.commitment_id, "seed": body.seed,
-               "parameters": params, "actor": principal.actor}
-    return queue_job(session, state, background, "proposal", payload, principal)
+    """试算（任务）：按给定种子组队，标为试算，永远不能批准 / a trial draw (a job), marked as
+    a trial everywhere and never approvable; the draw of record comes from a ceremony."""
+    with refusals_audited(request, principal, "proposal.refused"):
+        visible_round(session, state, request, principal, round_key)
+        if body.draw_id is not None or body.commitment_id is not None:
+            sealed = next((f for f in ("tolerance", "deterministic_time")
+                           if getattr(body, f) is not None), None)
+            if sealed is not None:
+                raise Unprocessable(
+                    f"抽取结果的参数已在抽取规格中封存，不能再给出 {sealed}",
+                    f"a draw of record's settings are sealed in its specification; {sealed} "
+                    "cannot be given", field=sealed, code="sealed")
+            raise Unprocessable(
+                "抽取结果只能由抽取仪式产生（POST /v1/rounds/{key}/draws），这里只做试算",
+                "a draw of record comes only from its ceremony (POST /v1/rounds/{key}/draws); "
+                "this endpoint draws trials",
+                field="draw_id" if body.draw_id is not None else "commitment_id",
+                code="not_a_ceremony")
+        if round_plan(session, round_key)[1].mode == "pairing" and body.tolerance is not None:
+            raise Unprocessable("交叉巡察的容差在计划中给出", "a cross plan's tolerance is set in "
+                                "the plan", field="tolerance")
+        params = {k: v for k, v in (("tolerance", body.tolerance),
+                                    ("deterministic_time", body.deterministic_time))
+                  if v is not None}
+        seed = secrets.randbelow(MAX_SEED) if body.seed is None else body.seed
+        payload = {"round": round_key, "seed": seed, "parameters": params,
+                   "actor": principal.actor}
+        return queue_job(session, state, background, "proposal", payload, principal)
 
 
 @router.get("/proposals/{proposal_id}", response_model=ProposalRead)
@@ -187,9 +248,10 @@ def post_change(proposal_id: ProposalId, change: Annotated[ChangeCreate, Body(
                 principal: Writer) -> ProposalRead:
     """人工调整（对调、增加、移出），重新核验全部硬性规则，须写明理由 / a manual change,
     re-validated against every hard rule, with a written reason."""
-    visible_proposal(session, state, request, principal, proposal_id)
-    row, _new = apply_change(session, proposal_id, change, principal.actor)
-    return proposal_read(session, row, principal)
+    with refusals_audited(request, principal, "proposal.refused"):
+        visible_proposal(session, state, request, principal, proposal_id)
+        row, _new = apply_change(session, proposal_id, change, principal.actor)
+        return proposal_read(session, row, principal)
 
 
 @router.get("/proposals/{proposal_id}/changes", response_model=list[ChangeRead])
@@ -214,7 +276,8 @@ def post_approval(proposal_id: ProposalId, body: ApprovalCreate, state: StateDep
     if sqlite:
         state.decision_lock.acquire()
     try:
-        with transaction(state.engine, write=True) as session:
+        with refusals_audited(request, principal, "proposal.refused"), \
+                transaction(state.engine, write=True) as session:
             approve(session, proposal_id, principal.actor, body.note)
     finally:
         if sqlite:
@@ -242,6 +305,8 @@ def get_report(proposal_id: ProposalId, session: SessionDep, state: StateDep,
     row = visible_proposal(session, state, request, principal, proposal_id)
     rnd = session.get(m.Round, row.round_key)
     assert rnd is not None
-    data = round_report(rnd, row, show_names=names_visible(row, principal))
+    rows = ceremony.round_draws(session, row.round_key)
+    draws = [draw_read(session, d, len(rows)).model_dump(mode="json") for d in rows]
+    data = round_report(rnd, row, show_names=names_visible(row, principal), draws=draws)
     return Response(content=data, media_type=XLSX, headers={
         "Content-Disposition": f'attachment; filename="proposal-{row.id}.xlsx"'})

@@ -1,4 +1,4 @@
-"""Rounds, their plans and seed commitments."""
+"""Rounds and their plans (their draws: `service/api/draws.py`)."""
 
 from __future__ import annotations
 
@@ -7,14 +7,15 @@ import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Path, Request, status
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 from sqlalchemy import func, select
 
 from pool import models as m
-from service.api.common import Page, Paging, UtcTime, paging
+from service.api.common import Page, Paging, paging
 from service.auth import Action, Principal
+from service.ceremony import status_of
 from service.cross import CrossFile
-from service.decisions import create_round, publish_commitment, round_file, round_plan
+from service.decisions import create_round, round_plan
 from service.deps import SessionDep, StateDep, ensure_region, require
 from service.rounds import RoundFile
 
@@ -53,15 +54,13 @@ class RoundCreate(BaseModel):
         return spec
 
 
-class CommitmentRead(BaseModel):
+class DrawSummary(BaseModel):
     id: int
-    round_key: str
-    digest: str = Field(description="sha256(种子‖输入哈希)，抽取前公布 / publish before the draw")
-    input_hash: str
-    seed: int | None = Field(description="抽取后公开 / revealed after the draw")
-    revealed: bool
-    created_by: str
-    created_at: UtcTime
+    number: int = Field(description="第几次抽取 / the draw's number")
+    of: int = Field(description="本轮共几次 / of how many")
+    status: str
+    reason: str | None
+    proposal_id: int | None
 
 
 class RoundRead(BaseModel):
@@ -76,21 +75,8 @@ class RoundRead(BaseModel):
     plan: dict[str, Any] | None
     decided: bool
     proposals: list[int]
-    commitments: list[CommitmentRead]
-
-
-class CommitmentCreate(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{}, {"seed": 20270301}]})
-
-    seed: int | None = Field(default=None, ge=0, le=2**31 - 1,
-                             description="不给则由服务随机生成 / drawn by the service if absent")
-
-
-def commitment_read(c: m.Commitment) -> CommitmentRead:
-    return CommitmentRead(id=c.id, round_key=c.round_key, digest=c.digest,
-                          input_hash=c.input_hash, seed=c.seed if c.revealed else None,
-                          revealed=c.revealed, created_by=c.created_by,
-                          created_at=c.created_at)
+    draws: list[DrawSummary] = Field(description="本轮各次抽取（编号、状态、理由）/ the "
+                                     "round's draws, numbered, with reasons")
 
 
 def round_read(session: SessionDep, row: m.Round) -> RoundRead:
@@ -98,8 +84,10 @@ def round_read(session: SessionDep, row: m.Round) -> RoundRead:
     proposals = session.execute(select(m.ProposalRecord.id, m.ProposalRecord.status)
                                 .where(m.ProposalRecord.round_key == row.key)
                                 .order_by(m.ProposalRecord.id)).all()
-    commitments = session.execute(select(m.Commitment).where(m.Commitment.round_key == row.key)
-                                  .order_by(m.Commitment.id)).scalars()
+    draws = session.execute(select(m.Draw).where(m.Draw.round_key == row.key)
+                            .order_by(m.Draw.number)).scalars().all()
+    drawn = dict(session.execute(select(m.ProposalRecord.draw_id, m.ProposalRecord.id).where(
+        m.ProposalRecord.round_key == row.key, m.ProposalRecord.draw_id.is_not(None))).all())
     decided = any(s == "approved" for _i, s in proposals) or session.execute(
         select(m.Participation.person_key).where(m.Participation.round_key == row.key)
     ).first() is not None
@@ -108,7 +96,10 @@ def round_read(session: SessionDep, row: m.Round) -> RoundRead:
                      policy=plan.policy if plan else None,
                      plan=json.loads(plan.spec) if plan else None, decided=decided,
                      proposals=[i for i, _s in proposals],
-                     commitments=[commitment_read(c) for c in commitments])
+                     draws=[DrawSummary(id=d.id, number=d.number, of=len(draws),
+                                        status=status_of(d),
+                                        reason=d.reason, proposal_id=drawn.get(d.id))
+                            for d in draws])
 
 
 @router.post("/rounds", response_model=RoundRead, status_code=status.HTTP_201_CREATED)
@@ -149,18 +140,5 @@ def visible_round(session: SessionDep, state: StateDep, request: Request,
 @router.get("/rounds/{round_key}", response_model=RoundRead)
 def get_round(round_key: RoundKey, session: SessionDep, state: StateDep, request: Request,
               principal: Reader) -> RoundRead:
-    """一个轮次及其方案与承诺 / one round, its proposals and commitments."""
+    """一个轮次及其方案与各次抽取 / one round, its proposals and draws."""
     return round_read(session, visible_round(session, state, request, principal, round_key))
-
-
-@router.post("/rounds/{round_key}/commitments", response_model=CommitmentRead,
-             status_code=status.HTTP_201_CREATED)
-def post_commitment(round_key: RoundKey, body: CommitmentCreate, session: SessionDep,
-                    state: StateDep, request: Request, principal: Writer) -> CommitmentRead:
-    """抽取前公布种子承诺 sha256(种子‖输入哈希)；种子保密到抽取之后 / publish the seed
-    commitment before the draw; the seed stays secret until the draw."""
-    row = visible_round(session, state, request, principal, round_key)
-    spec = round_file(round_plan(session, round_key)[1])
-    index = state.conflict_index(session, spec.as_of or row.start)
-    return commitment_read(publish_commitment(session, index, round_key, body.seed,
-                                              principal.actor))
