@@ -66,7 +66,12 @@ class DrawRequest:
 
 
 def now_utc() -> dt.datetime:
+    """The service's clock (naive UTC); tests move it to show deadlines at work."""
     return audit.utcnow()
+
+
+def today_beijing() -> dt.date:
+    return now_utc().replace(tzinfo=dt.UTC).astimezone(BEIJING).date()
 
 
 def status_of(row: m.Draw, now: dt.datetime | None = None) -> str:
@@ -276,8 +281,8 @@ def commit(session: Session, draw_id: int, principal: Principal, digest: str) ->
     return row
 
 
-def reveal(session: Session, draw_id: int, principal: Principal,
-           secret: str) -> tuple[m.Draw, m.Job | None]:
+def reveal(session: Session, draw_id: int, principal: Principal, secret: str,
+           wall_time: float | None = None) -> tuple[m.Draw, m.Job | None]:
     """A party reveals its secret, in the fixed order; the last reveal fixes the seed
     (unless a public value is awaited) and queues the draw of record."""
     row = draw_or_404(session, draw_id, lock=True)
@@ -314,20 +319,19 @@ def reveal(session: Session, draw_id: int, principal: Principal,
         if row.public_source is not None:
             row.status = "awaiting_public"
         else:
-            job = _seed(session, row, parties, principal.actor)
+            job = _seed(session, row, parties, principal.actor, wall_time)
     session.flush()
     return row, job
 
 
-def enter_public_value(session: Session, draw_id: int, principal: Principal,
-                       value: str) -> tuple[m.Draw, m.Job | None]:
+def enter_public_value(session: Session, draw_id: int, principal: Principal, value: str,
+                       wall_time: float | None = None) -> tuple[m.Draw, m.Job | None]:
     """Each party enters the public value (e.g. a lottery result) once it is published;
     when all entries agree, the seed is fixed."""
     row = draw_or_404(session, draw_id, lock=True)
     _expect(row, "awaiting_public")
     assert row.public_after is not None
-    today = dt.datetime.now(BEIJING).date()
-    if today < row.public_after:
+    if today_beijing() < row.public_after:
         raise Conflict(f"公开值于 {row.public_after} 公布，之前不能录入",
                        f"the public value is published on {row.public_after}; not before",
                        field="value", code="public_not_yet")
@@ -353,7 +357,7 @@ def enter_public_value(session: Session, draw_id: int, principal: Principal,
     job = None
     if all(p.public_value is not None for p in parties):
         row.public_value = value
-        job = _seed(session, row, parties, principal.actor)
+        job = _seed(session, row, parties, principal.actor, wall_time)
     session.flush()
     return row, job
 
@@ -362,14 +366,15 @@ def revealed(parties: list[m.DrawParty]) -> list[tuple[str, str]]:
     return [(p.role, p.secret) for p in parties if p.secret is not None]
 
 
-def _seed(session: Session, row: m.Draw, parties: list[m.DrawParty], actor: str) -> m.Job:
+def _seed(session: Session, row: m.Draw, parties: list[m.DrawParty], actor: str,
+          wall_time: float | None) -> m.Job:
     row.seed = derive_seed(row.spec_sha256, revealed(parties), row.public_value)
     row.status, row.seeded_at = "seeded", now_utc()
     audit.record(session, actor, "draw.seed", object_type="draw", object_key=str(row.id),
                  data={"round": row.round_key, "number": row.number, "seed": row.seed,
                        "preimage": seed_preimage(row.spec_sha256, revealed(parties),
                                                  row.public_value)})
-    return _queue(session, row, actor, None)
+    return _queue(session, row, actor, wall_time)
 
 
 def _queue(session: Session, row: m.Draw, actor: str, wall_time: float | None) -> m.Job:
@@ -384,7 +389,7 @@ def _queue(session: Session, row: m.Draw, actor: str, wall_time: float | None) -
 
 
 def rerun(session: Session, draw_id: int, principal: Principal,
-          wall_time: float | None) -> m.Job:
+          wall_time: float | None, default_wall_time: float | None = None) -> m.Job:
     """Run a seeded draw again after its run failed on the wall clock: the same sealed
     specification and seed give the one deterministic result (or fail again)."""
     row = draw_or_404(session, draw_id, lock=True)
@@ -403,7 +408,8 @@ def rerun(session: Session, draw_id: int, principal: Principal,
                  object_key=str(row.id), data={"round": row.round_key, "number": row.number,
                                                "wall_time": wall_time,
                                                "failure": json.loads(row.failure)})
-    return _queue(session, row, principal.actor, wall_time)
+    return _queue(session, row, principal.actor,
+                  wall_time if wall_time is not None else default_wall_time)
 
 
 def record_expiry(session: Session, round_key: str) -> None:

@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     echo_sql: bool = False
     run_jobs: bool = Field(default=True, description="run queued jobs in this API process")
     job_poll_seconds: float = Field(default=1.0, gt=0)
+    draw_wall_time: float = Field(
+        default=120.0, gt=0, le=3600,
+        description="wall-clock safety net per solve phase of a draw, in seconds; a draw it "
+                    "stops fails (never a result) and can be run again")
     host: str = "127.0.0.1"
     port: int = 8000
 

@@ -234,7 +234,8 @@ def post_reveal(draw_id: DrawId, body: RevealCreate, session: SessionDep, state:
     in order; the last reveal fixes the seed and starts the draw."""
     with refusals_audited(request, principal, "draw.refused"):
         visible_draw(session, state, request, principal, draw_id)
-        row, job = ceremony.reveal(session, draw_id, principal, body.secret)
+        row, job = ceremony.reveal(session, draw_id, principal, body.secret,
+                                   state.settings.draw_wall_time)
         _woken(state, background, job)
         return draw_read(session, row)
 
@@ -247,7 +248,8 @@ def post_public_value(draw_id: DrawId, body: PublicValueCreate, session: Session
     value; when they agree the seed is fixed and the draw starts."""
     with refusals_audited(request, principal, "draw.refused"):
         visible_draw(session, state, request, principal, draw_id)
-        row, job = ceremony.enter_public_value(session, draw_id, principal, body.value)
+        row, job = ceremony.enter_public_value(session, draw_id, principal, body.value,
+                                               state.settings.draw_wall_time)
         _woken(state, background, job)
         return draw_read(session, row)
 
@@ -261,6 +263,7 @@ def post_rerun(draw_id: DrawId, body: RerunCreate, session: SessionDep, state: S
     after a wall-clock failure (same specification and seed: one result)."""
     with refusals_audited(request, principal, "draw.refused"):
         visible_draw(session, state, request, principal, draw_id)
-        job = ceremony.rerun(session, draw_id, principal, body.wall_time)
+        job = ceremony.rerun(session, draw_id, principal, body.wall_time,
+                             state.settings.draw_wall_time)
         _woken(state, background, job)
         return Accepted(job_id=job.id, status=job.status, status_url=f"/v1/jobs/{job.id}")
