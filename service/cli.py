@@ -13,6 +13,8 @@ import typer
 from rich.console import Console
 
 from service import console as show
+from service.cli_demo import demo_ceremony
+from service.cli_draw import draw_app, round_app, seed_app
 from service.settings import Settings, get_settings
 
 app = typer.Typer(
@@ -26,6 +28,9 @@ token_app = typer.Typer(help="API 令牌 / API tokens", no_args_is_help=True)
 app.add_typer(token_app, name="token")
 audit_app = typer.Typer(help="审计日志 / audit log", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+app.add_typer(seed_app, name="seed")
+app.add_typer(round_app, name="round")
+app.add_typer(draw_app, name="draw")
 
 out = Console()
 err = Console(stderr=True)
@@ -305,6 +310,7 @@ def demo_command(
     cross_plan = read_cross_file(settings.sample_cross)
     with transaction(engine) as session:
         show.cross_run(out, run_cross(session, cross_plan, cross_plan.seed or 0))
+    demo_ceremony(settings.database_url, settings.sample_round)
 
 
 @app.command("serve")

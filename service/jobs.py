@@ -126,20 +126,22 @@ def _any_queued(engine: Engine) -> bool:
                             ).first() is not None
 
 
-def claim(engine: Engine, worker: str) -> m.Job | None:
-    """Take the oldest queued job for `worker`, or None."""
+def claim(engine: Engine, worker: str, job_id: str | None = None) -> m.Job | None:
+    """Take the oldest queued job (or the job `job_id` if it is still queued) for
+    `worker`, or None."""
     if not _any_queued(engine):  # polling must not take SQLite's write lock for nothing
         return None
+    wanted = [m.Job.status == "queued"] + ([] if job_id is None else [m.Job.id == job_id])
     with transaction(engine, write=True) as session:
         if session.bind is not None and session.bind.dialect.name == "postgresql":
             job = session.execute(
-                select(m.Job).where(m.Job.status == "queued")
+                select(m.Job).where(*wanted)
                 .order_by(m.Job.created_at, m.Job.id).limit(1)
                 .with_for_update(skip_locked=True)).scalar()
             if job is None:
                 return None
         else:
-            first = (select(m.Job.id).where(m.Job.status == "queued")
+            first = (select(m.Job.id).where(*wanted)
                      .order_by(m.Job.created_at, m.Job.id).limit(1).scalar_subquery())
             job_id = session.execute(update(m.Job).where(m.Job.id == first,
                                                          m.Job.status == "queued")

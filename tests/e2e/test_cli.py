@@ -1,6 +1,7 @@
 """The CLI as a user drives it: import, export, round trip, rejection, summary."""
 
 import filecmp
+import subprocess
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -75,3 +76,15 @@ def test_demo_imports_the_sample_city_and_screens_it(tmp_path: Path) -> None:
         assert expected in output
     rule_line = next(line for line in output.splitlines() if "kin-in-target" in line)
     assert int(rule_line.split("│")[-2].strip().replace(",", "")) > 0
+    # the ceremony at the end: two parties, secrets made on the spot (and said so), the
+    # draw of record, and commands that recompute the seed by hand
+    for expected in ("抽取仪式 draw ceremony", "当场生成", "on the spot", "已抽取 drawn",
+                     "第1组 team 1"):
+        assert expected in output
+    lines = output.splitlines()
+    seed_cmd = next(line for line in lines if "xuncha-draw-seed-v1" in line)
+    shell, _, comment = seed_cmd.partition("#")
+    by_hand = subprocess.run(["bash", "-c", shell], capture_output=True, text=True,
+                             check=True).stdout.split()[0]
+    assert comment.split()[-1] == by_hand
+    assert any(line.strip() == f"种子 seed {by_hand}" for line in lines)
