@@ -73,6 +73,9 @@ class RoundRead(BaseModel):
     mode: str | None
     policy: str | None
     plan: dict[str, Any] | None
+    plan_text: str | None = Field(description="计划原文（其 sha256 记入抽取规格的 plan_sha256）/ "
+                                              "the stored plan text, whose sha256 a draw "
+                                              "specification seals as plan_sha256")
     decided: bool
     proposals: list[int]
     draws: list[DrawSummary] = Field(description="本轮各次抽取（编号、状态、理由）/ the "
@@ -94,7 +97,8 @@ def round_read(session: SessionDep, row: m.Round) -> RoundRead:
     return RoundRead(key=row.key, name=row.name, kind=row.kind, region=row.region_code,
                      start=row.start, end=row.end, mode=plan.mode if plan else None,
                      policy=plan.policy if plan else None,
-                     plan=json.loads(plan.spec) if plan else None, decided=decided,
+                     plan=json.loads(plan.spec) if plan else None,
+                     plan_text=plan.spec if plan else None, decided=decided,
                      proposals=[i for i, _s in proposals],
                      draws=[DrawSummary(id=d.id, number=d.number, of=len(draws),
                                         status=status_of(d),
