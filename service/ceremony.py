@@ -191,6 +191,10 @@ def consent(session: Session, draw_id: int, principal: Principal, note: str | No
     if status_of(row) != "awaiting_consent":
         raise Conflict(f"第{row.number}次抽取不在待同意状态", f"draw {row.id} is not waiting "
                        "for consent", field="draw_id", code="draw_state")
+    if round_decided(session, row.round_key):
+        raise Conflict(f"轮次 {row.round_key} 已有决定，不能再抽取",
+                       f"round {row.round_key} is already decided; no further draws",
+                       field="draw_id", code="round_decided")
     if principal.role.value == row.requested_role or same_person(row.requested_by,
                                                                  principal.actor):
         raise Conflict("再次抽取须由提出人以外、另一角色的人员同意",

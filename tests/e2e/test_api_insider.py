@@ -7,6 +7,7 @@ that does not match, or never reveal. Each is refused in words, and audited."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from typing import Any
 
@@ -156,15 +157,20 @@ def test_a_second_draw_needs_a_reason_and_another_roles_consent_and_supersedes_t
     assert [(d["number"], d["of"], d["reason"]) for d in latest["draws"]] == [
         (1, 2, None), (2, 2, "组长人选与被巡察单位存在未申报的关系")]
     assert latest["draw"]["number"] == 2 and latest["approvable"]
+    # a third request waiting for consent does not block approving the second draw, and
+    # once the round is decided it can no longer be consented to
+    third = ceremony.open_draw(api, key, reason="再申请一次", consent_role=None)
     approved = api.post(f"/v1/proposals/{latest['id']}/approve", "approver", json={})
     assert approved.status_code == 200, approved.text
+    late_consent = api.post(f"/v1/draws/{third['id']}/consent", "supervisor", json={})
+    assert_refused(api, late_consent, 409, "round_decided")
     # after the decision no further draw can be opened, by anyone
     late = api.post(f"/v1/rounds/{key}/draws", "organizer",
                     json={"reveal_by": ceremony.deadline(), "reason": "批准后再抽一次"})
     assert_refused(api, late, 409, "round_decided")
     kinds = [e["kind"] for e in api.get("/v1/audit/events", "auditor", params={
         "object_type": "draw", "limit": 500}).json()["items"]]
-    assert kinds.count("draw.open") == 2 and "draw.consent" in kinds
+    assert kinds.count("draw.open") == 3 and kinds.count("draw.consent") == 1
 
 
 def test_settings_cannot_change_after_sealing(sqlite_api: Api) -> None:
@@ -173,6 +179,9 @@ def test_settings_cannot_change_after_sealing(sqlite_api: Api) -> None:
     draw = ceremony.open_draw(api, key)
     sealed = draw["spec"]["parameters"]
     assert sealed["tolerance"] == SMALL.get("tolerance", 0.02)
+    plan_text = api.get(f"/v1/rounds/{key}", "auditor").json()["plan_text"]
+    assert hashlib.sha256(plan_text.encode()).hexdigest() == draw["spec"]["plan_sha256"]
+    assert hashlib.sha256(draw["spec_text"].encode()).hexdigest() == draw["spec_sha256"]
     r = api.post(f"/v1/rounds/{key}/proposals", "organizer",
                  json={"draw_id": draw["id"], "tolerance": 0.1})
     assert_refused(api, r, 422, "sealed", "tolerance", kind="proposal.refused")
