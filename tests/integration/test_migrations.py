@@ -10,7 +10,7 @@ from pool.models import Base, Skill
 def test_upgrade_head_creates_every_table_and_seeds_skills(engine: Engine) -> None:
     tables = set(inspect(engine).get_table_names())
     assert {t.name for t in Base.metadata.sorted_tables} <= tables
-    assert current_revision(engine) == "0002_service_records"
+    assert current_revision(engine) == "0003_draw_ceremony"
     with engine.connect() as conn:
         codes = set(conn.execute(select(Skill.code)).scalars())
     assert codes == {c.code for c in DEFAULT_SKILLS}
@@ -35,5 +35,43 @@ def test_downgrade_to_base_and_back(db_url: str) -> None:
     from pool.db import make_engine
 
     eng = make_engine(db_url)
-    assert current_revision(eng) == "0002_service_records"
+    assert current_revision(eng) == "0003_draw_ceremony"
     eng.dispose()
+
+
+def test_the_ceremony_migration_erases_unused_seeds_and_marks_old_proposals(
+        db_url: str) -> None:
+    """Before 0003 a commitment's seed sat in plain text until used: the upgrade erases
+    every unused one, and proposals drawn the old way can no longer be approved."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from pool.db import make_engine
+
+    cfg = alembic_config(db_url)
+    command.downgrade(cfg, "0002_service_records")
+    eng = make_engine(db_url)
+    with eng.begin() as conn:
+        conn.execute(text("INSERT INTO rounds (key, name, kind, start, \"end\") VALUES "
+                          "('R1', '一轮', 'regular', '2027-01-01', '2027-02-01')"))
+        for cid, seed, revealed in ((1, 111, True), (2, 222, False)):
+            conn.execute(text(
+                "INSERT INTO commitments (id, round_key, input_hash, digest, seed, revealed, "
+                "created_by, created_at) VALUES (:id, 'R1', 'h', 'd', :seed, :rev, 't', "
+                "'2026-12-01')"), {"id": cid, "seed": seed, "rev": revealed})
+        for pid, commitment in ((1, 1), (2, None)):
+            conn.execute(text(
+                "INSERT INTO proposals (id, round_key, mode, status, seed, commitment_id, "
+                "parameters, bundle, bundle_sha256, input_hash, instance, result, recusals, "
+                "recusals_sha256, teams, revision, created_by, created_at) VALUES (:id, 'R1', "
+                "'assembly', 'draft', 1, :c, '{}', :b, 's', 'h', '{}', '{}', '{}', 's', '{}', "
+                "0, 't', '2026-12-01')"), {"id": pid, "c": commitment, "b": b"x"})
+    eng.dispose()
+    command.upgrade(cfg, "head")
+    eng = make_engine(db_url)
+    with eng.connect() as conn:
+        seeds = dict(conn.execute(text("SELECT id, seed FROM commitments")).all())
+        kinds = dict(conn.execute(text("SELECT id, kind FROM proposals")).all())
+    eng.dispose()
+    assert seeds == {1: 111, 2: None}
+    assert kinds == {1: "legacy", 2: "trial"}
