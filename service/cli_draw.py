@@ -346,15 +346,8 @@ def draw_reveal(draw_id: Annotated[int, typer.Argument(help="抽取编号 / draw
     value = secret if secret is not None else (secret_file.read_text(encoding="utf-8")
                                                if secret_file else "")
 
-    def step(session: Any, who: Principal) -> str | None:
-        _draw_round(session, who, draw_id)
-        _row, job = reveal(session, draw_id, who, value.strip())
-        return None if job is None else job.id
-
-    engine, _p, job_id = _act(database_url, token, Action.draw_party, "draw reveal", step)
-    show_draw(engine, draw_id)
-    if run:
-        run_job(engine, job_id)
+    _seeding_step(database_url, token, draw_id, "draw reveal", run,
+                  lambda session, who: reveal(session, draw_id, who, value.strip()))
 
 
 @draw_app.command("public")
@@ -365,12 +358,20 @@ def draw_public(draw_id: Annotated[int, typer.Argument(help="抽取编号 / draw
     """录入公开值 / enter the published public value."""
     from service.ceremony import enter_public_value
 
+    _seeding_step(database_url, token, draw_id, "draw public", run,
+                  lambda session, who: enter_public_value(session, draw_id, who, value))
+
+
+def _seeding_step(database_url: str | None, token: str, draw_id: int, command: str,
+                  run: bool, fn: Callable[[Any, Principal], tuple[Any, Any]]) -> None:
+    """A party's step that may fix the seed; then the draw runs here unless `run` is
+    off (a server's worker may take it first)."""
     def step(session: Any, who: Principal) -> str | None:
         _draw_round(session, who, draw_id)
-        _row, job = enter_public_value(session, draw_id, who, value)
-        return None if job is None else job.id
+        _row, job = fn(session, who)
+        return None if job is None else str(job.id)
 
-    engine, _p, job_id = _act(database_url, token, Action.draw_party, "draw public", step)
+    engine, _p, job_id = _act(database_url, token, Action.draw_party, command, step)
     show_draw(engine, draw_id)
     if run:
         run_job(engine, job_id)

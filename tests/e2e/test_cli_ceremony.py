@@ -9,9 +9,12 @@ import json
 import re
 from pathlib import Path
 
+import pytest
+import yaml
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from assignment.ceremony import new_secret, secret_commitment
 from pool import models as m
 from pool.db import make_engine, transaction
 from service.cli import app
@@ -85,3 +88,44 @@ def test_a_ceremony_from_the_command_line(city_sqlite_url: str, tmp_path: Path) 
             m.AuditEvent.kind.in_(("draw.refused", "auth.denied")))).scalars()]
     engine.dispose()
     assert {r["code"] for r in refused} >= {"reveal_order", "forbidden"}
+
+
+def test_a_public_value_from_the_command_line(city_sqlite_url: str, tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from service import ceremony
+
+    db = ("--database-url", city_sqlite_url)
+    plan = yaml.safe_load(ROUND_FILE.read_text(encoding="utf-8")) | {"key": "R-PUB"}
+    plan_file = tmp_path / "plan.yaml"
+    plan_file.write_text(yaml.safe_dump(plan, allow_unicode=True), encoding="utf-8")
+    tokens = {role: xuncha("token", "create", "--role", role, *db)[1].strip().splitlines()[-1]
+              for role in ("organizer", "supervisor")}
+    assert xuncha("round", "create", str(plan_file), "--token", tokens["organizer"], *db)[0] == 0
+    now = dt.datetime.now(dt.UTC)
+    after = (now + dt.timedelta(days=2)).date().isoformat()
+    code, output = xuncha("draw", "open", "R-PUB", "--reveal-by",
+                          (now + dt.timedelta(hours=1)).isoformat(), "--public-source",
+                          "福彩3D开奖号码（测试）", "--public-after", after,
+                          "--token", tokens["organizer"], *db)
+    assert code == 0, output
+    secrets = {}
+    for role in ("organizer", "supervisor"):
+        secrets[role] = new_secret()
+        code, output = xuncha("draw", "commit", "1", "--commitment",
+                              secret_commitment(secrets[role]), "--token", tokens[role], *db)
+        assert code == 0, output
+    for role in ("organizer", "supervisor"):
+        code, output = xuncha("draw", "reveal", "1", "--secret", secrets[role],
+                              "--token", tokens[role], *db)
+        assert code == 0, output
+    assert "待录入公开值" in output and "种子 seed" not in output
+    code, output = xuncha("draw", "public", "1", "--value", "3 1 4",
+                          "--token", tokens["organizer"], *db)
+    assert code == 1 and after in output, output  # not published yet
+    later = ceremony.now_utc() + dt.timedelta(days=3)
+    monkeypatch.setattr(ceremony, "now_utc", lambda: later)
+    for role in ("organizer", "supervisor"):
+        code, output = xuncha("draw", "public", "1", "--value", "3 1 4",
+                              "--token", tokens[role], *db)
+        assert code == 0, output
+    assert "已抽取 drawn" in output
