@@ -270,7 +270,8 @@ def post_approval(proposal_id: ProposalId, body: ApprovalCreate, state: StateDep
                   request: Request, principal: Approver) -> ProposalRead:
     """批准：方案成为本轮决定并写入参加记录；同一干部不能同时在时间重叠的两轮任职 /
     approve: the proposal becomes the round's decision and participation history."""
-    with transaction(state.engine) as session:
+    with refusals_audited(request, principal, "proposal.refused"), \
+            transaction(state.engine) as session:
         visible_proposal(session, state, request, principal, proposal_id)
     sqlite = state.engine.dialect.name == "sqlite"
     if sqlite:

@@ -8,23 +8,34 @@ from typing import Any
 import pytest
 
 from tests.e2e.api_client import Api
+from tests.e2e.ceremony import deadline
 from tests.e2e.test_api_rounds import ROUND
 
-ROLES = ("admin", "organizer", "approver", "auditor", "viewer")
-READERS = {"admin", "organizer", "approver", "auditor"}
+ROLES = ("admin", "organizer", "approver", "auditor", "viewer", "supervisor")
+READERS = {"admin", "organizer", "approver", "auditor"}  # recusal checks and screenings
+ROUND_READERS = READERS | {"supervisor"}  # rounds, draws and proposals
+SENSITIVE = {"admin", "organizer", "auditor"}  # kinship ties, ID numbers, employments
 CHECK = {"cadre": "P00000367", "unit": "U00178", "as_of": "2026-11-01"}
+DEADLINE = deadline(hours=24 * 30)  # a month ahead: still in the future when the test runs
 
 # (method, path, json body or None, roles allowed)
 CALLS: list[tuple[str, str, dict[str, Any] | None, set[str]]] = [
     ("GET", "/v1/policies", None, set(ROLES)),
+    ("GET", "/v1/cadres", None, set(ROLES)),
+    ("GET", "/v1/ties", None, SENSITIVE),
     ("GET", "/v1/recusals/check", None, READERS),
     ("POST", "/v1/screenings", {"units": ["U00178"], "cadres": ["P00000367"],
                                 "as_of": "2026-11-01"}, READERS),
-    ("GET", "/v1/rounds", None, READERS),
+    ("GET", "/v1/rounds", None, ROUND_READERS),
     ("POST", "/v1/rounds", {"plan": ROUND}, {"admin", "organizer"}),
-    ("POST", "/v1/rounds/R2027-01/commitments", {}, {"admin", "organizer"}),
+    ("POST", "/v1/rounds/R2027-01/draws", {"reveal_by": DEADLINE}, {"admin", "organizer"}),
+    ("GET", "/v1/draws/1", None, ROUND_READERS),
+    ("POST", "/v1/draws/1/commitments", {"commitment": "0" * 64},
+     {"organizer", "supervisor"}),
+    ("POST", "/v1/draws/1/reveals", {"secret": "0" * 64}, {"organizer", "supervisor"}),
+    ("POST", "/v1/draws/1/consent", {}, {"admin", "approver", "supervisor"}),
     ("POST", "/v1/rounds/R2027-01/proposals", {"seed": 1}, {"admin", "organizer"}),
-    ("GET", "/v1/proposals/1", None, READERS),
+    ("GET", "/v1/proposals/1", None, ROUND_READERS),
     ("POST", "/v1/proposals/1/changes", {"op": "remove", "team": 1, "cadre": "P00000367",
                                          "reason": "测试权限"}, {"admin", "organizer"}),
     ("POST", "/v1/proposals/1/approve", {}, {"admin", "approver"}),

@@ -21,6 +21,7 @@ from service import ceremony as ceremony_service
 from service.auth import Role, issue_token
 from tests.e2e import ceremony
 from tests.e2e.api_client import Api
+
 SMALL = {
     "key": "R-INS", "name": "云川市委2027年第一轮巡察（内部人测试）", "start": "2027-03-01",
     "end": "2027-04-30", "as_of": "2026-11-01", "policy": "default",

@@ -1,6 +1,7 @@
 """The whole journey over HTTP only, from an empty database: the pool uploaded as files,
-a round planned, the seed committed, the draw, approval, the report, and the audit trail
-that records each step in order."""
+a round planned, the draw ceremony (sealed, committed and revealed by the organizing office
+and the supervisor), the draw, approval, the report, and the audit trail that records each
+step in order."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from tests.e2e import ceremony
 from tests.e2e.api_client import Api, running_api
 from tests.e2e.test_api_rounds import ROUND, members
 
@@ -37,11 +39,10 @@ def test_from_upload_to_approved_decision_and_report_over_http(empty_api: Api) -
                          .splitlines()) - 1
 
     assert api.post("/v1/rounds", "organizer", json={"plan": ROUND}).status_code == 201
-    promise = api.post("/v1/rounds/R2027-01/commitments", "organizer", json={}).json()
-    job = api.run_job("POST", "/v1/rounds/R2027-01/proposals", "organizer",
-                      json={"commitment_id": promise["id"]})
-    assert job["status"] == "succeeded", job
-    proposal_id = job["result"]["proposal_id"]
+    held = ceremony.hold(api, "R2027-01")
+    assert held.job is not None and held.proposal is not None
+    assert held.draw["status"] == "drawn" and held.proposal["kind"] == "record"
+    proposal_id = held.job["result"]["proposal_id"]
     approved = api.post(f"/v1/proposals/{proposal_id}/approve", "approver",
                         json={"note": "经巡察工作领导小组研究同意"})
     assert approved.status_code == 200, approved.text
@@ -54,10 +55,18 @@ def test_from_upload_to_approved_decision_and_report_over_http(empty_api: Api) -
     book = load_workbook(io.BytesIO(report.content))
     provenance = dict(book["依据 Provenance"].iter_rows(min_row=2, values_only=True))
     assert provenance["输入包 sha256 bundle"] == approved.json()["bundle_sha256"]
-    assert provenance["种子 seed"] == approved.json()["seed"]
+    assert approved.json()["seed_hex"] == held.draw["seed"]
+    assert provenance["种子 seed"] == approved.json()["seed_hex"]
 
     events = api.get("/v1/audit/events", "auditor", params={"limit": 500}).json()["items"]
     kinds = [e["kind"] for e in events if not e["kind"].startswith(("auth.", "job."))]
-    assert kinds == ["data.import", "round.create", "commitment.publish", "proposal.create",
+    assert kinds == ["data.import", "round.create", "draw.open", "draw.commit", "draw.commit",
+                     "draw.reveal", "draw.reveal", "draw.seed", "proposal.create",
                      "proposal.approve"]
+    parties = [(e["kind"], e["data"]["role"]) for e in events
+               if e["kind"] in ("draw.commit", "draw.reveal")]
+    assert parties == [("draw.commit", "organizer"), ("draw.commit", "supervisor"),
+                       ("draw.reveal", "organizer"), ("draw.reveal", "supervisor")]
+    seeded = next(e for e in events if e["kind"] == "draw.seed")
+    assert seeded["data"]["seed"] == held.draw["seed"]
     assert api.get("/v1/audit/verify", "auditor").json()["ok"]

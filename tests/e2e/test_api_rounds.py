@@ -1,8 +1,10 @@
-"""A round through the API as the organization department, the approver and the auditor
-drive it: plan, commitment, draw, manual change, approval, report, replay, audit."""
+"""A round through the API as the organization department, the supervisor, the approver
+and the auditor drive it: plan, draw ceremony (seal, commit, reveal, draw), manual change,
+approval, report, replay, audit."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import threading
@@ -15,9 +17,10 @@ import yaml
 from openpyxl import load_workbook
 from sqlalchemy import text
 
-from assignment.instance import commitment
+from assignment.ceremony import derive_seed
 from pool.db import transaction
 from service.imports import import_and_record
+from tests.e2e import ceremony
 from tests.e2e.api_client import Api
 
 ROUND = {
@@ -34,16 +37,31 @@ def plan(**changes: Any) -> dict[str, Any]:
     return {"plan": ROUND | changes, "region": None}
 
 
-def draw(api: Api, key: str = "R2027-01", role: str = "organizer") -> dict[str, Any]:
-    """Publish a commitment, draw with it, return the stored proposal."""
-    promise = api.post(f"/v1/rounds/{key}/commitments", role, json={})
-    assert promise.status_code == 201, promise.text
-    assert promise.json()["seed"] is None  # secret until the draw
-    job = api.run_job("POST", f"/v1/rounds/{key}/proposals", role,
-                      json={"commitment_id": promise.json()["id"]})
+def held_draw(api: Api, key: str = "R2027-01") -> ceremony.Ceremony:
+    """Hold the round's draw ceremony: seal, commit and reveal as the organizing office
+    and the supervisor, wait for the draw of record."""
+    opened = ceremony.open_draw(api, key)
+    assert opened["seed"] is None and opened["status"] == "committing"  # no seed yet
+    secrets = ceremony.commit_all(api, opened["id"])
+    revealing = api.get(f"/v1/draws/{opened['id']}", "auditor").json()
+    assert revealing["status"] == "revealing" and revealing["seed"] is None
+    assert all(p["secret"] is None for p in revealing["parties"])  # secret until revealed
+    seeded = ceremony.reveal_all(api, opened["id"], secrets)
+    assert seeded["status"] == "seeded" and seeded["job_id"], seeded
+    job = api.wait(seeded["job_id"], "organizer")
     assert job["status"] == "succeeded", job
-    proposal = api.get(f"/v1/proposals/{job['result']['proposal_id']}", role).json()
-    assert proposal["commitment_digest"] == promise.json()["digest"]
+    proposal = api.get(f"/v1/proposals/{job['result']['proposal_id']}", "organizer").json()
+    final = api.get(f"/v1/draws/{opened['id']}", "auditor").json()
+    assert final["status"] == "drawn" and final["proposal_id"] == proposal["id"]
+    assert proposal["kind"] == "record" and proposal["seed"] is None
+    assert proposal["seed_hex"] == final["seed"] and proposal["draw"]["id"] == final["id"]
+    return ceremony.Ceremony(final, secrets, job, proposal)
+
+
+def draw(api: Api, key: str = "R2027-01") -> dict[str, Any]:
+    """The round's draw of record, from a whole ceremony."""
+    proposal = held_draw(api, key).proposal
+    assert proposal is not None
     return proposal
 
 
@@ -54,11 +72,25 @@ def members(proposal: dict[str, Any]) -> dict[str, tuple[int, str]]:
 def test_full_round_from_plan_to_report_with_replay_and_audit(api: Api) -> None:
     created = api.post("/v1/rounds", "organizer", json=plan())
     assert created.status_code == 201, created.text
-    proposal = draw(api)
+    held = held_draw(api)
+    proposal, sealed = held.proposal, held.draw
+    assert proposal is not None
     assert proposal["status"] == "draft" and proposal["result"]["status"] == "optimal"
-    # the revealed seed verifies against the published commitment
-    assert commitment(proposal["seed"], proposal["input_hash"]) == \
-        proposal["commitment_digest"]
+    assert proposal["approvable"] and proposal["not_approvable"] == []
+    # anyone can recompute the ceremony: the sealed text hashes to the specification
+    # hash, and the seed follows from it and the revealed secrets in the fixed order
+    assert hashlib.sha256(sealed["spec_text"].encode()).hexdigest() == sealed["spec_sha256"]
+    assert sealed["spec"]["input_hash"] == sealed["input_hash"] == proposal["input_hash"]
+    revealed = [("organizer", held.secrets["organizer"]),
+                ("supervisor", held.secrets["supervisor"])]
+    assert [(p["role"], p["secret"]) for p in sealed["parties"]] == revealed
+    assert sealed["seed"] == derive_seed(sealed["spec_sha256"], revealed, None)
+    assert proposal["seed_hex"] == sealed["seed"]
+    assert all(x["placed"] == "drawn" and x["placed_by_hand"] is None
+               for t in proposal["teams"] for x in t["members"])
+    rounds = api.get("/v1/rounds/R2027-01", "supervisor").json()
+    assert [(d["id"], d["number"], d["of"], d["proposal_id"]) for d in rounds["draws"]] == \
+        [(sealed["id"], 1, 1, proposal["id"])]
     seated = members(proposal)
     assert len(proposal["teams"]) == 3 and all(
         5 <= len(t["members"]) <= 6 for t in proposal["teams"])
@@ -114,24 +146,26 @@ def test_full_round_from_plan_to_report_with_replay_and_audit(api: Api) -> None:
     assert verify["ok"] and verify["events"] >= 8
 
 
-def committed_draw(api: Api, key: str, seed: int) -> dict[str, Any]:
-    promise = api.post(f"/v1/rounds/{key}/commitments", "organizer", json={"seed": seed})
-    assert promise.status_code == 201, promise.text
-    job = api.run_job("POST", f"/v1/rounds/{key}/proposals", "organizer",
-                      json={"commitment_id": promise.json()["id"]})
-    assert job["status"] == "succeeded", job
-    return api.get(f"/v1/proposals/{job['result']['proposal_id']}", "organizer").json()
-
-
 def test_concurrent_approvals_of_overlapping_rounds_never_seat_a_cadre_twice(api: Api) -> None:
     small = {"teams": [{"targets": ["U00003"]}]}
+    # the ceremonies' seeds are nobody's choice: to make the two draws overlap, both
+    # plans require a cadre a trial draw of the same team seated
+    probe = api.post("/v1/rounds", "organizer", json={"plan": ROUND | small | {
+        "key": "R-PROBE", "end": "2027-05-31"}})
+    assert probe.status_code == 201, probe.text
+    trial = api.run_job("POST", "/v1/rounds/R-PROBE/proposals", "organizer", json={"seed": 11})
+    assert trial["status"] == "succeeded", trial
+    seated = members(api.get(f"/v1/proposals/{trial['result']['proposal_id']}",
+                             "organizer").json())
+    required = next(k for k, (_no, role) in sorted(seated.items()) if role == "member")
     for key, start in (("R-A", "2027-03-01"), ("R-B", "2027-04-01")):
         r = api.post("/v1/rounds", "organizer", json={"plan": ROUND | small | {
-            "key": key, "start": start, "end": "2027-05-31"}})
+            "key": key, "start": start, "end": "2027-05-31",
+            "cadres": {required: {"minimum": 1}}}})
         assert r.status_code == 201, r.text
-    a, b = committed_draw(api, "R-A", 11), committed_draw(api, "R-B", 11)
+    a, b = draw(api, "R-A"), draw(api, "R-B")
     shared = set(members(a)) & set(members(b))
-    assert shared, "the two draws must share cadres for this test to mean anything"
+    assert required in shared, "the two draws must share cadres for this test to mean anything"
     barrier = threading.Barrier(2)
 
     def approve(proposal_id: int) -> int:
@@ -178,21 +212,30 @@ def test_replay_is_identical_after_the_pool_changes(sqlite_api: Api, tmp_path: P
     assert replay["result"]["identical"], replay["result"]["checks"]
 
 
-def test_a_draw_after_the_pool_changed_since_the_commitment_fails_and_says_why(
+def test_a_draw_after_the_pool_changed_since_sealing_fails_and_says_why(
         sqlite_api: Api, tmp_path: Path) -> None:
     api = sqlite_api
     assert api.post("/v1/rounds", "organizer", json=plan()).status_code == 201
-    promise = api.post("/v1/rounds/R2027-01/commitments", "organizer", json={}).json()
+    opened = ceremony.open_draw(api, "R2027-01")
+    secrets = ceremony.commit_all(api, opened["id"])
     ties = tmp_path / "ties.csv"
     ties.write_text("关系编号,关系类型,人员编号,对方单位编号,类别,起始日期,备注\n"
                     "T-NEW,申请或决定回避,P00000367,U00003,本人申请,2026-10-01,本人申请回避\n",
                     encoding="utf-8")
     with transaction(api.engine) as session:
         import_and_record(session, ties, actor="tests")
-    job = api.run_job("POST", "/v1/rounds/R2027-01/proposals", "organizer",
-                      json={"commitment_id": promise["id"]})
-    assert job["status"] == "failed" and job["error"]["code"] == "commitment_stale"
-    assert "承诺" in job["error"]["zh"] and "commitment" in job["error"]["en"]
+    seeded = ceremony.reveal_all(api, opened["id"], secrets)
+    assert seeded["status"] == "seeded" and seeded["job_id"], seeded
+    job = api.wait(seeded["job_id"], "organizer")
+    assert job["status"] == "failed" and job["error"]["code"] == "draw_stale", job
+    assert "人才库" in job["error"]["zh"] and "pool" in job["error"]["en"]
+    after = api.get(f"/v1/draws/{opened['id']}", "auditor").json()
+    assert after["status"] == "stale" and after["proposal_id"] is None
+    assert after["failure"]["code"] == "draw_stale"
+    # nothing was drawn: the round has no proposal
+    with api.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM proposals WHERE round_key = "
+                                 "'R2027-01'")).scalar() == 0
 
 
 def test_manual_swap_with_reason_is_revalidated_rescored_and_audited(sqlite_api: Api) -> None:
@@ -247,12 +290,18 @@ def _cadre_keys() -> list[str]:
     return sorted(line.split(",", 1)[0] for line in lines)
 
 
-def test_an_uncommitted_trial_draw_cannot_be_approved(sqlite_api: Api) -> None:
+def test_a_trial_draw_cannot_be_approved(sqlite_api: Api) -> None:
     api = sqlite_api
     assert api.post("/v1/rounds", "organizer", json=plan()).status_code == 201
     job = api.run_job("POST", "/v1/rounds/R2027-01/proposals", "organizer", json={"seed": 3})
-    r = api.post(f"/v1/proposals/{job['result']['proposal_id']}/approve", "approver", json={})
-    assert r.status_code == 409 and "commit" in r.json()["error"]["en"]
+    assert job["status"] == "succeeded", job
+    trial = api.get(f"/v1/proposals/{job['result']['proposal_id']}", "organizer").json()
+    assert trial["kind"] == "trial" and trial["kind_zh"] and trial["status"] == "draft"
+    assert trial["seed"] == 3 and trial["seed_hex"] is None and trial["draw"] is None
+    assert not trial["approvable"] and trial["not_approvable"][0]["code"] == "trial"
+    r = api.post(f"/v1/proposals/{trial['id']}/approve", "approver", json={})
+    assert r.status_code == 409 and r.json()["error"]["code"] == "trial", r.text
+    assert api.get(f"/v1/proposals/{trial['id']}").json()["status"] == "draft"
 
 
 @pytest.mark.parametrize(("path", "body", "status", "field"), [
@@ -261,9 +310,11 @@ def test_an_uncommitted_trial_draw_cannot_be_approved(sqlite_api: Api) -> None:
     ("/v1/rounds", {"plan": ROUND | {"teams": []}}, 422, "plan.teams"),
     ("/v1/rounds", {"plan": ROUND | {"weights": {"luck": 3}}}, 422, "plan"),
     ("/v1/rounds", {"plan": ROUND, "region": "999999"}, 422, "region"),
-    ("/v1/rounds/NOPE/commitments", {}, 404, "round_key"),
-    ("/v1/rounds/R2027-01/proposals", {}, 422, "commitment_id"),
-    ("/v1/rounds/R2027-01/proposals", {"commitment_id": 999}, 422, "commitment_id"),
+    ("/v1/rounds/NOPE/draws", {"reveal_by": "2027-02-20T18:00:00+08:00"}, 404,
+     "round_key"),
+    ("/v1/rounds/R2027-01/draws", {}, 422, "reveal_by"),
+    ("/v1/rounds/R2027-01/proposals", {"commitment_id": 1}, 422, "commitment_id"),
+    ("/v1/rounds/R2027-01/proposals", {"draw_id": 1, "tolerance": 0.1}, 422, "tolerance"),
     ("/v1/rounds/R2027-01/proposals", {"seed": -1}, 422, "seed"),
     ("/v1/proposals/999/changes", {"op": "remove", "team": 1, "cadre": "X",
                                    "reason": "理由充分"}, 404, "proposal_id"),
@@ -278,13 +329,19 @@ def test_bad_input_is_a_4xx_that_names_the_field_and_writes_nothing(
         assert api.post("/v1/rounds", "organizer", json=plan()).status_code == 201
     for role in ("organizer", "approver"):  # the tokens' first use of the day is behind us
         api.get("/v1/policies", role)
-    before = api.get("/v1/audit/verify", "auditor").json()["events"]
+    before = api.get("/v1/audit/verify", "auditor").json()["head_seq"]
     r = api.post(path, "approver" if path.endswith("/approve") else "organizer", json=body)
     assert r.status_code == status, r.text
     error = r.json()["error"]
     assert error["zh"] and error["en"] and error["field"] and error["field"].startswith(field)
-    after = api.get("/v1/audit/verify", "auditor").json()["events"]
-    assert after == before
+    # every change writes an audit event; a refused step an auditor must see writes its
+    # refusal (after the rollback) and nothing else
+    events = api.get("/v1/audit/events", "auditor", params={"limit": 500}).json()
+    assert events["total"] <= 500
+    new = [e for e in events["items"] if e["seq"] > before]
+    assert len(new) <= 1 and all(
+        e["kind"].endswith(".refused") and e["data"]["code"] == error["code"]
+        and e["data"]["field"] == error["field"] for e in new), new
 
 
 def _sample_plan(name: str) -> dict[str, Any]:

@@ -135,8 +135,6 @@ def test_recusals_command_rejects_bad_input_clearly(index: ConflictIndex, sample
 
 
 def test_assemble_command_staffs_the_sample_round_reproducibly(sample_url: str) -> None:
-    from assignment.instance import commitment
-
     args = ["assemble", str(SAMPLE.parent / "rounds" / "2026-4.yaml"), "--json",
             "--database-url", sample_url]
     first = CliRunner().invoke(app, args)
@@ -148,13 +146,17 @@ def test_assemble_command_staffs_the_sample_round_reproducibly(sample_url: str) 
     for team in proposal["teams"]:
         assert all(r["met"] for r in team["requirements"])
         assert [m["role"] for m in team["members"]].count("leader") == 1
-    assert data["commitment"] == commitment(proposal["seed"], data["input_hash"])
+    # the command only draws trials: marked so, with the seed that drew it (the file's)
+    assert data["trial"] is True and "commitment" not in data
+    assert data["seed"] == proposal["seed"] == 20261201
+    assert proposal["input_hash"] == data["input_hash"]
     again = json.loads(CliRunner().invoke(app, args).output)
     for run in (data, again):
         run["proposal"].pop("runtime_s")
         run["proposal"].pop("deterministic_time")
     assert again == data
     other = json.loads(CliRunner().invoke(app, [*args, "--seed", "7"]).output)
+    assert other["trial"] is True and other["seed"] == other["proposal"]["seed"] == 7
     assert other["proposal"]["teams"] != data["proposal"]["teams"]
 
 

@@ -15,14 +15,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from assignment.assemble import SolveSettings, assemble
+from assignment.ceremony import SOLVER_SEED_MODULUS, seed_number
 from assignment.instance import (
     Candidate,
     Instance,
     InstanceError,
     TeamSpec,
-    commitment,
     pair,
-    verify_commitment,
 )
 from assignment.proposal import Member, Proposal, Team
 from assignment.validate import objective, term_values, violations
@@ -165,13 +164,31 @@ def test_different_seeds_draw_different_teams_within_the_tolerance() -> None:
         assert p.objective >= p.best_objective - abs(p.best_objective) * p.tolerance
 
 
-def test_commitment_verifies_only_with_the_revealed_seed() -> None:
+def test_a_ceremony_seed_of_256_bits_draws_a_valid_reproducible_proposal() -> None:
     inst = _city_like()
-    published = commitment(20261122, inst.input_hash)
-    assert verify_commitment(published, 20261122, inst.input_hash)
-    assert not verify_commitment(published, 20261123, inst.input_hash)
-    changed = replace(inst, round_key="R-other")
-    assert not verify_commitment(published, 20261122, changed.input_hash)
+    seed = seed_number("f" * 8 + "0123456789abcdef" * 3 + "deadbeef")
+    assert seed >= 2**255
+    a, b = assemble(inst, seed), assemble(inst, seed)
+    assert a.status in ("optimal", "feasible") and violations(inst, a) == []
+    assert a.canonical_json() == b.canonical_json()
+    assert a.seed == seed  # all 256 bits are recorded, not the solver's share of them
+    assert a.parameters["random_seed"] == seed % SOLVER_SEED_MODULUS
+    # the random preference takes all of the seed: one with the same solver seed but
+    # other high bits is another draw
+    near = assemble(inst, seed - SOLVER_SEED_MODULUS)
+    assert near.parameters["random_seed"] == a.parameters["random_seed"]
+    assert violations(inst, near) == []
+    assert near.assignment() != a.assignment()
+
+
+@pytest.mark.parametrize("seed", [0, 11, 20261122, 2**31 - 1])
+def test_a_trial_seed_below_2_to_the_31_is_its_own_solver_seed(seed: int) -> None:
+    # trial draws keep the proposals they had before ceremony seeds existed: the solver
+    # gets the seed itself, and the proposal records it unchanged
+    inst = _city_like(teams=1)
+    p = assemble(inst, seed)
+    assert p.seed == seed and p.parameters["random_seed"] == seed
+    assert violations(inst, p) == []
 
 
 def test_recused_pairs_and_within_team_conflicts_are_respected() -> None:

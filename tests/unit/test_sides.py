@@ -229,8 +229,8 @@ def test_shortlists_keep_both_sides() -> None:
 
 def test_the_input_hash_covers_sides_and_is_unchanged_without_them() -> None:
     inst = _city_like()
-    # the hash this instance had before sides existed (commit fb6d460): commitments
-    # published then still verify
+    # the hash this instance had before sides existed (commit fb6d460): instances
+    # without sides hash as they did, so sealed draw specifications still verify
     assert inst.input_hash == \
         "99d9459915fb74712d571ac8ad1398483287aa3e74d24614d5099163414a17ee"
     sided = replace(inst, teams=tuple(replace(t, leader_side="A") for t in inst.teams))
