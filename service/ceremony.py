@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import select
@@ -149,8 +149,10 @@ def open_draw(session: Session, index: ConflictIndex, round_key: str, req: DrawR
                        "a draw of this round is already waiting for consent",
                        field="round_key", code="draw_pending")
     number = len(earlier) + 1
-    _check_request(req, number, now)
     spec = round_file(plan)
+    if req.public_source is None and spec.public is not None:  # the plan's, by default
+        req = replace(req, public_source=spec.public.source, public_after=spec.public.after)
+    _check_request(req, number, now)
     input_hash, policy = input_hash_of(index, spec)
     reveal_by = req.reveal_by.astimezone(dt.UTC).replace(tzinfo=None)
     sealed = {

@@ -27,7 +27,7 @@ from conflicts.policy import Policy, cached_policy
 from conflicts.screening import Screening, screen_index
 from pool.records import Snapshot
 from service.recusals import open_index
-from service.rounds import Defaults, RoundFileError, read_file_model
+from service.rounds import Defaults, PublicValue, RoundFileError, read_file_model
 
 
 class GroupFile(BaseModel):
@@ -61,6 +61,7 @@ class CrossFile(BaseModel):
     tolerance: float = Field(default=0.0, ge=0, le=0.5)
     defaults: Defaults = Field(default_factory=Defaults)
     groups: list[GroupFile] = Field(min_length=2)
+    public: PublicValue | None = None  # the draw ceremony's public value, by default
 
     @model_validator(mode="after")
     def _exchange_only(self) -> CrossFile:

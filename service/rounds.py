@@ -63,6 +63,18 @@ class CadreLoad(BaseModel):
     minimum: int = Field(default=0, ge=0)
 
 
+class PublicValue(BaseModel):
+    """A value published only after a draw's reveal deadline (an official lottery result
+    of a stated date, as in RFC 3797), added to the draw's seed: where it is published
+    and on which day (Beijing time)."""
+
+    model_config = ConfigDict(extra="forbid")
+    source: str = Field(min_length=2, max_length=200, description=(
+        "公开值来源，如“中国福利彩票3D 2027-03-02 开奖号码” / where the value is published"))
+    after: dt.date = Field(description="公布日期（北京时间），须晚于揭示截止 / the publication "
+                                       "date (Beijing), after the reveal deadline")
+
+
 class RoundFile(BaseModel):
     """The round file (docs/round-file.md)."""
 
@@ -84,6 +96,7 @@ class RoundFile(BaseModel):
     cadres: dict[str, CadreLoad] = Field(default_factory=dict)
     suitability: dict[str, dict[int, int]] = Field(default_factory=dict)
     tolerance: float = Field(default=0.02, ge=0, le=0.5)
+    public: PublicValue | None = None  # the draw ceremony's public value, by default
 
     @model_validator(mode="after")
     def _dates(self) -> RoundFile:

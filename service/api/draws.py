@@ -21,6 +21,7 @@ from service.api.rounds import RoundKey, visible_round
 from service.auth import ROLE_ZH, Action, Principal, Role
 from service.decisions import round_file, round_plan
 from service.deps import SessionDep, StateDep, ensure_region, refusals_audited, require
+from service.rounds import PublicValue
 from service.state import ServiceState
 
 router = APIRouter(tags=["draws"])
@@ -33,14 +34,6 @@ DrawId = Annotated[int, Path(ge=1, le=2**31 - 1, description="抽取编号 / dra
 HEX64 = r"^[0-9a-f]{64}$"
 
 
-class PublicSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    source: str = Field(min_length=2, max_length=200, description=(
-        "公开值来源，如“中国福利彩票双色球2027年3月2日开奖号码” / where the value is published"))
-    after: dt.date = Field(description="公布日期（北京时间），须晚于揭示截止 / the publication "
-                                       "date (Beijing), after the reveal deadline")
-
-
 class DrawCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"reveal_by": "2027-02-20T18:00:00+08:00"},
@@ -50,7 +43,8 @@ class DrawCreate(BaseModel):
     reveal_by: AwareDatetime = Field(description="揭示截止时间（带时区）/ reveal deadline")
     reason: str | None = Field(default=None, min_length=4, max_length=2000, description=(
         "第2次起必填：为何再次抽取 / required from the second draw: why"))
-    public: PublicSpec | None = None
+    public: PublicValue | None = Field(default=None, description=(
+        "公开值；不给则用轮次计划中的 public / the public value; default: the plan's"))
     deterministic_time: float | None = Field(default=None, gt=0, le=600, description=(
         "每阶段确定性求解时间（封存）/ deterministic solve budget per phase (sealed)"))
 

@@ -461,3 +461,19 @@ def test_replay_of_a_draw_of_record_is_identical_in_another_process(
                          capture_output=True, text=True, check=True, timeout=600)
     verdict = json.loads(out.stdout.strip().splitlines()[-1])
     assert verdict["same"] and verdict["versions"] == record.draw["spec"]["versions"]
+
+
+def test_a_public_value_named_in_the_plan_is_sealed_into_every_draw(sqlite_api: Api) -> None:
+    api = sqlite_api
+    after = (dt.datetime.now(dt.UTC) + dt.timedelta(days=5)).date().isoformat()
+    public = {"source": "中国福利彩票3D开奖号码（计划）", "after": after}
+    key = new_round(api, public=public)
+    draw = ceremony.open_draw(api, key)
+    assert draw["spec"]["public"] == public and draw["public_source"] == public["source"]
+    # the plan's date must still fall after the draw's reveal deadline
+    late = api.post("/v1/rounds", "organizer", json={"plan": SMALL | {
+        "key": "R-PUB-LATE", "public": public}})
+    assert late.status_code == 201, late.text
+    r = api.post("/v1/rounds/R-PUB-LATE/draws", "organizer",
+                 json={"reveal_by": ceremony.deadline(hours=24 * 10)})
+    assert_refused(api, r, 422, field="public.after")
