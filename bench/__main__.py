@@ -1,7 +1,8 @@
 """Benchmarks: `./dev bench import [--scale province] [--repeat N] [--store sqlite]`,
 `./dev bench conflicts …`, `./dev bench snapshot [--store postgres] [--no-index]`,
 `./dev bench plain [--size 1000] [--repeat 5] [--baseline-size 1000]`,
-`./dev bench api [--duration 20] [--clients 32] [--rate 200] [--store sqlite]`.
+`./dev bench api [--duration 20] [--clients 32] [--rate 200] [--store sqlite]`,
+`./dev bench draws [--seeds 200] [--baseline] [--ceremonies 30]`.
 
 Prints a table of measured figures against the targets of the issue.
 """
@@ -93,9 +94,20 @@ def main(argv: list[str] | None = None) -> int:
     api.add_argument("--pg-workers", type=int, default=2)
     api.add_argument("--postgres-admin-url", default=os.environ.get(
         "XUNCHA_TEST_POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/test"))
+    draws = sub.add_parser("draws", help="draw ceremony: spread of the teams drawn with "
+                                         "ceremony seeds, and the ceremony's overhead")
+    draws.add_argument("--seeds", type=int, default=200,
+                       help="ceremony seeds to draw the sample-city round with")
+    draws.add_argument("--baseline", action="store_true",
+                       help="also draw with the integer seeds 0..N-1 (doubles the time)")
+    draws.add_argument("--baseline-seeds", type=int, default=None,
+                       help="N of the baseline (default: --seeds)")
+    draws.add_argument("--ceremonies", type=int, default=30,
+                       help="ceremonies over HTTP for the overhead (0: skip it)")
     args = parser.parse_args(argv)
     suites = {"pair": "bench.pairing_bench:run", "assemble": "bench.assembly_bench:run",
-              "conflicts": "bench.conflicts_bench:main_table", "api": "bench.api:run"}
+              "conflicts": "bench.conflicts_bench:main_table", "api": "bench.api:run",
+              "draws": "bench.draws_bench:run"}
     if args.suite in suites:
         module, name = suites[args.suite].split(":")
         getattr(importlib.import_module(module), name)(args)
