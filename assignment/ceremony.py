@@ -4,8 +4,10 @@ secrets and an optional public value, in the spirit of RFC 3797.
 
 Every value here can be recomputed by hand with `sha256sum` (docs/draw.md):
 
-- a party's commitment is sha256 of its secret, the secret being 32–128 lowercase hex
-  digits (128–512 bits) taken as ASCII text: `printf %s SECRET | sha256sum`;
+- a party's commitment binds its secret to the sealed specification: sha256 of the text
+  `COMMIT_DOMAIN`, one line `spec <hash>` and one line `secret <secret>`, each ending in
+  a newline, the secret being 32–128 lowercase hex digits (128–512 bits):
+  `printf 'xuncha-draw-commit-v1\nspec %s\nsecret %s\n' SPEC SECRET | sha256sum`;
 - the specification hash is sha256 of the specification's canonical JSON text;
 - the seed is sha256 of the text `SEED_DOMAIN`, then one line `spec <hash>`, one line
   `<role> <secret>` per party in the ceremony's fixed order, and one line
@@ -24,6 +26,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 SPEC_DOMAIN = "xuncha-draw-spec-v1"
+COMMIT_DOMAIN = "xuncha-draw-commit-v1"
 SEED_DOMAIN = "xuncha-draw-seed-v1"
 SECRET_PATTERN = re.compile(r"^[0-9a-f]{32,128}$")
 DIGEST_PATTERN = re.compile(r"^[0-9a-f]{64}$")
@@ -59,9 +62,15 @@ def check_digest(digest: str) -> str:
     return digest
 
 
-def secret_commitment(secret: str) -> str:
-    """What a party publishes before any reveal: sha256 of its secret's text."""
-    return sha256_hex(check_secret(secret))
+def commitment_preimage(spec_sha256: str, secret: str) -> str:
+    check_digest(spec_sha256)
+    return f"{COMMIT_DOMAIN}\nspec {spec_sha256}\nsecret {check_secret(secret)}\n"
+
+
+def secret_commitment(spec_sha256: str, secret: str) -> str:
+    """What a party publishes before any reveal: its secret bound to the specification
+    it has read (a commitment made for another draw does not open this one)."""
+    return sha256_hex(commitment_preimage(spec_sha256, secret))
 
 
 def spec_text(spec: Mapping[str, Any]) -> str:

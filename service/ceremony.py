@@ -4,8 +4,9 @@
    decides the result, library versions, parties, deadlines) before any randomness
    exists. Draw 2 onwards of a round needs a written reason and `consent` by a second
    role; consenting supersedes every earlier draw of the round.
-2. Each party (the organizing office, then the supervisor) `commit`s sha256 of a secret
-   made on its own machine; the service never sees a secret before its reveal.
+2. Each party (the organizing office, then the supervisor) reads the sealed
+   specification and `commit`s to a secret made on its own machine, bound to the
+   specification's hash; the service never sees a secret before its reveal.
 3. When all have committed, each `reveal`s in the fixed order; a secret that does not
    match its commitment is refused. A party that never reveals lets the ceremony expire
    at `reveal_by`: nothing is drawn, and only a new draw (reason and consent) goes on.
@@ -259,7 +260,8 @@ def _expect(row: m.Draw, wanted: str) -> None:
 
 
 def commit(session: Session, draw_id: int, principal: Principal, digest: str) -> m.Draw:
-    """A party's commitment: sha256 of its secret; once given it cannot change."""
+    """A party's commitment: its secret bound to the sealed specification
+    (`assignment.ceremony.secret_commitment`); once given it cannot change."""
     row = draw_or_404(session, draw_id, lock=True)
     _expect(row, "committing")
     party = _party(session, row, principal)
@@ -307,14 +309,16 @@ def reveal(session: Session, draw_id: int, principal: Principal, secret: str,
         raise Conflict(f"须由{ROLE_ZH[first]}先揭示", f"the {first.value} reveals first",
                        field="secret", code="reveal_order")
     try:
-        digest = secret_commitment(secret)
+        digest = secret_commitment(row.spec_sha256, secret)
     except CeremonyError as exc:
         zh, _, en = str(exc).partition(" / ")
         raise Unprocessable(zh, en, field="secret") from None
     if digest != party.commitment:
-        raise Conflict("揭示的秘密值与本方承诺不符，已拒绝（未保存）",
-                       "the secret does not match this party's commitment; refused, "
-                       "nothing stored", field="secret", code="reveal_mismatch",
+        raise Conflict("揭示的秘密值与本方承诺不符（承诺须按本次抽取的规格哈希生成），"
+                       "已拒绝，未保存",
+                       "the secret does not match this party's commitment (made for this "
+                       "draw's specification hash?); refused, nothing stored",
+                       field="secret", code="reveal_mismatch",
                        details={"commitment": party.commitment, "sha256_of_secret": digest})
     party.secret, party.revealed_at = secret, now_utc()
     audit.record(session, principal.actor, "draw.reveal", object_type="draw",

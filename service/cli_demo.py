@@ -47,7 +47,7 @@ def demo_ceremony(database_url: str, round_path: Path) -> None:
         index = open_index(session, spec.as_of or spec.start)
         deadline = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
         draw = open_draw(session, index, key, DrawRequest(deadline), who[Role.organizer])
-        draw_id = draw.id
+        draw_id, spec_sha256 = draw.id, draw.spec_sha256
     out.print(f"轮次 round {key}：组织方开始第1次抽取，封存规格 / the organizing office opened "
               f"draw 1 and sealed its specification: sha256 {draw.spec_sha256}",
               highlight=False, soft_wrap=True)
@@ -59,7 +59,7 @@ def demo_ceremony(database_url: str, round_path: Path) -> None:
     job_id = None
     with transaction(engine, write=True) as session:
         for role, principal in who.items():
-            commit(session, draw_id, principal, secret_commitment(secrets[role]))
+            commit(session, draw_id, principal, secret_commitment(spec_sha256, secrets[role]))
         for role, principal in who.items():
             _row, job = reveal(session, draw_id, principal, secrets[role])
             job_id = job.id if job else job_id
@@ -69,7 +69,9 @@ def demo_ceremony(database_url: str, round_path: Path) -> None:
         _teams(engine, proposal_id)
     out.print("复算 recompute by hand / 手工复算:", soft_wrap=True)
     for role in who:
-        out.print(f"  printf %s {secrets[role]} | sha256sum   # = {role} 的承诺 commitment",
+        out.print(f"  printf 'xuncha-draw-commit-v1\\nspec %s\\nsecret %s\\n' {spec_sha256} "
+                  f"{secrets[role]} | sha256sum   # = {role} 的承诺 commitment "
+                  f"{data['parties'][0 if role is Role.organizer else 1]['commitment']}",
                   highlight=False, soft_wrap=True, markup=False)
     preimage = data["seed_preimage"].replace("\n", "\\n")
     out.print(f"  printf '{preimage}' | sha256sum   # = 种子 seed {data['seed']}",

@@ -37,16 +37,32 @@ DatabaseOption = Annotated[str | None, typer.Option(
 
 # -- seed: no database, no network ------------------------------------------------------
 
+SpecOption = Annotated[str, typer.Option(
+    "--spec", help="本次抽取的规格哈希（先核对规格）/ the draw's specification sha256 (read the "
+                   "specification first)")]
+
+
 @seed_app.command("new")
-def seed_new(out_file: Annotated[Path | None, typer.Option(
+def seed_new(spec: SpecOption, out_file: Annotated[Path | None, typer.Option(
         "--out", help="把秘密值写入此文件（仅本人可读）/ write the secret to this file "
                       "(owner-only)")] = None) -> None:
-    """生成256比特秘密值及其承诺 / make a 256-bit secret and its commitment."""
-    from assignment.ceremony import new_secret, secret_commitment
+    """生成256比特秘密值及其对本次规格的承诺 / make a 256-bit secret and its commitment to
+    this draw's specification."""
+    from assignment.ceremony import CeremonyError, new_secret, secret_commitment
 
     secret = new_secret()
+    try:
+        commitment = secret_commitment(spec.strip(), secret)
+    except CeremonyError as exc:
+        err.print(str(exc), markup=False, highlight=False)
+        raise typer.Exit(2) from None
     if out_file is not None:
-        fd = os.open(out_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            fd = os.open(out_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except OSError as exc:
+            err.print(f"无法新建 {out_file}（不覆盖已有文件）/ cannot create it (an existing "
+                      f"file is never overwritten): {exc.strerror}", markup=False)
+            raise typer.Exit(2) from None
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(secret + "\n")
         out.print(f"秘密值已写入 secret written to {out_file}（揭示前勿外传 / keep it until "
@@ -54,19 +70,18 @@ def seed_new(out_file: Annotated[Path | None, typer.Option(
     else:
         out.print(f"秘密值 secret（揭示前只留在本机 / keep it on this machine until the "
                   f"reveal）:\n{secret}", highlight=False)
-    out.print(f"承诺 commitment（现在提交 / submit now）:\n{secret_commitment(secret)}",
-              highlight=False)
+    out.print(f"承诺 commitment（现在提交 / submit now）:\n{commitment}", highlight=False)
 
 
 @seed_app.command("check")
 def seed_check(secret: Annotated[str, typer.Argument(help="秘密值 / the secret")],
-               commitment: Annotated[str, typer.Argument(help="承诺 / the commitment")]
-               ) -> None:
+               commitment: Annotated[str, typer.Argument(help="承诺 / the commitment")],
+               spec: SpecOption) -> None:
     """核对秘密值与承诺是否相符（退出码 0 相符，1 不符）/ does the secret match?"""
     from assignment.ceremony import CeremonyError, secret_commitment
 
     try:
-        ok = secret_commitment(secret.strip()) == commitment.strip()
+        ok = secret_commitment(spec.strip(), secret.strip()) == commitment.strip()
     except CeremonyError as exc:
         err.print(str(exc), markup=False, highlight=False)
         raise typer.Exit(2) from None

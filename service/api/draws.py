@@ -58,8 +58,8 @@ class CommitmentCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"commitment": "a" * 64}]})
     commitment: str = Field(pattern=HEX64, description=(
-        "sha256(秘密值)，在本方电脑上用 `xuncha seed new` 生成 / sha256 of the party's "
-        "secret, made on its own machine"))
+        "对本次规格的承诺，在本方电脑上用 `xuncha seed new --spec 规格哈希` 生成 / the "
+        "party's commitment to this draw's specification, made on its own machine"))
 
 
 class RevealCreate(BaseModel):
@@ -214,7 +214,7 @@ def post_consent(draw_id: DrawId, body: ConsentCreate, session: SessionDep, stat
 @router.post("/draws/{draw_id}/commitments", response_model=DrawRead)
 def post_draw_commitment(draw_id: DrawId, body: CommitmentCreate, session: SessionDep,
                          state: StateDep, request: Request, principal: Party) -> DrawRead:
-    """参与方提交承诺 sha256(秘密值)；秘密值留在本方电脑上 / a party commits to its secret."""
+    """参与方提交对本次规格的承诺；秘密值留在本方电脑上 / a party commits to its secret."""
     with refusals_audited(request, principal, "draw.refused"):
         visible_draw(session, state, request, principal, draw_id)
         return draw_read(session, ceremony.commit(session, draw_id, principal,

@@ -41,10 +41,12 @@ def open_draw(api: Api, key: str, *, reason: str | None = None, role: str = "org
 
 
 def commit_all(api: Api, draw_id: int) -> dict[str, str]:
+    """Each party reads the sealed specification and commits to a fresh secret."""
     secrets = {role: new_secret() for role in PARTIES}
     for role in PARTIES:
+        spec = api.get(f"/v1/draws/{draw_id}", role).json()["spec_sha256"]
         r = api.post(f"/v1/draws/{draw_id}/commitments", role,
-                     json={"commitment": secret_commitment(secrets[role])})
+                     json={"commitment": secret_commitment(spec, secrets[role])})
         assert r.status_code == 200, r.text
     return secrets
 

@@ -65,13 +65,14 @@ def test_the_organizer_cannot_choose_the_seed_of_a_draw_of_record(sqlite_api: Ap
                  json={"reveal_by": ceremony.deadline(), "seed": 102})
     assert r.status_code == 422 and r.json()["error"]["field"] == "seed", r.text
     draw = ceremony.open_draw(api, key)
+    spec = draw["spec_sha256"]
     # the organizer cannot commit or reveal for the supervisor: one role, one party
     mine = new_secret()
     ok = api.post(f"/v1/draws/{draw['id']}/commitments", "organizer",
-                  json={"commitment": secret_commitment(mine)})
+                  json={"commitment": secret_commitment(spec, mine)})
     assert ok.status_code == 200, ok.text
     again = api.post(f"/v1/draws/{draw['id']}/commitments", "organizer",
-                     json={"commitment": secret_commitment(new_secret())})
+                     json={"commitment": secret_commitment(spec, new_secret())})
     assert_refused(api, again, 409, "already_committed")
     for role in ("admin", "approver", "auditor", "viewer"):
         r = api.post(f"/v1/draws/{draw['id']}/commitments", role,
@@ -84,7 +85,7 @@ def test_the_organizer_cannot_choose_the_seed_of_a_draw_of_record(sqlite_api: Ap
                                                ("supervisor", theirs)], None)
              for _ in range(20)}
     api.post(f"/v1/draws/{draw['id']}/commitments", "supervisor",
-             json={"commitment": secret_commitment(theirs)})
+             json={"commitment": secret_commitment(spec, theirs)})
     api.post(f"/v1/draws/{draw['id']}/reveals", "organizer", json={"secret": mine})
     done = api.post(f"/v1/draws/{draw['id']}/reveals", "supervisor", json={"secret": theirs})
     assert done.status_code == 200, done.text
@@ -317,7 +318,8 @@ def test_one_person_cannot_be_both_parties(sqlite_api: Api) -> None:
                           created_by="tests", now=dt.datetime.now())
     for token, status in ((org, 200), (sup, 409)):
         r = api.client.post(f"/v1/draws/{draw['id']}/commitments",
-                            json={"commitment": secret_commitment(new_secret())},
+                            json={"commitment": secret_commitment(draw["spec_sha256"],
+                                                                  new_secret())},
                             headers={"Authorization": f"Bearer {token.secret}"})
         assert r.status_code == status, r.text
     assert r.json()["error"]["code"] == "same_person"
@@ -371,7 +373,7 @@ def test_nothing_stored_before_the_reveals_lets_anyone_derive_the_seed(
     stored = _everything_stored(api)
     for value in (*secrets.values(), seed):
         assert value not in stored, "a secret or the seed is stored before the reveals"
-    assert all(secret_commitment(s) in stored for s in secrets.values())
+    assert all(secret_commitment(draw["spec_sha256"], s) in stored for s in secrets.values())
     done = ceremony.reveal_all(api, draw["id"], secrets)
     assert done["seed"] == seed
     job = api.wait(done["job_id"])
@@ -477,3 +479,22 @@ def test_a_public_value_named_in_the_plan_is_sealed_into_every_draw(sqlite_api: 
     r = api.post("/v1/rounds/R-PUB-LATE/draws", "organizer",
                  json={"reveal_by": ceremony.deadline(hours=24 * 10)})
     assert_refused(api, r, 422, field="public.after")
+
+
+def test_a_commitment_made_for_another_specification_does_not_open_this_draw(
+        sqlite_api: Api) -> None:
+    """Each party commits to the specification it read: a commitment prepared for an
+    earlier or another draw (say, before the organizer quietly re-opened) is useless."""
+    api = sqlite_api
+    key = new_round(api)
+    draw = ceremony.open_draw(api, key)
+    other = "0" * 64
+    secrets = {"organizer": new_secret(), "supervisor": new_secret()}
+    for role, spec in (("organizer", other), ("supervisor", draw["spec_sha256"])):
+        r = api.post(f"/v1/draws/{draw['id']}/commitments", role,
+                     json={"commitment": secret_commitment(spec, secrets[role])})
+        assert r.status_code == 200, r.text
+    r = api.post(f"/v1/draws/{draw['id']}/reveals", "organizer",
+                 json={"secret": secrets["organizer"]})
+    error = assert_refused(api, r, 409, "reveal_mismatch", "secret")
+    assert "规格" in error["zh"] and "specification" in error["en"]

@@ -88,3 +88,10 @@ def test_demo_imports_the_sample_city_and_screens_it(tmp_path: Path) -> None:
                              check=True).stdout.split()[0]
     assert comment.split()[-1] == by_hand
     assert any(line.strip() == f"种子 seed {by_hand}" for line in lines)
+    commit_cmds = [line for line in lines if "xuncha-draw-commit-v1" in line]
+    assert len(commit_cmds) == 2
+    for line in commit_cmds:  # each party's commitment, recomputed by hand
+        shell, _, comment = line.partition("#")
+        got = subprocess.run(["bash", "-c", shell], capture_output=True, text=True,
+                             check=True).stdout.split()[0]
+        assert comment.split()[-1] == got and f"commitment {got}" in output

@@ -53,13 +53,20 @@ def test_a_ceremony_from_the_command_line(city_sqlite_url: str, tmp_path: Path) 
     secrets, commitments = {}, {}
     for role in ("organizer", "supervisor"):
         file = tmp_path / f"{role}.secret"
-        code, output = xuncha("seed", "new", "--out", str(file))
+        code, output = xuncha("seed", "new", "--spec", spec.group(1), "--out", str(file))
         assert code == 0 and oct(file.stat().st_mode & 0o777) == "0o600"
         secrets[role] = file.read_text().strip()
         commitments[role] = output.strip().splitlines()[-1]
         assert secrets[role] not in output  # written to the file only
-        assert xuncha("seed", "check", secrets[role], commitments[role])[0] == 0
-    assert xuncha("seed", "check", secrets["organizer"], commitments["supervisor"])[0] == 1
+        assert xuncha("seed", "check", secrets[role], commitments[role],
+                      "--spec", spec.group(1))[0] == 0
+    assert xuncha("seed", "check", secrets["organizer"], commitments["supervisor"],
+                  "--spec", spec.group(1))[0] == 1
+    assert xuncha("seed", "check", secrets["organizer"], commitments["organizer"],
+                  "--spec", "0" * 64)[0] == 1  # a commitment is to one specification
+    code, output = xuncha("seed", "new", "--spec", spec.group(1), "--out",
+                          str(tmp_path / "organizer.secret"))
+    assert code == 2 and "overwritten" in output
     for role in ("organizer", "supervisor"):
         code, output = xuncha("draw", "commit", "1", "--commitment", commitments[role],
                               "--token", tokens[role], *db)
@@ -108,11 +115,14 @@ def test_a_public_value_from_the_command_line(city_sqlite_url: str, tmp_path: Pa
                           "福彩3D开奖号码（测试）", "--public-after", after,
                           "--token", tokens["organizer"], *db)
     assert code == 0, output
+    spec = re.search(r"规格 spec sha256 ([0-9a-f]{64})", output)
+    assert spec is not None
     secrets = {}
     for role in ("organizer", "supervisor"):
         secrets[role] = new_secret()
         code, output = xuncha("draw", "commit", "1", "--commitment",
-                              secret_commitment(secrets[role]), "--token", tokens[role], *db)
+                              secret_commitment(spec.group(1), secrets[role]),
+                              "--token", tokens[role], *db)
         assert code == 0, output
     for role in ("organizer", "supervisor"):
         code, output = xuncha("draw", "reveal", "1", "--secret", secrets[role],

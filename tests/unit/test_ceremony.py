@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from assignment.ceremony import (
     CeremonyError,
     check_digest,
+    commitment_preimage,
     derive_seed,
     library_versions,
     new_secret,
@@ -39,11 +40,15 @@ def sha256sum(text: str) -> str:
     return out.stdout.decode().split()[0]
 
 
-def test_a_new_secret_has_256_bits_and_its_commitment_is_sha256sum_of_its_text() -> None:
+def test_a_new_secret_has_256_bits_and_its_commitment_binds_it_to_the_specification(
+        ) -> None:
     secret = new_secret()
     assert len(secret) == 64 and int(secret, 16) >= 0
     assert secret != new_secret()
-    assert secret_commitment(secret) == sha256sum(secret)
+    text = f"xuncha-draw-commit-v1\nspec {SPEC}\nsecret {secret}\n"
+    assert commitment_preimage(SPEC, secret) == text
+    assert secret_commitment(SPEC, secret) == sha256sum(text)
+    assert secret_commitment("6" * 64, secret) != secret_commitment(SPEC, secret)
 
 
 def test_the_seed_is_sha256sum_of_the_documented_text() -> None:
@@ -72,7 +77,7 @@ def test_every_input_and_the_order_of_the_parties_moves_the_seed() -> None:
     "", "abc", "a" * 31, "A" * 64, "g" * 64, "a" * 129, " " + "a" * 63, "a" * 63 + "\n"])
 def test_a_short_or_malformed_secret_is_refused_in_words(secret: str) -> None:
     with pytest.raises(CeremonyError, match="128"):
-        secret_commitment(secret)
+        secret_commitment(SPEC, secret)
 
 
 def test_a_malformed_commitment_or_public_value_is_refused() -> None:

@@ -35,7 +35,7 @@ def test_every_number_in_the_walkthrough_recomputes() -> None:
     assert f"spec sha256: `{digest}`" in DOC
     secrets = {role: marked(f"secret-{role}") for role in ("organizer", "supervisor")}
     for role, secret in secrets.items():
-        assert secret_commitment(secret) == marked(f"commitment-{role}")
+        assert secret_commitment(digest, secret) == marked(f"commitment-{role}")
     revealed = [(role, secrets[role]) for role in spec["parties"]]
     assert marked("seed-preimage") == seed_preimage(digest, revealed, None)
     assert marked("seed-preimage").startswith(SEED_DOMAIN)
@@ -45,3 +45,21 @@ def test_every_number_in_the_walkthrough_recomputes() -> None:
     assert f"# {seed}  -" in DOC and f"# {digest}  -" in DOC
     for role in secrets:
         assert f"# {marked(f'commitment-{role}')}  -" in DOC
+
+
+def test_the_shell_commands_on_the_page_print_what_they_claim() -> None:
+    """Each `printf … | sha256sum` block, run by bash, prints the hash under it."""
+    import shutil
+    import subprocess
+
+    if shutil.which("sha256sum") is None:  # pragma: no cover - coreutils is everywhere here
+        raise AssertionError("sha256sum is missing: the page's commands cannot be checked")
+    block = re.search(r"## 5\..*?```bash\n(.*?)```", DOC, re.S)
+    assert block is not None
+    commands = re.findall(r"(printf .*?\| sha256sum)\n# ([0-9a-f]{64})  -", block.group(1),
+                          re.S)
+    assert len(commands) == 3  # two commitments and the seed
+    for command, expected in commands:
+        got = subprocess.run(["bash", "-c", command], capture_output=True, text=True,
+                             check=True).stdout.split()[0]
+        assert got == expected, command
