@@ -400,14 +400,15 @@ def _queue(session: Session, row: m.Draw, actor: str, wall_time: float | None) -
 
 def rerun(session: Session, draw_id: int, principal: Principal,
           wall_time: float | None, default_wall_time: float | None = None) -> m.Job:
-    """Run a seeded draw again after its run failed on the wall clock: the same sealed
-    specification and seed give the one deterministic result (or fail again)."""
+    """Run a seeded draw again after its run failed (the wall clock, a lost worker): the
+    same sealed specification and seed give the one deterministic result (or fail
+    again)."""
     row = draw_or_404(session, draw_id, lock=True)
-    if row.status != "seeded" or row.failure is None:
-        raise Conflict("只有因墙钟时限失败、种子已定的抽取可以重新运行",
-                       "only a seeded draw whose run failed on the wall clock can run again",
-                       field="draw_id", code="draw_state")
     last = session.get(m.Job, row.job_id) if row.job_id else None
+    if row.status != "seeded":
+        raise Conflict("只有种子已定、尚未抽出结果的抽取可以重新运行",
+                       "only a seeded draw without a result can run again",
+                       field="draw_id", code="draw_state")
     if last is not None and last.status not in jobs.FINAL:
         raise Conflict("该抽取的任务仍在运行", "the draw's job is still running",
                        field="draw_id", code="draw_running")
@@ -417,7 +418,8 @@ def rerun(session: Session, draw_id: int, principal: Principal,
     audit.record(session, principal.actor, "draw.rerun", object_type="draw",
                  object_key=str(row.id), data={"round": row.round_key, "number": row.number,
                                                "wall_time": wall_time,
-                                               "failure": json.loads(row.failure)})
+                                               "failure": None if row.failure is None
+                                               else json.loads(row.failure)})
     return _queue(session, row, principal.actor,
                   wall_time if wall_time is not None else default_wall_time)
 

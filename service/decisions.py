@@ -350,7 +350,7 @@ def run_proposal_job(engine: Engine, job_id: str, payload: dict[str, Any]) -> di
             "reproducible and was not kept; run it again on a quieter machine, or have an "
             "administrator raise the limit", code="wall_clock",
             details={"wall_time": payload.get("wall_time")}))
-    if jobs.cancelled(engine, job_id):
+    if order.draw_id is None and jobs.cancelled(engine, job_id):  # a draw of record runs
         raise jobs.JobCancelled
     blob, sha = bundle.encode(snapshot, {
         "mode": plan.mode, "spec": json.loads(plan.spec), "seed": order.seed,

@@ -12,8 +12,8 @@ from pool import models as m
 from service import jobs
 from service.api.common import UtcTime
 from service.auth import Action, Principal
-from service.deps import SessionDep, StateDep, ensure_region, require
-from service.errors import not_found
+from service.deps import SessionDep, StateDep, ensure_region, refusals_audited, require
+from service.errors import Conflict, not_found
 
 router = APIRouter(tags=["jobs"])
 JobId = Annotated[str, Path(min_length=36, max_length=36,
@@ -71,7 +71,13 @@ def get_job(job_id: JobId, session: SessionDep, state: StateDep, request: Reques
 def cancel_job(job_id: JobId, session: SessionDep, state: StateDep, request: Request,
                principal: Annotated[Principal, Depends(require(Action.rounds_write))]
                ) -> JobRead:
-    """取消任务：排队中的立即取消，运行中的在下一检查点取消 / cancel a job."""
-    job = jobs.cancel(session, _job(session, state, request, principal, job_id),
-                      principal.actor)
-    return job_read(job)
+    """取消任务：排队中的立即取消，运行中的在下一检查点取消；抽取结果的任务不能取消 /
+    cancel a job (not a draw of record's: it runs once)."""
+    with refusals_audited(request, principal, "job.refused"):
+        job = _job(session, state, request, principal, job_id)
+        if job.kind == "proposal" and "draw_id" in json.loads(job.payload):
+            raise Conflict("抽取结果的任务只运行一次，不能取消（种子已定，取消即等于重抽）",
+                           "a draw of record's job runs once and cannot be cancelled (the seed "
+                           "is fixed: cancelling would amount to a redraw)", field="job_id",
+                           code="draw_not_cancellable")
+        return job_read(jobs.cancel(session, job, principal.actor))

@@ -93,6 +93,14 @@ def test_the_organizer_cannot_choose_the_seed_of_a_draw_of_record(sqlite_api: Ap
     assert seed == derive_seed(draw["spec_sha256"], [("organizer", mine),
                                                       ("supervisor", theirs)], None)
     assert seed not in tries
+    # once the seed is known its draw cannot be cancelled (that would be a quiet redraw)
+    # nor run a second time
+    cancel = api.post(f"/v1/jobs/{done.json()['job_id']}/cancel", "organizer")
+    assert_refused(api, cancel, 409, "draw_not_cancellable", kind="job.refused")
+    job = api.wait(done.json()["job_id"])
+    assert job["status"] == "succeeded", job
+    again = api.post(f"/v1/draws/{draw['id']}/rerun", "organizer", json={})
+    assert_refused(api, again, 409, "draw_state")
 
 
 def test_a_trial_can_never_be_approved_nor_become_the_draw_of_record(sqlite_api: Api) -> None:
