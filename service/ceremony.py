@@ -76,9 +76,10 @@ def today_beijing() -> dt.date:
 
 
 def status_of(row: m.Draw, now: dt.datetime | None = None) -> str:
-    """The draw's status as of now: committing and revealing ceremonies past their
-    deadline have expired (stored as such when next touched)."""
-    if row.status in ("committing", "revealing") and (now or now_utc()) > row.reveal_by:
+    """The draw's status as of now: a ceremony not yet revealed (or a request never
+    consented to) past its deadline has expired (stored as such when next touched)."""
+    if row.status in ("awaiting_consent", "committing", "revealing") and \
+            (now or now_utc()) > row.reveal_by:
         return "expired"
     return row.status
 
@@ -145,7 +146,7 @@ def open_draw(session: Session, index: ConflictIndex, round_key: str, req: DrawR
     record_expiry(session, round_key)
     earlier = round_draws(session, round_key)
     now = now_utc()
-    if any(d.status == "awaiting_consent" for d in earlier):
+    if any(status_of(d, now) == "awaiting_consent" for d in earlier):
         raise Conflict("本轮已有一次抽取在等待同意；请先处理该请求",
                        "a draw of this round is already waiting for consent",
                        field="round_key", code="draw_pending")
@@ -429,8 +430,9 @@ def record_expiry(session: Session, round_key: str) -> None:
     (status_of already reads them so), with its audit event."""
     for d in round_draws(session, round_key):
         if d.status != "expired" and status_of(d) == "expired":
+            was = d.status
             d.status, d.closed_at = "expired", now_utc()
             missing = [p.role for p in parties_of(session, d.id) if p.secret is None]
             audit.record(session, "service", "draw.expire", object_type="draw",
                          object_key=str(d.id), data={"round": round_key, "number": d.number,
-                                                     "not_revealed": missing})
+                                                     "was": was, "not_revealed": missing})

@@ -255,6 +255,15 @@ def test_a_party_that_never_reveals_lets_the_ceremony_expire_and_nothing_is_draw
     expiry = [e for e in api.get("/v1/audit/events", "auditor", params={
         "kind": "draw.expire"}).json()["items"]]
     assert expiry and expiry[0]["data"]["not_revealed"] == ["supervisor"]
+    # a request nobody consents to before its deadline expires too, and blocks nothing
+    much_later = later + dt.timedelta(hours=5)
+    monkeypatch.setattr(ceremony_service, "now_utc", lambda: much_later)
+    third = api.post(f"/v1/rounds/{key}/draws", "organizer", json={
+        "reveal_by": (much_later + dt.timedelta(hours=2)).isoformat() + "Z",
+        "reason": "第2次抽取申请未在截止前获同意"})
+    assert third.status_code == 201 and third.json()["number"] == 3, third.text
+    states = [d["status"] for d in api.get(f"/v1/rounds/{key}/draws", "auditor").json()]
+    assert states == ["expired", "expired", "awaiting_consent"]
 
 
 def test_whoever_changed_a_proposal_by_hand_cannot_approve_it(sqlite_api: Api) -> None:
