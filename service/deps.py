@@ -47,7 +47,10 @@ def get_session(request: Request, state: StateDep) -> Iterator[Session]:
         yield session
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": the transaction commits (or rolls back) as soon as the endpoint
+# returns, before the response is sent; a failed commit is an error response, and a
+# client that reads right after a 2xx always sees its own write.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 _bearer = HTTPBearer(auto_error=False, description="xuncha token create 生成的令牌 / "
                                                    "a token from `xuncha token create`")

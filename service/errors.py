@@ -16,6 +16,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -92,7 +93,7 @@ def not_found(what_zh: str, what_en: str, key: object, field: str | None = None)
 
 # responses every endpoint documents, for OpenAPI and the API fuzz run
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    s: {"model": ErrorResponse} for s in (400, 401, 403, 404, 409, 422)
+    s: {"model": ErrorResponse} for s in (400, 401, 403, 404, 409, 422, 503)
 }
 
 
@@ -153,6 +154,17 @@ def install_handlers(app: FastAPI) -> None:
         return _json(exc.status_code, ErrorBody(code=f"http_{exc.status_code}",
                                                 message=f"{zh} / {exc.detail}", zh=zh,
                                                 en=str(exc.detail)))
+
+    @app.exception_handler(OperationalError)
+    async def _unavailable(_request: Request, exc: OperationalError) -> JSONResponse:
+        log.warning("database unavailable: %s", exc.orig)
+        return _json(503, ErrorBody(
+            code="database_unavailable",
+            message="数据库暂时不可用，本次操作未保存 / the database is unavailable; nothing "
+                    "was saved",
+            zh="数据库暂时不可用（忙或无法写入），本次操作未保存；请稍后重试",
+            en="the database is unavailable (busy or not writable); nothing was saved: try "
+               "again shortly"), headers={"Retry-After": "5"})
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:

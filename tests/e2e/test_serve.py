@@ -103,3 +103,24 @@ def test_two_workers_run_each_job_exactly_once(city_pg_url: str) -> None:
             assert sorted(e["kind"] for e in events) == ["job.queued", "job.succeeded"]
 
         assert_stops_cleanly(server)
+
+
+def test_a_write_is_committed_before_its_answer_leaves(city_url: str) -> None:
+    """Read-your-writes over real HTTP: a `201` means the row is there for the very next
+    request (the transaction commits before the response is sent, not after)."""
+    organizer = create_token(city_url, "organizer")
+    plan = {"name": "读己之写", "start": "2027-03-01", "end": "2027-04-30",
+            "teams": [{"targets": ["U00003"]}]}
+    with serving(city_url) as server, httpx.Client(base_url=server.base_url,
+                                                   timeout=60) as http:
+        missing = []
+        for i in range(20):
+            key = f"RW-{i}"
+            made = http.post("/v1/rounds", headers=bearer(organizer),
+                             json={"plan": plan | {"key": key}})
+            assert made.status_code == 201, made.text
+            seen = http.get(f"/v1/rounds/{key}", headers=bearer(organizer))
+            if seen.status_code != 200:
+                missing.append((key, seen.status_code))
+        assert missing == [], f"answered 201 but not yet committed: {missing}"
+        assert_stops_cleanly(server)
