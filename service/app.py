@@ -18,6 +18,7 @@ from service.api import recusals as recusals_api
 from service.api import rounds as rounds_api
 from service.api import system as system_api
 from service.errors import ERROR_RESPONSES, install_handlers, reject_nul
+from service.headers import SecurityHeaders
 from service.jobs import Worker
 from service.replay import run_replay
 from service.settings import Settings, get_settings
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   lifespan=lifespan, responses=ERROR_RESPONSES,
                   dependencies=[Depends(reject_nul)])
     install_handlers(app)
+    app.add_middleware(SecurityHeaders)
     for module in (system_api, pool_api, recusals_api, rounds_api, draws_api, proposals_api,
                    jobs_api, audit_api):
         app.include_router(module.router, prefix="/v1")

@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 from assignment.instance import InstanceError
 from assignment.pairing import PairingError
@@ -149,11 +150,14 @@ def install_handlers(app: FastAPI) -> None:
         app.add_exception_handler(exc_type, _handler)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         zh = {404: "没有这个地址", 405: "不支持这个方法"}.get(exc.status_code, "请求无效")
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:  # every method of every route at this path
+            headers["Allow"] = ", ".join(_allowed(request))
         return _json(exc.status_code, ErrorBody(code=f"http_{exc.status_code}",
                                                 message=f"{zh} / {exc.detail}", zh=zh,
-                                                en=str(exc.detail)))
+                                                en=str(exc.detail)), headers=headers or None)
 
     @app.exception_handler(OperationalError)
     async def _unavailable(_request: Request, exc: OperationalError) -> JSONResponse:
@@ -172,6 +176,17 @@ def install_handlers(app: FastAPI) -> None:
         return _json(500, ErrorBody(code="internal", message="服务内部错误 / internal error",
                                     zh="服务内部错误，已记录；请联系管理员",
                                     en="internal error, logged; contact the administrator"))
+
+
+def _allowed(request: Request) -> list[str]:
+    """The methods the app answers at the request's path, from its OpenAPI description
+    (Starlette's own 405 names only the first route that matched the path)."""
+    methods: set[str] = set()
+    for template, operations in request.app.openapi().get("paths", {}).items():
+        regex, _format, _convertors = compile_path(template)
+        if regex.match(request.url.path):
+            methods |= {m.upper() for m in operations}
+    return sorted(methods)
 
 
 def _nul_path(value: Any, path: tuple[str, ...] = ()) -> tuple[str, ...] | None:
