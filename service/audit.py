@@ -155,7 +155,8 @@ def query(*, actor: str | None = None, kind: str | None = None,
     if actor:
         stmt = stmt.where(m.AuditEvent.actor == actor)
     if kind:
-        stmt = stmt.where(m.AuditEvent.kind.startswith(kind) if kind.endswith(".")
+        stmt = stmt.where(m.AuditEvent.kind.startswith(kind, autoescape=True)
+                          if kind.endswith(".")
                           else m.AuditEvent.kind == kind)
     if object_type:
         stmt = stmt.where(m.AuditEvent.object_type == object_type)

@@ -101,3 +101,16 @@ def test_appends_after_a_rollback_keep_the_chain_whole(engine: Engine) -> None:
     _log(engine, 2)
     result = _verify(engine)
     assert result.ok and result.events == 4
+
+
+def test_a_kind_prefix_is_taken_literally_not_as_a_like_pattern(engine: Engine) -> None:
+    with transaction(engine) as session:
+        for kind in ("draw.public_value", "drawXpublic", "data.change"):
+            audit.record(session, "tests", kind, data={})
+    with transaction(engine) as session:
+        def kinds(prefix: str) -> list[str]:
+            return [e.kind for e in session.execute(audit.query(kind=prefix)).scalars()]
+
+        assert kinds("draw.") == ["draw.public_value"]
+        assert kinds("%.") == [] and kinds("_.") == [] and kinds("draw_") == []
+        assert kinds("data.") == ["data.change"]
