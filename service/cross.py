@@ -27,7 +27,15 @@ from conflicts.policy import Policy, cached_policy
 from conflicts.screening import Screening, screen_index
 from pool.records import Snapshot
 from service.recusals import open_index
-from service.rounds import Defaults, PublicValue, RoundFileError, read_file_model
+from service.rounds import (
+    Defaults,
+    PolicyName,
+    PublicValue,
+    RoundFileError,
+    RoundKey,
+    RoundName,
+    read_file_model,
+)
 
 
 class GroupFile(BaseModel):
@@ -41,12 +49,12 @@ class CrossFile(BaseModel):
     """The cross-inspection plan file (docs/round-file.md, 交叉巡察)."""
 
     model_config = ConfigDict(extra="forbid")
-    key: str
-    name: str
+    key: RoundKey
+    name: RoundName
     start: dt.date
     end: dt.date
     as_of: dt.date | None = None
-    policy: str = "default"
+    policy: PolicyName = "default"
     seed: int | None = None
     rotation: bool = True
     # direct: each sending group staffs its own teams; exchange (互派): mixed teams, the

@@ -6,12 +6,20 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 from sqlalchemy.orm import Session
 
 from assignment.assemble import SolveSettings, assemble
@@ -63,6 +71,33 @@ class CadreLoad(BaseModel):
     minimum: int = Field(default=0, ge=0)
 
 
+_KEY = re.compile(r"[\w.-]{1,64}")  # letters of any script, digits, _ . -
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+def round_key(value: str) -> str:
+    """A round key that can be addressed in a URL and a file name: 1–64 letters (any
+    script), digits, `_`, `.` or `-`, and no `..`."""
+    if not _KEY.fullmatch(value) or ".." in value:
+        raise ValueError("轮次编号须为1–64个字母、数字或 _ . -，不含空格、斜杠和“..” / a round "
+                         "key is 1–64 letters, digits, _ . or -, without spaces, slashes or "
+                         "'..'")
+    return value
+
+
+def one_line(value: str) -> str:
+    """A name shown on pages and printed: one line, no control or bidi characters."""
+    if _UNPRINTABLE.search(value):
+        raise ValueError("名称不能含换行、控制字符或双向文本控制符 / a name may not contain "
+                         "line breaks, control or bidirectional-override characters")
+    return value
+
+
+RoundKey = Annotated[str, AfterValidator(round_key)]
+RoundName = Annotated[str, Field(min_length=1, max_length=256), AfterValidator(one_line)]
+PolicyName = Annotated[str, Field(min_length=1, max_length=64)]
+
+
 class PublicValue(BaseModel):
     """A value published only after a draw's reveal deadline (an official lottery result
     of a stated date, as in RFC 3797), added to the draw's seed: where it is published
@@ -79,13 +114,14 @@ class RoundFile(BaseModel):
     """The round file (docs/round-file.md)."""
 
     model_config = ConfigDict(extra="forbid")
-    key: str = Field(min_length=1)
-    name: str = Field(min_length=1)
+    key: RoundKey
+    name: RoundName
     start: dt.date
     end: dt.date
     as_of: dt.date | None = None
-    policy: str = "default"
-    kind: str = "regular"  # regular / special / mobile / elevated (提级) / cross
+    policy: PolicyName = "default"
+    # 常规 regular / 专项 special / 机动 mobile / 提级 elevated (cross rounds: a cross plan)
+    kind: Literal["regular", "special", "mobile", "elevated"] = "regular"
     pool_region: str | None = None  # 提级巡察: only cadres of this region's own units
     region_level: RegionLevel | None = None  # apply the region rule at this level instead
     seed: int | None = None
