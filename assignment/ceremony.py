@@ -18,6 +18,7 @@ Pure: no database, no web framework."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -120,7 +121,13 @@ def solver_seed(seed: int) -> int:
 
 
 def library_versions() -> dict[str, str]:
-    """The exact versions a draw's result depends on (recorded, compared on replay)."""
+    """The exact versions a draw's result depends on (recorded, compared on replay and
+    at every proposal read); a fresh dict each call, looked up once per process."""
+    return dict(_versions())
+
+
+@functools.cache
+def _versions() -> tuple[tuple[str, str], ...]:
     from importlib.metadata import version
 
-    return {"numpy": version("numpy"), "ortools": version("ortools")}
+    return (("numpy", version("numpy")), ("ortools", version("ortools")))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -141,6 +142,14 @@ def find_token(session: Session, secret: str) -> m.ApiToken | None:
     row = session.execute(select(m.ApiToken)
                           .where(m.ApiToken.token_sha256 == token_digest(secret))).scalar()
     return None if row is None or row.revoked_at is not None else row
+
+
+def principal_of(token: m.ApiToken,
+                 subtree: Callable[[str], frozenset[str]]) -> Principal:
+    """The caller a token stands for; `subtree` gives a scope's regions (cached by the
+    service, computed afresh on the command line)."""
+    return Principal(token.id, token.name, Role(token.role), token.scope,
+                     None if token.scope is None else subtree(token.scope))
 
 
 def region_subtree(session: Session, root: str) -> frozenset[str]:

@@ -40,7 +40,13 @@ from conflicts.index import ConflictIndex
 from pool import models as m
 from service import audit, jobs
 from service.auth import ROLE_ZH, Principal, Role, same_person
-from service.decisions import input_hash_of, round_file, round_plan, sealed_parameters
+from service.decisions import (
+    input_hash_of,
+    round_decided,
+    round_file,
+    round_plan,
+    sealed_parameters,
+)
 from service.errors import Conflict, Forbidden, Unprocessable, not_found
 
 PARTIES: tuple[Role, ...] = (Role.organizer, Role.supervisor)  # also the reveal order
@@ -75,6 +81,11 @@ def today_beijing() -> dt.date:
     return now_utc().replace(tzinfo=dt.UTC).astimezone(BEIJING).date()
 
 
+def naive_utc(moment: dt.datetime) -> dt.datetime:
+    """An aware time as the service stores times: naive UTC."""
+    return moment.astimezone(dt.UTC).replace(tzinfo=None)
+
+
 def status_of(row: m.Draw, now: dt.datetime | None = None) -> str:
     """The draw's status as of now: a ceremony not yet revealed (or a request never
     consented to) past its deadline has expired (stored as such when next touched)."""
@@ -101,15 +112,8 @@ def draw_or_404(session: Session, draw_id: int, *, lock: bool = False) -> m.Draw
     return row
 
 
-def round_decided(session: Session, round_key: str) -> bool:
-    approved = session.execute(select(m.ProposalRecord.id).where(
-        m.ProposalRecord.round_key == round_key, m.ProposalRecord.status == "approved")).first()
-    return approved is not None or session.execute(select(m.Participation.person_key).where(
-        m.Participation.round_key == round_key)).first() is not None
-
-
 def _check_request(req: DrawRequest, number: int, now: dt.datetime) -> None:
-    reveal_by = req.reveal_by.astimezone(dt.UTC).replace(tzinfo=None)
+    reveal_by = naive_utc(req.reveal_by)
     if number > 1 and not (req.reason and req.reason.strip()):
         raise Unprocessable(f"本轮已抽取过{number - 1}次；再次抽取须写明理由",
                             f"this round has had {number - 1} draw(s); a further draw needs "
@@ -125,7 +129,7 @@ def _check_request(req: DrawRequest, number: int, now: dt.datetime) -> None:
                             "source and its publication date", field="public")
     if req.public_after is not None:
         published = dt.datetime.combine(req.public_after, dt.time(), BEIJING)
-        if published.astimezone(dt.UTC).replace(tzinfo=None) <= reveal_by:
+        if naive_utc(published) <= reveal_by:
             raise Unprocessable(
                 "公开值的公布日期须在揭示截止之后（否则揭示者可能已知该值）",
                 "the public value must be published after the reveal deadline (else a "
@@ -156,7 +160,7 @@ def open_draw(session: Session, index: ConflictIndex, round_key: str, req: DrawR
         req = replace(req, public_source=spec.public.source, public_after=spec.public.after)
     _check_request(req, number, now)
     input_hash, policy = input_hash_of(index, spec)
-    reveal_by = req.reveal_by.astimezone(dt.UTC).replace(tzinfo=None)
+    reveal_by = naive_utc(req.reveal_by)
     sealed = {
         "round": round_key, "draw": number, "mode": plan.mode,
         "plan_sha256": audit.sha256_text(plan.spec), "input_hash": input_hash,
@@ -192,9 +196,7 @@ def consent(session: Session, draw_id: int, principal: Principal, note: str | No
     """A second role agrees to a further draw: it opens, and every earlier draw of the
     round is superseded (an open ceremony abandoned, a drafted draw of record set aside)."""
     row = draw_or_404(session, draw_id, lock=True)
-    if status_of(row) != "awaiting_consent":
-        raise Conflict(f"第{row.number}次抽取不在待同意状态", f"draw {row.id} is not waiting "
-                       "for consent", field="draw_id", code="draw_state")
+    _expect(row, "awaiting_consent")
     if round_decided(session, row.round_key):
         raise Conflict(f"轮次 {row.round_key} 已有决定，不能再抽取",
                        f"round {row.round_key} is already decided; no further draws",
@@ -205,9 +207,6 @@ def consent(session: Session, draw_id: int, principal: Principal, note: str | No
                        "a further draw needs the consent of a second role, not the "
                        "requester's", field="draw_id", code="consent_same_role")
     now = now_utc()
-    if now > row.reveal_by:
-        raise Conflict("该抽取的揭示截止时间已过，请重新申请", "the draw's reveal deadline has "
-                       "passed; request a new draw", field="draw_id", code="draw_expired")
     row.status, row.consented_by, row.consented_at = "committing", principal.actor, now
     row.consent_note = note
     superseded = _supersede_earlier(session, row, principal.actor)

@@ -24,7 +24,7 @@ from assignment.validate import objective, term_values, violations
 from pool import models as m
 from service import audit
 from service.auth import same_person
-from service.decisions import proposal_or_404
+from service.decisions import proposal_or_404, round_decided
 from service.errors import Conflict, Unprocessable
 
 
@@ -264,10 +264,7 @@ def approve(session: Session, proposal_id: int, actor: str, note: str | None
                        details=[{"code": c, "zh": z, "en": e} for c, z, e in blockers])
     rnd = session.get(m.Round, row.round_key)
     assert rnd is not None
-    decided = session.execute(select(m.ProposalRecord.id).where(
-        m.ProposalRecord.round_key == rnd.key, m.ProposalRecord.status == "approved")).first()
-    if decided is not None or session.execute(select(m.Participation.person_key).where(
-            m.Participation.round_key == rnd.key)).first() is not None:
+    if round_decided(session, rnd.key):
         raise Conflict(f"轮次 {rnd.key} 已有决定", f"round {rnd.key} is already decided",
                        field="proposal_id")
     teams = json.loads(row.teams)["teams"]

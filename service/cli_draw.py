@@ -126,15 +126,14 @@ def _engine(database_url: str | None) -> Engine:
 
 def _principal(engine: Engine, token: str) -> Principal:
     from pool.db import transaction
-    from service.auth import Role, find_token, region_subtree
+    from service.auth import find_token, principal_of, region_subtree
 
     with transaction(engine) as session:
         row = find_token(session, token.strip())
         if row is None:
             err.print("令牌无效或已吊销 / invalid or revoked token")
             raise typer.Exit(2)
-        return Principal(row.id, row.name, Role(row.role), row.scope,
-                         None if row.scope is None else region_subtree(session, row.scope))
+        return principal_of(row, lambda scope: region_subtree(session, scope))
 
 
 @contextmanager

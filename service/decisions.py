@@ -104,6 +104,14 @@ def round_plan(session: Session, key: str) -> tuple[m.Round, m.RoundPlan]:
     return row, plan
 
 
+def round_decided(session: Session, round_key: str) -> bool:
+    """Whether the round has its decision: an approved proposal or participations."""
+    approved = session.execute(select(m.ProposalRecord.id).where(
+        m.ProposalRecord.round_key == round_key, m.ProposalRecord.status == "approved")).first()
+    return approved is not None or session.execute(select(m.Participation.person_key).where(
+        m.Participation.round_key == round_key)).first() is not None
+
+
 # -- what a draw seals ------------------------------------------------------------------
 
 def input_hash_of(index: ConflictIndex, spec: Spec, policy: Policy | None = None

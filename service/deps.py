@@ -22,8 +22,8 @@ from service.auth import (
     ROLE_ZH,
     Action,
     Principal,
-    Role,
     find_token,
+    principal_of,
     region_subtree,
     token_digest,
 )
@@ -70,10 +70,8 @@ def _resolve(state: ServiceState, secret: str, where: dict[str, str]) -> Princip
         token = find_token(session, secret)
         if token is None:
             return None
-        principal = Principal(
-            token.id, token.name, Role(token.role), token.scope,
-            None if token.scope is None else state.scope_regions(
-                session, token.scope, lambda root: region_subtree(session, root)))
+        principal = principal_of(token, lambda scope: state.scope_regions(
+            session, scope, lambda root: region_subtree(session, root)))
         first_today = token.last_login_on != today
     if first_today:  # the first use each day is a login event
         with transaction(state.engine, write=True) as session:

@@ -62,11 +62,17 @@ class Accepted(BaseModel):
     status_url: str
 
 
+def wake_worker(state: ServiceState, background: BackgroundTasks) -> None:
+    """Wake this process's job worker once the response is on its way (any worker would
+    find the queued job at its next poll anyway)."""
+    if state.worker is not None:
+        background.add_task(state.worker.wake)
+
+
 def queue_job(session: Session, state: ServiceState, background: BackgroundTasks, kind: str,
               payload: dict[str, Any], principal: Principal) -> Accepted:
     """Queue a job in the request's transaction; once the response is on its way this
     process's worker is woken (any worker would find it at its next poll anyway)."""
     job = jobs.enqueue(session, kind, payload, actor=principal.actor, scope=principal.scope)
-    if state.worker is not None:
-        background.add_task(state.worker.wake)
+    wake_worker(state, background)
     return Accepted(job_id=job.id, status=job.status, status_url=f"/v1/jobs/{job.id}")

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from assignment.ceremony import seed_preimage
 from pool import models as m
 from service import ceremony
-from service.api.common import Accepted, UtcTime
+from service.api.common import Accepted, UtcTime, wake_worker
 from service.api.rounds import RoundKey, visible_round
 from service.auth import ROLE_ZH, Action, Principal, Role
 from service.decisions import round_file, round_plan
@@ -154,6 +154,12 @@ def draw_read(session: Session, row: m.Draw, total: int | None = None) -> DrawRe
         closed_at=row.closed_at)
 
 
+def round_draw_reads(session: Session, round_key: str) -> list[DrawRead]:
+    """Every draw of the round in full, numbered n of m."""
+    rows = ceremony.round_draws(session, round_key)
+    return [draw_read(session, r, len(rows)) for r in rows]
+
+
 def visible_draw(session: Session, state: ServiceState, request: Request,
                  principal: Principal, draw_id: int) -> m.Draw:
     row = ceremony.draw_or_404(session, draw_id)
@@ -161,11 +167,6 @@ def visible_draw(session: Session, state: ServiceState, request: Request,
     ensure_region(state, request, principal, rnd.region_code if rnd else None,
                   f"抽取 {draw_id}", f"draw {draw_id}")
     return row
-
-
-def _woken(state: ServiceState, background: BackgroundTasks, job: m.Job | None) -> None:
-    if job is not None and state.worker is not None:
-        background.add_task(state.worker.wake)
 
 
 @router.post("/rounds/{round_key}/draws", response_model=DrawRead,
@@ -190,8 +191,7 @@ def list_draws(round_key: RoundKey, session: SessionDep, state: StateDep, reques
                principal: Reader) -> list[DrawRead]:
     """本轮全部抽取（第1次、第2次……及理由）/ every draw of the round, numbered, with reasons."""
     visible_round(session, state, request, principal, round_key)
-    rows = ceremony.round_draws(session, round_key)
-    return [draw_read(session, r, len(rows)) for r in rows]
+    return round_draw_reads(session, round_key)
 
 
 @router.get("/draws/{draw_id}", response_model=DrawRead)
@@ -230,7 +230,8 @@ def post_reveal(draw_id: DrawId, body: RevealCreate, session: SessionDep, state:
         visible_draw(session, state, request, principal, draw_id)
         row, job = ceremony.reveal(session, draw_id, principal, body.secret,
                                    state.settings.draw_wall_time)
-        _woken(state, background, job)
+        if job is not None:
+            wake_worker(state, background)
         return draw_read(session, row)
 
 
@@ -244,7 +245,8 @@ def post_public_value(draw_id: DrawId, body: PublicValueCreate, session: Session
         visible_draw(session, state, request, principal, draw_id)
         row, job = ceremony.enter_public_value(session, draw_id, principal, body.value,
                                                state.settings.draw_wall_time)
-        _woken(state, background, job)
+        if job is not None:
+            wake_worker(state, background)
         return draw_read(session, row)
 
 
@@ -259,5 +261,5 @@ def post_rerun(draw_id: DrawId, body: RerunCreate, session: SessionDep, state: S
         visible_draw(session, state, request, principal, draw_id)
         job = ceremony.rerun(session, draw_id, principal, body.wall_time,
                              state.settings.draw_wall_time)
-        _woken(state, background, job)
+        wake_worker(state, background)
         return Accepted(job_id=job.id, status=job.status, status_url=f"/v1/jobs/{job.id}")

@@ -12,10 +12,9 @@ from sqlalchemy import select
 
 from pool import models as m
 from pool.db import transaction
-from service import ceremony
 from service.api.common import Accepted, UtcTime, queue_job
-from service.api.draws import draw_read
-from service.api.rounds import DrawSummary, RoundKey, visible_round
+from service.api.draws import round_draw_reads
+from service.api.rounds import DrawSummary, RoundKey, draw_summaries, visible_round
 from service.auth import Action, Principal
 from service.changes import ChangeCreate, apply_change, approval_blockers, approve
 from service.decisions import MAX_SEED, proposal_or_404, round_plan
@@ -160,8 +159,7 @@ def proposal_read(session: SessionDep, row: m.ProposalRecord,
         pairing = {k: v for k, v in pairing.items() if k not in ("teams", "exchange")} | {
             "exchange": None if pairing.get("exchange") is None else {
                 k: v for k, v in pairing["exchange"].items() if k != "proposal"}}
-    draws = ceremony.round_draws(session, row.round_key)
-    summaries = [draw_summary(session, d, len(draws)) for d in draws]
+    summaries = draw_summaries(session, row.round_key)
     blockers = approval_blockers(session, row)
     return ProposalRead(
         id=row.id, round_key=row.round_key, mode=row.mode, status=row.status, kind=row.kind,
@@ -176,13 +174,6 @@ def proposal_read(session: SessionDep, row: m.ProposalRecord,
         names_visible=show, result=result, pairing=pairing, diagnosis=stored["diagnosis"],
         created_by=row.created_by, created_at=row.created_at, approved_by=row.approved_by,
         approved_at=row.approved_at)
-
-
-def draw_summary(session: SessionDep, d: m.Draw, total: int) -> DrawSummary:
-    proposal = session.execute(select(m.ProposalRecord.id).where(
-        m.ProposalRecord.draw_id == d.id)).scalar()
-    return DrawSummary(id=d.id, number=d.number, of=total, status=ceremony.status_of(d),
-                       reason=d.reason, proposal_id=proposal)
 
 
 def visible_proposal(session: SessionDep, state: StateDep, request: Request,
@@ -306,8 +297,7 @@ def get_report(proposal_id: ProposalId, session: SessionDep, state: StateDep,
     row = visible_proposal(session, state, request, principal, proposal_id)
     rnd = session.get(m.Round, row.round_key)
     assert rnd is not None
-    rows = ceremony.round_draws(session, row.round_key)
-    draws = [draw_read(session, d, len(rows)).model_dump(mode="json") for d in rows]
+    draws = [d.model_dump(mode="json") for d in round_draw_reads(session, row.round_key)]
     data = round_report(rnd, row, show_names=names_visible(row, principal), draws=draws)
     return Response(content=data, media_type=XLSX, headers={
         "Content-Disposition": f'attachment; filename="proposal-{row.id}.xlsx"'})

@@ -15,7 +15,7 @@ from service.api.common import Page, Paging, paging
 from service.auth import Action, Principal
 from service.ceremony import status_of
 from service.cross import CrossFile
-from service.decisions import create_round, round_plan
+from service.decisions import create_round, round_decided, round_plan
 from service.deps import SessionDep, StateDep, ensure_region, require
 from service.rounds import RoundFile
 
@@ -82,28 +82,29 @@ class RoundRead(BaseModel):
                                      "round's draws, numbered, with reasons")
 
 
-def round_read(session: SessionDep, row: m.Round) -> RoundRead:
-    plan = session.get(m.RoundPlan, row.key)
-    proposals = session.execute(select(m.ProposalRecord.id, m.ProposalRecord.status)
-                                .where(m.ProposalRecord.round_key == row.key)
-                                .order_by(m.ProposalRecord.id)).all()
-    draws = session.execute(select(m.Draw).where(m.Draw.round_key == row.key)
+def draw_summaries(session: SessionDep, round_key: str) -> list[DrawSummary]:
+    """The round's draws, numbered n of m, each with the proposal it drew (if any)."""
+    draws = session.execute(select(m.Draw).where(m.Draw.round_key == round_key)
                             .order_by(m.Draw.number)).scalars().all()
     drawn = dict(session.execute(select(m.ProposalRecord.draw_id, m.ProposalRecord.id).where(
-        m.ProposalRecord.round_key == row.key, m.ProposalRecord.draw_id.is_not(None))).all())
-    decided = any(s == "approved" for _i, s in proposals) or session.execute(
-        select(m.Participation.person_key).where(m.Participation.round_key == row.key)
-    ).first() is not None
+        m.ProposalRecord.round_key == round_key, m.ProposalRecord.draw_id.is_not(None))).all())
+    return [DrawSummary(id=d.id, number=d.number, of=len(draws), status=status_of(d),
+                        reason=d.reason, proposal_id=drawn.get(d.id)) for d in draws]
+
+
+def round_read(session: SessionDep, row: m.Round) -> RoundRead:
+    plan = session.get(m.RoundPlan, row.key)
+    proposals = session.execute(select(m.ProposalRecord.id)
+                                .where(m.ProposalRecord.round_key == row.key)
+                                .order_by(m.ProposalRecord.id)).scalars().all()
     return RoundRead(key=row.key, name=row.name, kind=row.kind, region=row.region_code,
                      start=row.start, end=row.end, mode=plan.mode if plan else None,
                      policy=plan.policy if plan else None,
                      plan=json.loads(plan.spec) if plan else None,
-                     plan_text=plan.spec if plan else None, decided=decided,
-                     proposals=[i for i, _s in proposals],
-                     draws=[DrawSummary(id=d.id, number=d.number, of=len(draws),
-                                        status=status_of(d),
-                                        reason=d.reason, proposal_id=drawn.get(d.id))
-                            for d in draws])
+                     plan_text=plan.spec if plan else None,
+                     decided=round_decided(session, row.key),
+                     proposals=list(proposals),
+                     draws=draw_summaries(session, row.key))
 
 
 @router.post("/rounds", response_model=RoundRead, status_code=status.HTTP_201_CREATED)

@@ -9,9 +9,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from io import BytesIO
 from typing import Any
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import MetaData, select, text
 
 from assignment.ceremony import derive_seed, new_secret, secret_commitment
@@ -123,9 +125,6 @@ def test_a_trial_can_never_be_approved_nor_become_the_draw_of_record(sqlite_api:
     assert record.proposal["teams"] != trial["teams"]
     report = api.get(f"/v1/proposals/{trial['id']}/report.xlsx", "organizer")
     assert report.status_code == 200
-    from io import BytesIO
-
-    from openpyxl import load_workbook
     book = load_workbook(BytesIO(report.content))
     assert all("试算" in str(ws["A1"].value) for ws in book.worksheets)
 
@@ -302,9 +301,6 @@ def test_whoever_changed_a_proposal_by_hand_cannot_approve_it(sqlite_api: Api) -
     ok = api.post(f"/v1/proposals/{proposal['id']}/approve", "approver", json={})
     assert ok.status_code == 200, ok.text
     book = api.get(f"/v1/proposals/{proposal['id']}/report.xlsx", "auditor")
-    from io import BytesIO
-
-    from openpyxl import load_workbook
     rows = list(load_workbook(BytesIO(book.content))["巡察组 Teams"].iter_rows(
         min_row=2, values_only=True))
     by_hand = [r for r in rows if str(r[8]).startswith("人工调整")]
