@@ -17,6 +17,7 @@ from service.api import proposals as proposals_api
 from service.api import recusals as recusals_api
 from service.api import rounds as rounds_api
 from service.api import system as system_api
+from service.draw_job import run_proposal_job
 from service.errors import ERROR_RESPONSES, install_handlers, reject_nul
 from service.headers import SecurityHeaders
 from service.jobs import Worker
@@ -35,7 +36,7 @@ as `{"error": {"code", "message", "zh", "en", "field"}}`. Long work (assembly, p
 large screenings, replays) answers `202` with a job id; poll `/v1/jobs/{id}`."""
 
 
-JOB_HANDLERS = (run_replay,)  # imported for their registration with `service.jobs`
+JOB_HANDLERS = (run_proposal_job, run_replay)  # imported for their registration with `service.jobs`
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

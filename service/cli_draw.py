@@ -214,7 +214,10 @@ def run_job(engine: Engine, job_id: str | None) -> int | None:
     runs once)."""
     from pool.db import transaction
     from pool.models import Job
-    from service import jobs
+    from service import (
+        draw_job,  # noqa: F401  (registers the "proposal" job handler)
+        jobs,
+    )
 
     if job_id is None:
         return None
