@@ -9,7 +9,7 @@ The records behind each edge are collected by `conflicts.evidence`.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from conflicts.policy import Kin
@@ -61,9 +61,20 @@ class Evidence:
     edges: tuple[Edge, ...]
     kin: Kin | None = None  # the kinship category the path proves, if any
 
+    @property
+    def through_relatives(self) -> bool:
+        """Whether the path runs through kinship records (and so names relatives)."""
+        return self.kin is not None or any(
+            e.record is not None and e.record.startswith("tie:") for e in self.edges)
+
     def render(self, lang: str = "zh") -> str:
         if not self.edges:
-            return ""
+            if self.kin is None:
+                return ""
+            zh, en = KIN_TEXT[self.kin]
+            return (f"亲属关系：{zh}（亲属及记录仅向有权查看亲属关系的角色显示）" if lang == "zh"
+                    else f"kinship: {en} (relatives and records are shown only to roles "
+                         "that may read ties)")
         head = self.edges[0].source_name
         path = head + "".join(e.render(lang) for e in self.edges)
         if self.kin is not None:
@@ -140,6 +151,15 @@ class Explanation:
 
     def to_dict(self) -> dict[str, Any]:
         return _jsonable(asdict(self)) | {"recused": self.recused}
+
+    def without_relatives(self) -> Explanation:
+        """Need to know: the same verdict, rules and legal basis, with every evidence path
+        through kinship records reduced to its kinship category (no relative's name, key
+        or record). For roles that may not read ties."""
+        return replace(self, reasons=tuple(
+            replace(r, evidence=tuple(Evidence((), ev.kin) if ev.through_relatives else ev
+                                      for ev in r.evidence))
+            for r in self.reasons))
 
 
 def _jsonable(value: Any) -> Any:

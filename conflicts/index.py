@@ -58,6 +58,8 @@ def years_before(day: dt.date, years: float) -> dt.date:
     """The date `years` (rounded to whole months) before `day`; 29 Feb falls back to 28."""
     months = round(years * 12)
     y, m = divmod(day.year * 12 + day.month - 1 - months, 12)
+    if y < dt.MINYEAR:  # a look-back reaching before year 1 looks back to the beginning
+        return dt.date.min
     for d in (day.day, 30, 29, 28):
         try:
             return dt.date(y, m + 1, min(d, day.day))

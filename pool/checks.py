@@ -26,6 +26,8 @@ DATE_RANGES: dict[str, tuple[str, str]] = {
     "cadres": ("status_from", "status_to"),
 }
 _GENDER_ZH = {c.code: c.zh for c in GENDERS}
+MAX_ROUNDS_PER_YEAR = 366  # as PATCH /v1/cadres/{key} allows
+MAX_TEAM_NO = 10_000  # as a manual change of a proposal allows
 
 
 def check_table(table: SourceTable, frame: pd.DataFrame, state: PoolState,
@@ -209,9 +211,11 @@ def _check_cadres(table: SourceTable, frame: pd.DataFrame, state: PoolState,
     sink.rows(table, frame, needs_reason.to_numpy(), "状态原因",
               lambda: frame["status"].map({c.code: c.zh for c in CADRE_STATUSES}),
               "暂停或出库须填写状态原因", "a suspended or removed cadre needs a status reason")
-    bad_limit = (frame["max_rounds_per_year"].fillna(1) < 0).to_numpy(dtype=bool)
+    limit = frame["max_rounds_per_year"].fillna(1)
+    bad_limit = ((limit < 0) | (limit > MAX_ROUNDS_PER_YEAR)).to_numpy(dtype=bool)
     sink.rows(table, frame, bad_limit, "年度轮次上限", frame["max_rounds_per_year"],
-              "年度轮次上限不能为负数", "the yearly round limit cannot be negative")
+              f"年度轮次上限应在0至{MAX_ROUNDS_PER_YEAR}之间",
+              f"the yearly round limit must lie between 0 and {MAX_ROUNDS_PER_YEAR}")
 
 
 def _check_participations(table: SourceTable, frame: pd.DataFrame, state: PoolState,
@@ -220,9 +224,11 @@ def _check_participations(table: SourceTable, frame: pd.DataFrame, state: PoolSt
     sink.rows(table, frame, same.to_numpy(dtype=bool), "第二被巡察单位",
               frame["second_target_unit_key"], "第二被巡察单位与第一被巡察单位相同",
               "the second target unit is the same as the first")
-    bad_team = (frame["team_no"].fillna(1) < 1).to_numpy(dtype=bool)
-    sink.rows(table, frame, bad_team, "组别", frame["team_no"], "组别应为正整数",
-              "the team number must be a positive whole number")
+    team_no = frame["team_no"].fillna(1)
+    bad_team = ((team_no < 1) | (team_no > MAX_TEAM_NO)).to_numpy(dtype=bool)
+    sink.rows(table, frame, bad_team, "组别", frame["team_no"],
+              f"组别应为1至{MAX_TEAM_NO}的整数",
+              f"the team number must be a whole number from 1 to {MAX_TEAM_NO}")
     db = state.db("participations")
     batch_keys = set(zip(frame["round_key"], frame["person_key"], strict=True))
     kept = db[[k not in batch_keys for k in zip(db["round_key"], db["person_key"],

@@ -1,18 +1,34 @@
 """Export the pool in the import format (Chinese headers): a CSV directory or an `.xlsx`
-workbook. Rows are ordered by key so that exports are deterministic; importing an export
-reproduces the database exactly (lossless round trip)."""
+workbook. Rows are ordered by key so that exports are deterministic.
+
+ID numbers are masked (`110105**********2X`) unless the caller asks for them in full: a
+masked export is for reading and cannot be imported again (the importer says so); a full
+export reproduces the database exactly (lossless round trip), for backups and migration."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Literal
 
 import pandas as pd
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from pool.formats import ENTITIES, ENTITY_BY_NAME, Entity
 from pool.repository import PoolRepository
 from pool.tabular import render, write_tables
+from pool.validation import mask_id_number
+
+IdNumbers = Literal["masked", "full"]
+
+
+def consistent(engine: Engine) -> Engine:
+    """The engine for an export's read transaction: every table as of one moment
+    (REPEATABLE READ on PostgreSQL; a SQLite transaction reads one snapshot already)."""
+    if engine.dialect.name == "postgresql":
+        return engine.execution_options(isolation_level="REPEATABLE READ")
+    return engine
 
 
 def entity_frame(repo: PoolRepository, entity: Entity) -> pd.DataFrame:
@@ -28,18 +44,36 @@ def entity_frame(repo: PoolRepository, entity: Entity) -> pd.DataFrame:
     return frame
 
 
-def export_pool(session: Session, target: Path, *, entities: Sequence[str] | None = None,
-                fmt: str | None = None,
-                progress: Callable[[str, int], None] | None = None) -> dict[str, int]:
-    """Write the chosen entities (default: all) and return the row count of each."""
+def export_tables(session: Session, *, entities: Sequence[str] | None = None,
+                  id_numbers: IdNumbers = "masked",
+                  progress: Callable[[str, int], None] | None = None
+                  ) -> dict[str, pd.DataFrame]:
+    """The chosen entities (default: all) as display frames, in memory."""
     repo = PoolRepository(session)
     chosen = [ENTITY_BY_NAME[n] for n in entities] if entities else list(ENTITIES)
     skill_names = repo.skill_names()
     tables: dict[str, pd.DataFrame] = {}
     for entity in chosen:
         frame = entity_frame(repo, entity)
+        if id_numbers != "full":
+            for col in entity.columns:
+                if col.kind == "id_number" and col.field in frame.columns:
+                    frame[col.field] = frame[col.field].map(mask_id_number, na_action="ignore")
         tables[entity.name] = render(entity, frame, skill_names)
         if progress:
             progress(entity.name, len(frame))
-    write_tables(tables, target, fmt=fmt)
+    return tables
+
+
+def row_counts(tables: Mapping[str, pd.DataFrame]) -> dict[str, int]:
     return {name: len(frame) for name, frame in tables.items()}
+
+
+def export_pool(session: Session, target: Path, *, entities: Sequence[str] | None = None,
+                fmt: str | None = None, id_numbers: IdNumbers = "masked",
+                progress: Callable[[str, int], None] | None = None) -> dict[str, int]:
+    """Write the chosen entities (default: all) and return the row count of each."""
+    tables = export_tables(session, entities=entities, id_numbers=id_numbers,
+                           progress=progress)
+    write_tables(tables, target, fmt=fmt)
+    return row_counts(tables)

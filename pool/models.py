@@ -392,6 +392,9 @@ class AuditEvent(Base):
     data: Mapped[str] = mapped_column(JSON_TEXT)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # the region the event belongs to (its object's, or its scoped actor's): what a
+    # region-scoped reader may see; hashed when set (service.audit.event_text)
+    region: Mapped[str | None] = mapped_column(String(12), index=True)
 
     __table_args__ = (Index("ix_audit_events_object", "object_type", "object_key"),)
 

@@ -18,7 +18,7 @@ import pandas as pd
 from pool.formats import Column, Entity
 from pool.models import Base
 from pool.tabular import SourceTable
-from pool.validation import normalize_name
+from pool.validation import clip, normalize_name
 from pool.values import Parsed, Problem, empty_values, parse_values
 
 ROW = "_row"  # spreadsheet row number of each record (header is row 1)
@@ -34,6 +34,12 @@ class RowError:
     value: str
     zh: str
     en: str
+
+    def __post_init__(self) -> None:
+        # an error repeats at most the first characters of a header or cell
+        object.__setattr__(self, "value", clip(self.value))
+        if self.column is not None:
+            object.__setattr__(self, "column", clip(self.column))
 
     def where(self) -> str:
         parts = [self.file + (f"[{self.sheet}]" if self.sheet else "")]

@@ -48,6 +48,21 @@ class Region:
     level: str  # province / city / county / town
 
 
+def subtree(parents: Iterable[tuple[str, str | None]], root: str) -> frozenset[str]:
+    """`root` and every region below it, given (code, parent code) pairs."""
+    children: dict[str, list[str]] = {}
+    for code, parent in parents:
+        if parent is not None:
+            children.setdefault(parent, []).append(code)
+    out, todo = {root}, [root]
+    while todo:
+        for child in children.get(todo.pop(), ()):
+            if child not in out:
+                out.add(child)
+                todo.append(child)
+    return frozenset(out)
+
+
 @dataclass(frozen=True, slots=True)
 class System:
     code: str

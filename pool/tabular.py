@@ -17,7 +17,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pool.file_bounds import long_line, oversized_workbook
 from pool.formats import ENTITIES, Entity, entity_for_label
+from pool.validation import clip
+from pool.xlsx import workbook_bytes
 
 CSV_ENCODING = "utf-8-sig"  # a BOM so that Excel shows Chinese correctly
 XLSX_MAX_ROWS = 1_048_575
@@ -172,19 +175,25 @@ def render(
     return pd.DataFrame(out, columns=[c.zh for c in entity.columns])
 
 
-def _write_workbook(sheets: list[tuple[str, pd.DataFrame]], target: Path) -> None:
-    """openpyxl's write-only mode streams rows (pandas' writer builds every cell object
-    first: a third of the time for the sample city's 60,000 ties)."""
-    from openpyxl import Workbook
+def _workbook(sheets: list[tuple[str, pd.DataFrame]]) -> bytes:
+    """The workbook, built in memory (`pool.xlsx`: no temporary file holds the data)."""
+    return workbook_bytes([
+        (title, [str(c) for c in frame.columns],
+         frame.astype(object).where(frame.notna(), None).itertuples(index=False, name=None))
+        for title, frame in sheets])
 
-    book = Workbook(write_only=True)
-    for title, frame in sheets:
-        sheet = book.create_sheet(title)
-        sheet.append([str(c) for c in frame.columns])
-        values = frame.astype(object).where(frame.notna(), None)
-        for row in values.itertuples(index=False, name=None):
-            sheet.append(row)
-    book.save(target)
+
+def table_bytes(tables: Mapping[str, pd.DataFrame], fmt: str) -> bytes:
+    """Display frames as one file's bytes, in memory: the CSV of exactly one table, or an
+    `.xlsx` workbook of them all (in import order). Raises ValueError (a CellError) when a
+    table does not fit a worksheet."""
+    ordered = [e for e in ENTITIES if e.name in tables]
+    if fmt == "csv":
+        if len(ordered) != 1:
+            raise ValueError("a CSV file holds exactly one table")
+        text = tables[ordered[0].name].to_csv(index=False, lineterminator="\n")
+        return text.encode(CSV_ENCODING)
+    return _workbook([(e.zh, tables[e.name]) for e in ordered])
 
 
 def write_tables(
@@ -205,7 +214,7 @@ def write_tables(
                     "export to a CSV directory instead"
                 )
         target.parent.mkdir(parents=True, exist_ok=True)
-        _write_workbook([(e.zh, tables[e.name]) for e in ordered], target)
+        target.write_bytes(_workbook([(e.zh, tables[e.name]) for e in ordered]))
         return [target]
     target.mkdir(parents=True, exist_ok=True)
     written = []
@@ -232,6 +241,8 @@ def _read_csv(file: Path) -> pd.DataFrame:
     The multi-threaded Arrow reader takes well-formed UTF-8; anything else goes to
     pandas' own reader, whose errors say where the file is broken.
     """
+    if (too_long := long_line(file)) is not None:
+        raise TableReadError(file.name, None, *too_long)
     leading = _leading_blank_lines(file)  # the header is the first non-blank line
     if not leading and file.stat().st_size > 0 and not _has_blank_lines(file):
         try:
@@ -257,7 +268,7 @@ def _read_csv(file: Path) -> pd.DataFrame:
             raise TableReadError(file.name, None, "文件为空，至少需要一行表头",
                                  "the file is empty; it needs at least a header row") from None
         except pd.errors.ParserError as exc:
-            detail = str(exc).strip()
+            detail = clip(str(exc).strip(), 300)
             raise TableReadError(file.name, None, f"CSV 格式错误：{detail}",
                                  f"malformed CSV: {detail}") from None
     raise TableReadError(file.name, None, "无法识别文件编码，请另存为 UTF-8 CSV",
@@ -298,12 +309,16 @@ def read_tables(path: Path) -> tuple[list[SourceTable], list[TableReadError]]:
     for file in files:
         suffix = file.suffix.lower()
         if suffix == ".xlsx":
+            if (too_big := oversized_workbook(file)) is not None:
+                problems.append(TableReadError(file.name, None, *too_big))
+                continue
             try:
                 sheets = pd.read_excel(file, sheet_name=None, dtype=str, keep_default_na=False,
                                        engine="openpyxl")
             except Exception as exc:  # openpyxl raises many kinds for a damaged file
-                problems.append(TableReadError(file.name, None, f"无法读取工作簿：{exc}",
-                                               f"cannot read the workbook: {exc}"))
+                detail = clip(str(exc), 300)
+                problems.append(TableReadError(file.name, None, f"无法读取工作簿：{detail}",
+                                               f"cannot read the workbook: {detail}"))
                 continue
             for sheet, frame in sheets.items():
                 if frame.empty and len(frame.columns) == 0:
@@ -333,8 +348,9 @@ def _entity_of(label: str, file: str, sheet: str | None,
     if entity is None:
         valid_zh = "、".join(f"{e.zh}({e.name})" for e in ENTITIES)
         problems.append(TableReadError(
-            file, sheet, f"无法识别的表名“{label}”，可用的表名：{valid_zh}",
-            f"unknown table name '{label}'; valid names: " + ", ".join(e.name for e in ENTITIES)))
+            file, sheet, f"无法识别的表名“{clip(label)}”，可用的表名：{valid_zh}",
+            f"unknown table name '{clip(label)}'; valid names: "
+            + ", ".join(e.name for e in ENTITIES)))
     return entity
 
 

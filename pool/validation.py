@@ -34,6 +34,11 @@ def id_number_problem(value: str) -> tuple[str, str] | None:
         return ("身份证号被存成了科学计数法数字，请把该列设为文本后重新填写",
                 "the ID number was stored as a number in scientific notation; "
                 "format the column as text and enter it again")
+    if "*" in value:
+        return ("这是脱敏导出的身份证号（含 *），不能导入；备份或迁移请用含完整身份证号的导出"
+                "（xuncha export --id-numbers full）",
+                "a masked ID number (with *) from a masked export cannot be imported; for a "
+                "backup or a migration export with full ID numbers (--id-numbers full)")
     if not _ID_PATTERN.match(value):
         return ("身份证号应为18位：17位数字加1位数字或X",
                 "an ID number has 18 characters: 17 digits and a digit or X")
@@ -125,3 +130,12 @@ def normalize_name(value: str) -> str:
 
 def normalize_key(value: str) -> str:
     return _WS.sub("", unicodedata.normalize("NFKC", value))
+
+
+ECHO_CHARS = 80  # the most of a user's value an error message repeats
+
+
+def clip(value: str, limit: int = ECHO_CHARS) -> str:
+    """`value` cut to `limit` characters, marked with "…" when cut: what an error may
+    echo of a user's value (a 200 MB cell is named by its first characters)."""
+    return value if len(value) <= limit else value[:limit] + "…"

@@ -20,12 +20,14 @@ from pool.validation import (
     ID_CHECK_CHARS,
     ID_WEIGHTS,
     PROVINCE_PREFIXES,
+    clip,
     id_check_char,
     id_number_problem,
     region_problem,
 )
 
 KEY_PATTERN = r"[A-Za-z0-9_.\-]{1,64}"
+INT_MAX = 2**31 - 1  # the largest value an Integer column holds on every store
 TRUE_WORDS = frozenset({"是", "true", "t", "yes", "y", "1", "√", "✓", "有"})
 FALSE_WORDS = frozenset({"否", "false", "f", "no", "n", "0", "×", "✗", "无"})
 _CJK = r"[\x{3400}-\x{9fff}\x{20000}-\x{3134f}]"
@@ -180,12 +182,17 @@ def _numbers(col: Column, s: pd.Series, empty: np.ndarray, *_: object
     num = pd.to_numeric(s.where(~empty, None), errors="coerce").astype("float64")
     bad = ~empty & np.isnan(num.to_numpy())
     whole = col.kind == "int"
+    huge = np.zeros(len(num), dtype=bool)
     if whole:
         bad |= ~np.isnan(num.to_numpy()) & (num.fillna(0).to_numpy() % 1 != 0)
-    num = num.where(~bad)
+        # an Integer column is 32 bits on PostgreSQL: say so here rather than fail there
+        huge = ~bad & (np.abs(num.fillna(0).to_numpy()) > INT_MAX)
+    num = num.where(~bad & ~huge)
     problem = Problem(bad, "应为数字" + ("（整数）" if whole else ""),
                       "expected a number" + (" (a whole number)" if whole else ""))
-    return (num.astype("Int64") if whole else num.astype("Float64")), [problem]
+    too_big = Problem(huge, f"数值超出范围（绝对值最大 {INT_MAX}）",
+                      f"the number is out of range (at most {INT_MAX} either way)")
+    return (num.astype("Int64") if whole else num.astype("Float64")), [problem, too_big]
 
 
 def _enums(col: Column, s: pd.Series, empty: np.ndarray, *_: object
@@ -245,10 +252,10 @@ def _skills(col: Column, s: pd.Series, empty: np.ndarray, skill_lookup: Mapping[
     parsed = [parse_skills(v, skill_lookup) if not e else ((), [])
               for v, e in zip(s.tolist(), empty, strict=True)]
     bad = np.array([bool(b) for _, b in parsed], dtype=bool)
-    zh = np.array([f"无法识别的专业特长或等级：{'、'.join(b)}；有效代码：{'、'.join(valid)}"
+    zh = np.array([f"无法识别的专业特长或等级：{clip('、'.join(b))}；有效代码：{'、'.join(valid)}"
                    "（等级为1-5）；新特长请先在“专业特长”表中导入" if b else ""
                    for _, b in parsed], dtype=object)
-    en = np.array([f"unknown skill or level: {', '.join(b)}; valid codes: {', '.join(valid)}"
+    en = np.array([f"unknown skill or level: {clip(', '.join(b))}; valid codes: {', '.join(valid)}"
                    " (levels 1-5); import new skills in the skills table first" if b else ""
                    for _, b in parsed], dtype=object)
     return pd.Series([p for p, _ in parsed], dtype=object), [Problem(bad, zh, en)]

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
+from starlette.staticfiles import StaticFiles
 
 from pool.db import make_engine
 from service.api import audit as audit_api
@@ -17,10 +18,12 @@ from service.api import proposals as proposals_api
 from service.api import recusals as recusals_api
 from service.api import rounds as rounds_api
 from service.api import system as system_api
+from service.api_docs import STATIC_DIR, install_docs
 from service.draw_job import run_proposal_job
 from service.errors import ERROR_RESPONSES, install_handlers, reject_nul
 from service.headers import SecurityHeaders
 from service.jobs import Worker
+from service.limits import RequestLimits
 from service.replay import run_replay
 from service.settings import Settings, get_settings
 from service.state import ServiceState
@@ -60,9 +63,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="xuncha 巡察", version="1", description=DESCRIPTION,
                   lifespan=lifespan, responses=ERROR_RESPONSES,
-                  dependencies=[Depends(reject_nul)])
+                  dependencies=[Depends(reject_nul)], docs_url=None, redoc_url=None)
     install_handlers(app)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(RequestLimits, settings=settings)
+    app.add_middleware(SecurityHeaders)  # the outer one: refusals carry the headers too
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    install_docs(app)
     for module in (system_api, pool_api, recusals_api, rounds_api, draws_api, proposals_api,
                    jobs_api, audit_api):
         app.include_router(module.router, prefix="/v1")

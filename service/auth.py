@@ -4,7 +4,8 @@ Roles: admin (everything but taking part in a draw ceremony), organizer (pool da
 rounds, proposals, changes; the organizing office's party in a draw ceremony), approver
 (approves decisions, consents to a redraw), supervisor (纪检监察/巡察办 supervision: the
 second party of every draw ceremony, consents to a redraw, reads rounds; nothing else),
-auditor (reads everything including the audit log, writes nothing), viewer (pool
+auditor (reads everything including the audit log, writes nothing but signed audit
+checkpoints), viewer (pool
 summaries without kinship details or ID numbers). A token scoped to a region sees and
 changes only that region's subtree."""
 
@@ -21,8 +22,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pool import models as m
+from pool.records import subtree
+from service import audit
 
 TOKEN_PREFIX = "xc_"
+TOKEN_NAME_CHARS = 100
 
 
 class Role(StrEnum):
@@ -47,6 +51,7 @@ class Action(StrEnum):
     draw_consent = "draws:consent"  # consent to a further draw of a round (a redraw)
     draw_rerun = "draws:rerun"  # run a seeded draw again after a wall-clock failure
     audit_read = "audit:read"
+    audit_checkpoint = "audit:checkpoint"  # sign a checkpoint of the audit chain
     tokens_manage = "tokens:manage"
 
 
@@ -65,6 +70,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.draw_consent: frozenset({Role.admin, Role.approver, Role.supervisor}),
     Action.draw_rerun: frozenset({Role.admin, Role.organizer}),
     Action.audit_read: frozenset({Role.admin, Role.auditor}),
+    Action.audit_checkpoint: frozenset({Role.admin, Role.auditor}),
     Action.tokens_manage: frozenset({Role.admin}),
 }
 
@@ -126,15 +132,22 @@ def token_digest(secret: str) -> str:
 
 def issue_token(session: Session, *, name: str, role: Role, scope: str | None,
                 created_by: str, now: dt.datetime) -> IssuedToken:
-    """A new token; only its sha256 is stored. Raises ValueError for an unknown scope."""
+    """A new token, with its `token.create` event (audit verification finds a token row
+    without one); only its sha256 is stored. Raises ValueError for an unknown scope or a
+    name that is empty or longer than 100 characters."""
     if scope is not None and session.get(m.Region, scope) is None:
         raise ValueError(f"行政区划 {scope} 不存在 / unknown region {scope}")
+    if not 1 <= len(name) <= TOKEN_NAME_CHARS:  # the actor token:<id>:<name> fits String(128)
+        raise ValueError(f"令牌名称须为1–{TOKEN_NAME_CHARS}个字符 / a token name has 1–"
+                         f"{TOKEN_NAME_CHARS} characters")
     token_id = secrets.token_hex(6)
     secret = f"{TOKEN_PREFIX}{token_id}_{secrets.token_urlsafe(32)}"
-    session.add(m.ApiToken(id=token_id, name=name, token_sha256=token_digest(secret),
-                           role=role.value, scope=scope, created_by=created_by,
-                           created_at=now))
+    digest = token_digest(secret)
+    session.add(m.ApiToken(id=token_id, name=name, token_sha256=digest, role=role.value,
+                           scope=scope, created_by=created_by, created_at=now))
     session.flush()
+    audit.record(session, created_by, "token.create", object_type="token", object_key=token_id,
+                 data={"role": role.value, "scope": scope, "name": name, "token_sha256": digest})
     return IssuedToken(token_id, secret, role, scope)
 
 
@@ -154,14 +167,5 @@ def principal_of(token: m.ApiToken,
 
 def region_subtree(session: Session, root: str) -> frozenset[str]:
     """`root` and every region below it."""
-    children: dict[str, list[str]] = {}
-    for code, parent in session.execute(select(m.Region.code, m.Region.parent_code)):
-        if parent is not None:
-            children.setdefault(parent, []).append(code)
-    out, todo = {root}, [root]
-    while todo:
-        for child in children.get(todo.pop(), ()):
-            if child not in out:
-                out.add(child)
-                todo.append(child)
-    return frozenset(out)
+    return subtree(session.execute(select(m.Region.code, m.Region.parent_code)).all(),
+                   root)

@@ -193,7 +193,8 @@ def apply_change(session: Session, proposal_id: int, change: ChangeCreate,
                      "revision": row.revision, "change": record, "reason": change.reason,
                      "before": before_team, "after": after_team,
                      "objective_before": current["objective"],
-                     "objective_after": new["objective"]})
+                     "objective_after": new["objective"],
+                     "teams_sha256": audit.sha256_text(row.teams)})
     session.flush()
     return row, new
 

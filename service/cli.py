@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 
 from service import console as show
+from service.cli_audit import audit_app
 from service.cli_demo import demo_ceremony
 from service.cli_draw import draw_app, round_app, seed_app
 from service.settings import Settings, get_settings
@@ -26,7 +27,6 @@ db_app = typer.Typer(help="数据库 / database", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 token_app = typer.Typer(help="API 令牌 / API tokens", no_args_is_help=True)
 app.add_typer(token_app, name="token")
-audit_app = typer.Typer(help="审计日志 / audit log", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 app.add_typer(seed_app, name="seed")
 app.add_typer(round_app, name="round")
@@ -93,23 +93,49 @@ def export_command(
     target: Annotated[Path, typer.Argument(help="目录（CSV）或 .xlsx 文件 / directory or .xlsx")],
     entity: Annotated[list[str] | None, typer.Option(
         help="只导出这些表（可重复）/ only these entities (repeatable)")] = None,
+    id_numbers: Annotated[str, typer.Option(
+        "--id-numbers", help="身份证号：masked 脱敏（默认，只供阅读，不能再导入）或 full 完整"
+        "（备份、迁移用，记入审计）/ ID numbers: masked (default; for reading, not importable) "
+        "or full (backups and migration; audited)")] = "masked",
     database_url: DatabaseOption = None,
 ) -> None:
-    """按导入格式导出 / export in the import format (round trip is lossless)."""
-    from pool.db import make_engine, transaction
-    from pool.exporter import export_pool
+    """按导入格式导出；身份证号默认脱敏 / export in the import format, ID numbers masked
+    unless --id-numbers full (a full export round-trips losslessly). Audited."""
+    from pool.db import make_engine
     from pool.formats import ENTITY_BY_NAME
+    from pool.tabular import table_bytes, write_tables
+    from service.exports import read_export, record_export
+    from service.imports import cli_actor
 
     for name in entity or []:
         if name not in ENTITY_BY_NAME:
             err.print(f"[red]未知的表 unknown entity[/] {name}; "
                       f"可选 valid: {', '.join(ENTITY_BY_NAME)}")
             raise typer.Exit(2)
-    settings = _settings(database_url)
-    engine = make_engine(settings.database_url)
-    with show.table_progress(out) as progress, transaction(engine) as session:
-        counts = export_pool(session, target, entities=entity, progress=progress)
-    out.print(f"[green]已导出 exported[/] {sum(counts.values())} 行 rows → {target}")
+    if id_numbers not in ("masked", "full"):
+        err.print("[red]--id-numbers 须为 masked 或 full / must be masked or full[/]")
+        raise typer.Exit(2)
+    engine = make_engine(_settings(database_url).database_url)
+    full = id_numbers == "full"
+    with show.table_progress(out) as progress:
+        tables = read_export(engine, entities=entity, progress=progress,
+                             id_numbers="full" if full else "masked")
+    fmt = "xlsx" if target.suffix.lower() == ".xlsx" else "csv"
+    try:
+        workbook = table_bytes(tables, fmt) if fmt == "xlsx" else None
+    except ValueError as exc:  # a table too large for one sheet, a cell Excel cannot hold
+        err.print(str(exc), markup=False, highlight=False)
+        raise typer.Exit(1) from None
+    record_export(engine, cli_actor(), target.name[:128], tables, fmt=fmt,
+                  id_numbers="full" if full else "masked", target=str(target.resolve()))
+    if workbook is None:
+        write_tables(tables, target, fmt="csv")
+    else:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(workbook)
+    masked = "" if full else "；身份证号已脱敏 / ID numbers masked"
+    rows = sum(len(frame) for frame in tables.values())
+    out.print(f"[green]已导出 exported[/] {rows} 行 rows → {target}{masked}")
 
 
 @app.command("generate")
@@ -163,13 +189,15 @@ def recusals_command(
     from conflicts.policy import PolicyError, load_policy
     from conflicts.screening import ScreeningError
     from pool.db import make_engine, transaction
+    from service.bounds import DATE_MAX, DATE_MIN, in_date_range
     from service.recusals import check_cadre, open_index
 
     try:
-        day = dt.date.fromisoformat(as_of) if as_of else dt.date.today()
+        day = in_date_range(dt.date.fromisoformat(as_of) if as_of else dt.date.today())
     except ValueError:
-        err.print(f"[red]--as-of 日期无效：{as_of}；请用 YYYY-MM-DD / invalid date {as_of}; "
-                  f"use YYYY-MM-DD[/]")
+        err.print(f"[red]--as-of 日期无效：{as_of}；请用 {DATE_MIN} 至 {DATE_MAX} 之间的 "
+                  f"YYYY-MM-DD / invalid date {as_of}; use YYYY-MM-DD between {DATE_MIN} and "
+                  f"{DATE_MAX}[/]")
         raise typer.Exit(2) from None
     try:
         rules = load_policy(policy)
@@ -326,13 +354,16 @@ def serve_command(
     import uvicorn
 
     from pool.db import upgrade
+    from service.http_protocol import PROTOCOL
 
     settings = _settings(database_url)
     upgrade(settings.database_url)
     os.environ["XUNCHA_DATABASE_URL"] = settings.database_url  # for worker processes
     get_settings.cache_clear()  # one process: the factory must not get the cached default
+    # h11 with a deadline and a size limit for request heads (service/http_protocol.py)
     uvicorn.run("service.app:create_app", factory=True, host=host or settings.host,
-                port=port or settings.port, workers=workers, log_level="warning")
+                port=port or settings.port, workers=workers, log_level="warning",
+                http=PROTOCOL, h11_max_incomplete_event_size=settings.max_header_bytes)
 
 
 @token_app.command("create")
@@ -360,9 +391,6 @@ def token_create(
         with transaction(engine) as session:
             issued = issue_token(session, name=name or role, role=Role(role), scope=scope,
                                  created_by=actor, now=audit.utcnow())
-            audit.record(session, actor, "token.create", object_type="token",
-                         object_key=issued.id, data={"role": role, "scope": scope,
-                                                     "name": name or role})
     except ValueError as exc:
         err.print(f"[red]{exc}[/]")
         raise typer.Exit(1) from None
@@ -388,32 +416,6 @@ def token_revoke(token_id: Annotated[str, typer.Argument(help="令牌编号 / to
         audit.record(session, cli_actor(), "token.revoke", object_type="token",
                      object_key=token_id, data={})
     out.print(f"已吊销 revoked {token_id}")
-
-
-@audit_app.command("verify")
-def audit_verify(database_url: DatabaseOption = None,
-                 json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """校验审计日志哈希链 / verify the audit log's hash chain (exit 4 when broken)."""
-    import json
-
-    from pool.db import make_engine, transaction
-    from service import audit
-
-    engine = make_engine(_settings(database_url).database_url)
-    with transaction(engine) as session:
-        result = audit.verify(session)
-    if json_out:
-        out.print_json(json.dumps(result.to_dict(), ensure_ascii=False))
-    elif result.ok:
-        out.print(f"[green]审计日志完整 / the audit log is intact[/]: {result.events} 条事件 "
-                  f"events, 链头 head {result.head_hash[:16]}…")
-    else:
-        err.print(f"[red]审计日志被改动 / the audit log was tampered with[/] "
-                  f"({len(result.problems)} 处 problems)")
-        for p in result.problems:
-            err.print(f"  #{p.seq}: {p.zh} / {p.en}")
-    if not result.ok:
-        raise typer.Exit(4)
 
 
 if __name__ == "__main__":  # pragma: no cover

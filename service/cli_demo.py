@@ -40,8 +40,6 @@ def demo_ceremony(database_url: str, round_path: Path) -> None:
             issued = issue_token(session, name=f"{name}{k}", role=role, scope=None,
                                  created_by="demo", now=audit.utcnow())
             who[role] = Principal(issued.id, f"{name}{k}", role, None, None)
-            audit.record(session, "demo", "token.create", object_type="token",
-                         object_key=issued.id, data={"role": role.value, "name": f"{name}{k}"})
         demo = spec.model_copy(update={"key": key, "name": f"{spec.name}（演示）"})
         create_round(session, demo, region=None, actor=who[Role.organizer].actor)
         index = open_index(session, spec.as_of or spec.start)

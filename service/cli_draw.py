@@ -266,12 +266,8 @@ def round_create(
         raise typer.Exit(1) from None
 
     def step(session: Any, who: Principal) -> str:
-        where = region if region is not None else who.scope
-        if not who.sees_region(where):
-            from service.errors import Forbidden
-            raise Forbidden("轮次所属区划不在令牌的区划范围内",
-                            "the round's region lies outside the token's scope")
-        return create_round(session, spec, region=where, actor=who.actor).key
+        return create_round(session, spec, region=region, actor=who.actor,
+                            creator=who.regions, creator_scope=who.scope).key
 
     _e, _p, key = _act(database_url, token, Action.rounds_write, "round create", step)
     out.print(f"[green]已建轮次 round created[/] {key}")

@@ -6,11 +6,10 @@ side and a partner side (`assignment.exchange`), staffed in one draw. Orchestrat
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy.orm import Session
@@ -26,6 +25,20 @@ from conflicts.index import ConflictIndex
 from conflicts.policy import Policy, cached_policy
 from conflicts.screening import Screening, screen_index
 from pool.records import Snapshot
+from service.bounds import (
+    MAX_DISTANCE_KM,
+    MAX_GROUPS,
+    MAX_TEAMS,
+    MAX_TIE_LIMIT,
+    Day,
+    Key,
+    LookBack,
+    MemberCount,
+    RegionCode,
+    Seed,
+    TeamCount,
+    Weight,
+)
 from service.recusals import open_index
 from service.rounds import (
     Defaults,
@@ -37,12 +50,15 @@ from service.rounds import (
     read_file_model,
 )
 
+Distance = Annotated[int, Field(ge=0, le=MAX_DISTANCE_KM)]
+
 
 class GroupFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    region: str  # the group: a county (or town) region code
-    sends: int = Field(default=1, ge=0)
-    targets: list[list[str]] = Field(min_length=0)  # one list of 1–2 units per visiting team
+    region: RegionCode  # the group: a county (or town) region code
+    sends: TeamCount = 1
+    # one list of 1–2 units per visiting team
+    targets: list[Annotated[list[Key], Field(max_length=2)]] = Field(max_length=MAX_TEAMS)
 
 
 class CrossFile(BaseModel):
@@ -51,24 +67,25 @@ class CrossFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
     key: RoundKey
     name: RoundName
-    start: dt.date
-    end: dt.date
-    as_of: dt.date | None = None
+    start: Day
+    end: Day
+    as_of: Day | None = None
     policy: PolicyName = "default"
-    seed: int | None = None
+    seed: Seed | None = None
     rotation: bool = True
     # direct: each sending group staffs its own teams; exchange (互派): mixed teams, the
     # leader from the lead side, deputies from a partner side, members from both
     mode: Literal["direct", "exchange"] = "direct"
-    min_per_side: int = Field(default=1, ge=0)  # exchange: members from each side at least
-    tie_limit: int | None = None
+    min_per_side: MemberCount = 1  # exchange: members from each side at least
+    tie_limit: Annotated[int, Field(ge=0, le=MAX_TIE_LIMIT)] | None = None
     # travel between group seats, km: {from: {to: km}}; missing pairs count as 0
-    distances: dict[str, dict[str, int]] = Field(default_factory=dict)
-    distance_weight: int = Field(default=1, ge=0)
-    recent_rounds: int = Field(default=3, ge=0)
+    distances: dict[RegionCode, dict[RegionCode, Distance]] = Field(
+        default_factory=dict, max_length=MAX_GROUPS)
+    distance_weight: Weight = 1
+    recent_rounds: LookBack = 3
     tolerance: float = Field(default=0.0, ge=0, le=0.5)
     defaults: Defaults = Field(default_factory=Defaults)
-    groups: list[GroupFile] = Field(min_length=2)
+    groups: list[GroupFile] = Field(min_length=2, max_length=MAX_GROUPS)
     public: PublicValue | None = None  # the draw ceremony's public value, by default
 
     @model_validator(mode="after")

@@ -25,6 +25,7 @@ from service import audit
 from service.cross import TEAM_SETTINGS, CrossFile, cross_to_dict, draw_cross, prepare_cross
 from service.errors import Conflict, Unprocessable, not_found
 from service.rounds import RoundFile, draw, prepare_round
+from service.scope import check_round
 
 MAX_SEED = 2**31 - 1
 
@@ -49,14 +50,30 @@ def spec_targets(spec: Spec) -> list[str]:
     return [u for t in spec.teams for u in t.targets]
 
 
-def create_round(session: Session, spec: Spec, *, region: str | None,
-                 actor: str) -> m.Round:
+def create_round(session: Session, spec: Spec, *, region: str | None, actor: str,
+                 creator: frozenset[str] | None = None,
+                 creator_scope: str | None = None) -> m.Round:
+    """Store a round and its plan. `region` is the committee's region (default: the
+    plan's, else the creator's scope); `creator` is the creator's scope subtree (None:
+    unscoped). The region, targets, groups and pool obey `service.scope.check_round`."""
     if session.get(m.Round, spec.key) is not None:
         raise Conflict(f"轮次 {spec.key} 已存在", f"round {spec.key} already exists",
                        field="key")
+    planned = spec.region if isinstance(spec, RoundFile) else None
+    if region is not None and planned is not None and region != planned:
+        raise Unprocessable(f"轮次文件的 region（{planned}）与所给区划（{region}）不一致",
+                            f"the plan's region ({planned}) differs from the region given "
+                            f"({region})", field="region")
+    region = region or planned or creator_scope
     if region is not None and session.get(m.Region, region) is None:
         raise Unprocessable(f"行政区划 {region} 不存在", f"unknown region {region}",
                             field="region")
+    if isinstance(spec, RoundFile) and region is not None:
+        spec = spec.model_copy(update={"region": region})  # sealed with the plan
+    check_round(session, region=region, targets=spec_targets(spec),
+                groups=[g.region for g in spec.groups] if isinstance(spec, CrossFile) else [],
+                pool_region=spec.pool_region if isinstance(spec, RoundFile) else None,
+                creator=creator, creator_scope=creator_scope)
     units = spec_targets(spec)
     known = set(session.execute(select(m.Unit.key).where(m.Unit.key.in_(units))).scalars())
     missing = [u for u in units if u not in known]

@@ -27,7 +27,7 @@ from service.auth import (
     region_subtree,
     token_digest,
 )
-from service.errors import DomainError, Forbidden, Unauthorized
+from service.errors import DomainError, Forbidden, TooManyRequests, Unauthorized
 from service.state import ServiceState
 
 
@@ -59,8 +59,10 @@ _bearer = HTTPBearer(auto_error=False, description="xuncha token create 生成�
 def _record_apart(engine: Engine, actor: str, kind: str, data: Mapping[str, object]) -> None:
     """An audit event that must survive the request's rollback (denials, failed logins)."""
     with transaction(engine, write=True) as session:
+        scope = data.get("scope")
         audit.record(session, actor, kind, object_type="request",
-                     object_key=str(data.get("path")), data=data)
+                     object_key=str(data.get("path")), data=data,
+                     region=scope if isinstance(scope, str) else None)
 
 
 def _resolve(state: ServiceState, secret: str, where: dict[str, str]) -> Principal | None:
@@ -80,7 +82,8 @@ def _resolve(state: ServiceState, secret: str, where: dict[str, str]) -> Princip
                 row.last_login_on = today
                 audit.record(session, principal.actor, "auth.login", object_type="token",
                              object_key=token.id, data={"role": principal.role.value,
-                                                        "scope": principal.scope, **where})
+                                                        "scope": principal.scope, **where},
+                             region=principal.scope)
     state.remember_token(token_digest(secret), principal, today)
     return principal
 
@@ -91,18 +94,45 @@ async def get_principal(request: Request, state: StateDep,
     """The caller. A token seen in the last few seconds is answered from memory (no
     database round trip on the hot path); see `ServiceState.TOKEN_TTL`."""
     if credentials is None or credentials.scheme.lower() != "bearer":
-        raise Unauthorized("缺少令牌：请在 Authorization 头中提供 Bearer 令牌",
-                           "missing token: send `Authorization: Bearer <token>`",
-                           field="Authorization")
-    known = state.known_token(token_digest(credentials.credentials),
-                              dt.datetime.now(dt.UTC).date())
+        raise missing_token()
+    client = request.client.host if request.client else "unknown"
+    return await authenticate(state, credentials.credentials, client,
+                              {"path": request.url.path, "method": request.method})
+
+
+def missing_token() -> Unauthorized:
+    return Unauthorized("缺少令牌：请在 Authorization 头中提供 Bearer 令牌",
+                        "missing token: send `Authorization: Bearer <token>`",
+                        field="Authorization")
+
+
+async def authenticate(state: ServiceState, secret: str, client: str,
+                       where: dict[str, str]) -> Principal:
+    """The principal of a bearer token from `client`: 429 while the client is throttled
+    (its token is not even looked at), 401 for an unknown or revoked token. The first
+    failure of a client's window is audited, and the one that reaches the limit; see
+    `service.throttle`."""
+    retry_after = state.sign_ins.retry_after(client)
+    if retry_after is not None:
+        raise TooManyRequests(
+            f"令牌验证失败次数过多，请 {retry_after} 秒后再试",
+            f"too many failed tokens from this address; try again in {retry_after} s",
+            retry_after=retry_after, field="Authorization")
+    known = state.known_token(token_digest(secret), dt.datetime.now(dt.UTC).date())
     if known is not None:
         return known
-    where = {"path": request.url.path, "method": request.method}
-    principal = await run_in_threadpool(_resolve, state, credentials.credentials, where)
+    principal = await run_in_threadpool(_resolve, state, secret, where)
     if principal is not None:
         return principal
-    await run_in_threadpool(_record_apart, state.engine, "anonymous", "auth.failed", where)
+    failure = state.sign_ins.fail(client)
+    if failure.first:
+        await run_in_threadpool(_record_apart, state.engine, "anonymous", "auth.failed",
+                                {**where, "client": client})
+    if failure.throttled:
+        await run_in_threadpool(_record_apart, state.engine, "anonymous", "auth.throttled", {
+            **where, "client": client, "failures": failure.failures,
+            "window_seconds": state.sign_ins.window_seconds,
+            "retry_after": failure.retry_after})
     raise Unauthorized("令牌无效或已吊销", "invalid or revoked token", field="Authorization")
 
 
@@ -127,16 +157,18 @@ def record_refusal(engine: Engine, error: DomainError) -> None:
 
 
 @contextmanager
-def refusals_audited(request: Request, principal: Principal, kind: str) -> Iterator[None]:
-    """Any domain error raised inside is audited as `kind` (after the rollback), with
-    who, where and why: for steps whose refusal an auditor must see."""
+def refusals_audited(request: Request, principal: Principal, kind: str,
+                     only: type[DomainError] = DomainError) -> Iterator[None]:
+    """Any domain error (of type `only`) raised inside is audited as `kind` (after the
+    rollback), with who, where and why: for steps whose refusal an auditor must see."""
     try:
         yield
     except DomainError as exc:
-        if exc.refusal is None:
+        if exc.refusal is None and isinstance(exc, only):
             exc.refusal = (principal.actor, kind, {
                 "path": request.url.path, "method": request.method,
-                "role": principal.role.value, "code": exc.code, "field": exc.field,
+                "role": principal.role.value, "scope": principal.scope, "code": exc.code,
+                "field": exc.field,
                 "zh": exc.zh, "en": exc.en})
         raise
 

@@ -141,7 +141,8 @@ def run_proposal_job(engine: Engine, job_id: str, payload: dict[str, Any]) -> di
                          "round": row.round_key, "kind": row.kind, "status": status,
                          "draw": order.draw_id, "seed": order.seed_hex or order.seed,
                          "input_hash": row.input_hash, "bundle_sha256": sha,
-                         "recusals_sha256": row.recusals_sha256, "versions": versions,
+                         "recusals_sha256": row.recusals_sha256,
+                         "teams_sha256": audit.sha256_text(row.teams), "versions": versions,
                          "objective": result.teams["objective"], "job": job_id})
         return {"proposal_id": row.id, "kind": row.kind, "status": status,
                 "objective": result.teams["objective"],

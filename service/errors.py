@@ -27,6 +27,7 @@ from conflicts.policy import PolicyError
 from conflicts.screening import ScreeningError
 from pool.importer import ImportRejected
 from pool.tabular import TableReadError
+from pool.validation import clip
 from service.rounds import RoundFileError
 
 log = logging.getLogger("xuncha.service")
@@ -51,6 +52,7 @@ class DomainError(Exception):
     # (actor, event kind, data): an audit event the handler writes after the request's
     # rollback, for refusals an auditor must see (denials, refused ceremony steps)
     refusal: tuple[str, str, dict[str, Any]] | None = None
+    headers: tuple[tuple[str, str], ...] = ()  # response headers beside the body
 
     def __init__(self, zh: str, en: str, *, field: str | None = None,
                  details: Any = None, code: str | None = None) -> None:
@@ -88,19 +90,51 @@ class Unprocessable(DomainError):
     status, code = 422, "unprocessable"
 
 
+class Unavailable(DomainError):
+    """The service is not set up for this (say, no checkpoint key configured)."""
+
+    status, code = 503, "unavailable"
+
+
+class PayloadTooLarge(DomainError):
+    status, code = 413, "payload_too_large"
+
+
+class TooManyRequests(DomainError):
+    status, code = 429, "too_many_requests"
+
+    def __init__(self, zh: str, en: str, *, retry_after: int, field: str | None = None
+                 ) -> None:
+        super().__init__(zh, en, field=field)
+        self.headers = (("Retry-After", str(retry_after)),)
+
+
 def not_found(what_zh: str, what_en: str, key: object, field: str | None = None) -> NotFound:
     return NotFound(f"没有{what_zh} {key}", f"no {what_en} {key}", field=field)
 
 
 # responses every endpoint documents, for OpenAPI and the API fuzz run
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    s: {"model": ErrorResponse} for s in (400, 401, 403, 404, 409, 422, 503)
+    s: {"model": ErrorResponse} for s in (400, 401, 403, 404, 409, 413, 422, 429, 503)
 }
+# an error message longer than this is cut (it would be repeating a user's value)
+MESSAGE_CHARS = 2000
 
 
 def _json(status: int, body: ErrorBody, headers: dict[str, str] | None = None) -> JSONResponse:
+    body = body.model_copy(update={
+        "message": clip(body.message, MESSAGE_CHARS), "zh": clip(body.zh, MESSAGE_CHARS),
+        "en": clip(body.en, MESSAGE_CHARS),
+        "field": None if body.field is None else clip(body.field)})
     return JSONResponse(status_code=status, headers=headers,
                         content=jsonable_encoder(ErrorResponse(error=body)))
+
+
+def error_response(exc: DomainError) -> JSONResponse:
+    """The JSON answer for a domain error (also sent by middleware, outside the app's
+    exception handlers)."""
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
+    return _json(exc.status, exc.body(), {**headers, **dict(exc.headers)} or None)
 
 
 def _split(message: str) -> tuple[str, str]:
@@ -115,17 +149,17 @@ def install_handlers(app: FastAPI) -> None:
             from service.deps import record_refusal  # (deps imports this module)
 
             await run_in_threadpool(record_refusal, request.app.state.xuncha.engine, exc)
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return _json(exc.status, exc.body(), headers)
+        return error_response(exc)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = exc.errors()
         first = errors[0] if errors else {}
-        field = ".".join(str(p) for p in first.get("loc", ()) if p != "body") or None
-        details = [{"field": ".".join(str(p) for p in e.get("loc", ())), "message": e["msg"]}
-                   for e in errors]
-        en = f"invalid request: {field}: {first.get('msg', '')}"
+        # a location may hold a key of the user's JSON, a message its value: both clipped
+        field = clip(".".join(str(p) for p in first.get("loc", ()) if p != "body")) or None
+        details = [{"field": clip(".".join(str(p) for p in e.get("loc", ()))),
+                    "message": clip(e["msg"], 300)} for e in errors[:100]]
+        en = f"invalid request: {field}: {clip(first.get('msg', ''), 300)}"
         return _json(422, ErrorBody(code="invalid_request", message=f"请求参数无效 / {en}",
                                     zh=f"请求参数无效：{field}", en=en, field=field,
                                     details=jsonable_encoder(details)))

@@ -1,6 +1,6 @@
 """Response headers every answer carries: no MIME sniffing, no caching of personal data,
 no framing, no referrer; API answers also forbid any active content (the interactive
-docs page keeps its own policy until its assets are served by the app itself)."""
+docs page sets its own policy: the app's own assets only, see `service.api_docs`)."""
 
 from __future__ import annotations
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from openpyxl import Workbook
@@ -18,8 +19,9 @@ ROLE_ZH = {"leader": "组长", "deputy": "副组长", "member": "组员"}
 BOLD = Font(bold=True)
 
 
-def _sheet(wb: Workbook, title: str, header: list[str], rows: list[list[Any]],
-           widths: list[int]) -> None:
+def _sheet(wb: Workbook, seal: Callable[[Any], Any], title: str, header: list[str],
+           rows: list[list[Any]], widths: list[int]) -> None:
+    rows = seal(rows)
     ws = wb.create_sheet(title)
     ws.append(header)
     for cell in ws[1]:
@@ -65,9 +67,11 @@ def _placed(x: dict[str, Any], show_names: bool) -> str:
 
 
 def round_report(rnd: m.Round, row: m.ProposalRecord, *, show_names: bool,
-                 draws: list[dict[str, Any]]) -> bytes:
+                 draws: list[dict[str, Any]],
+                 seal: Callable[[Any], Any] = lambda rows: rows) -> bytes:
     """The workbook; `draws` are the round's draws as the API reads them (every draw,
-    numbered, with its reason), listed on a sheet of their own."""
+    numbered, with its reason), listed on a sheet of their own. Every sheet's rows pass
+    through `seal` (`service.sealing`) before they are written."""
     teams = json.loads(row.teams)
     statement = json.loads(row.recusals)
     wb = Workbook()
@@ -86,11 +90,11 @@ def round_report(rnd: m.Round, row: m.ProposalRecord, *, show_names: bool,
             zh, en = _member_statement(statement["members"].get(x["key"], [])) if show_names \
                 else (hidden, hidden)
             member_rows.append([t["no"], key, name, ROLE_ZH.get(x["role"], x["role"]), zh, en])
-    _sheet(wb, "巡察组 Teams", ["组 team", "被巡察单位 targets", "角色", "role", "人员编号 key",
-                               "姓名 name", "专业特长 skills", "派出方 side",
-                               "产生方式 placed"], team_rows,
+    _sheet(wb, seal, "巡察组 Teams", ["组 team", "被巡察单位 targets", "角色", "role",
+                                     "人员编号 key", "姓名 name", "专业特长 skills", "派出方 side",
+                                     "产生方式 placed"], team_rows,
            [8, 24, 8, 10, 14, 12, 40, 12, 50])
-    _sheet(wb, "成员回避声明 Members", ["组 team", "人员编号 key", "姓名 name", "角色 role",
+    _sheet(wb, seal, "成员回避声明 Members", ["组 team", "人员编号 key", "姓名 name", "角色 role",
                                       "回避核查（中文）", "recusal check (English)"],
            member_rows, [8, 14, 12, 8, 80, 60])
     by_target: dict[str, Counter[str]] = {}
@@ -105,7 +109,7 @@ def round_report(rnd: m.Round, row: m.ProposalRecord, *, show_names: bool,
             summary_rows.append([t["no"], target, sum(counts.values()), text,
                                  ", ".join(f"{rule}: {n}" for rule, n in
                                            sorted(counts.items())) or "none"])
-    _sheet(wb, "回避情况说明 Recusals", ["组 team", "被巡察单位 target",
+    _sheet(wb, seal, "回避情况说明 Recusals", ["组 team", "被巡察单位 target",
                                         "须回避人次 recusals", "按规则（中文）", "by rule"],
            summary_rows, [8, 16, 14, 60, 60])
     draw_rows = [[d["number"], d["of"], d["status_zh"] + " " + d["status"],
@@ -116,7 +120,7 @@ def round_report(rnd: m.Round, row: m.ProposalRecord, *, show_names: bool,
                             for p in d["parties"]),
                   f"{d['public_source']}: {d['public_value'] or '—'}" if d["public_source"]
                   else "—", d["seed"] or "—", d["proposal_id"] or "—"] for d in draws]
-    _sheet(wb, "抽取记录 Draws", ["第几次 no.", "共几次 of", "状态 status", "理由 reason",
+    _sheet(wb, seal, "抽取记录 Draws", ["第几次 no.", "共几次 of", "状态 status", "理由 reason",
                                  "发起 opened by", "同意 consented by", "规格 sha256 spec",
                                  "承诺 commitments", "秘密值 secrets", "公开值 public value",
                                  "种子 seed", "方案 proposal"], draw_rows,
@@ -139,7 +143,7 @@ def round_report(rnd: m.Round, row: m.ProposalRecord, *, show_names: bool,
         ["求解状态 solver status", (result["proposal"] or {}).get("status", "—")],
         ["批准 approved", f"{row.approved_by or '—'} {row.approved_at or ''}"],
     ]
-    _sheet(wb, "依据 Provenance", ["项目 item", "值 value"], provenance, [26, 90])
+    _sheet(wb, seal, "依据 Provenance", ["项目 item", "值 value"], provenance, [26, 90])
     if row.kind != "record":
         for ws in wb.worksheets:  # every sheet says it is no decision
             ws.insert_rows(1)

@@ -4,7 +4,6 @@ the rules live in `conflicts/`, the model in `assignment/`."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 from dataclasses import dataclass
@@ -30,6 +29,20 @@ from assignment.proposal import Proposal
 from conflicts.index import ConflictIndex
 from conflicts.policy import Policy, RegionLevel, Relation, cached_policy
 from conflicts.screening import Screening, screen_index
+from pool.records import subtree
+from service.bounds import (
+    MAX_SUITABILITY,
+    MAX_TEAMS,
+    Day,
+    DeputyRange,
+    Key,
+    LookBack,
+    Seed,
+    SizeRange,
+    SkillCounts,
+    TeamCount,
+    Weight,
+)
 from service.recusals import open_index
 
 
@@ -39,19 +52,19 @@ class RoundFileError(ValueError):
 
 class TeamFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    targets: list[str] = Field(min_length=1, max_length=2)
-    size: tuple[int, int] | None = None
-    deputies: tuple[int, int] | None = None
-    skills: dict[str, int] | None = None
-    depth: dict[str, int] | None = None
+    targets: list[Key] = Field(min_length=1, max_length=2)
+    size: SizeRange | None = None
+    deputies: DeputyRange | None = None
+    skills: SkillCounts | None = None
+    depth: SkillCounts | None = None
 
 
 class Defaults(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    size: tuple[int, int] = (5, 7)
-    deputies: tuple[int, int] = (1, 2)
-    skills: dict[str, int] = Field(default_factory=dict)
-    depth: dict[str, int] = Field(default_factory=dict)
+    size: SizeRange = (5, 7)
+    deputies: DeputyRange = (1, 2)
+    skills: SkillCounts = Field(default_factory=dict)
+    depth: SkillCounts = Field(default_factory=dict)
 
     def team(self, no: int, targets: list[str] | tuple[str, ...],
              override: TeamFile | None = None) -> TeamSpec:
@@ -67,8 +80,8 @@ class CadreLoad(BaseModel):
     """Teams one cadre takes in this round: at most `capacity`, at least `minimum`."""
 
     model_config = ConfigDict(extra="forbid")
-    capacity: int = Field(default=1, ge=0)
-    minimum: int = Field(default=0, ge=0)
+    capacity: TeamCount = 1
+    minimum: TeamCount = 0
 
 
 _KEY = re.compile(r"[\w.-]{1,64}")  # letters of any script, digits, _ . -
@@ -93,6 +106,7 @@ def one_line(value: str) -> str:
     return value
 
 
+Suitability = Annotated[int, Field(ge=-MAX_SUITABILITY, le=MAX_SUITABILITY)]
 RoundKey = Annotated[str, AfterValidator(round_key)]
 RoundName = Annotated[str, Field(min_length=1, max_length=256), AfterValidator(one_line)]
 PolicyName = Annotated[str, Field(min_length=1, max_length=64)]
@@ -106,8 +120,8 @@ class PublicValue(BaseModel):
     model_config = ConfigDict(extra="forbid")
     source: str = Field(min_length=2, max_length=200, description=(
         "公开值来源，如“中国福利彩票3D 2027-03-02 开奖号码” / where the value is published"))
-    after: dt.date = Field(description="公布日期（北京时间），须晚于揭示截止 / the publication "
-                                       "date (Beijing), after the reveal deadline")
+    after: Day = Field(description="公布日期（北京时间），须晚于揭示截止 / the publication "
+                                   "date (Beijing), after the reveal deadline")
 
 
 class RoundFile(BaseModel):
@@ -116,21 +130,26 @@ class RoundFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
     key: RoundKey
     name: RoundName
-    start: dt.date
-    end: dt.date
-    as_of: dt.date | None = None
+    start: Day
+    end: Day
+    as_of: Day | None = None
     policy: PolicyName = "default"
     # 常规 regular / 专项 special / 机动 mobile / 提级 elevated (cross rounds: a cross plan)
     kind: Literal["regular", "special", "mobile", "elevated"] = "regular"
-    pool_region: str | None = None  # 提级巡察: only cadres of this region's own units
+    # the committee's region (组织本轮的党委所在区划): targets lie in its subtree and only
+    # cadres of its subtree are drawn; set from the round's region when the round is created
+    region: str | None = Field(default=None, max_length=12)
+    pool_region: str | None = Field(default=None, max_length=12)  # 提级巡察: only cadres
+    # of this region's own units
     region_level: RegionLevel | None = None  # apply the region rule at this level instead
-    seed: int | None = None
-    rotation_rounds: int = Field(default=3, ge=0)
+    seed: Seed | None = None
+    rotation_rounds: LookBack = 3
     defaults: Defaults = Field(default_factory=Defaults)
-    teams: list[TeamFile] = Field(min_length=1)
-    weights: dict[str, int] = Field(default_factory=dict)
-    cadres: dict[str, CadreLoad] = Field(default_factory=dict)
-    suitability: dict[str, dict[int, int]] = Field(default_factory=dict)
+    teams: list[TeamFile] = Field(min_length=1, max_length=MAX_TEAMS)
+    weights: dict[str, Weight] = Field(default_factory=dict, max_length=50)
+    cadres: dict[Key, CadreLoad] = Field(default_factory=dict, max_length=100_000)
+    suitability: dict[Key, dict[int, Suitability]] = Field(default_factory=dict,
+                                                          max_length=100_000)
     tolerance: float = Field(default=0.02, ge=0, le=0.5)
     public: PublicValue | None = None  # the draw ceremony's public value, by default
 
@@ -233,13 +252,22 @@ def prepare_round(index: ConflictIndex, round_file: RoundFile,
     if policy is None:
         policy = with_region_level(cached_policy(plan.policy), round_file.region_level)
     pool = None
+    units = index.snapshot.units
+    if round_file.region is not None:
+        if round_file.region not in index.snapshot.regions:
+            raise RoundFileError(f"region {round_file.region} 不是已知的行政区划 / "
+                                 "is not a known region")
+        inside = subtree(((c, x.parent_code) for c, x in index.snapshot.regions.items()),
+                         round_file.region)
+        pool = {k for k, c in index.cadres.items()
+                if units[c.home_unit_key].region_code in inside}
     if round_file.pool_region is not None:
         if round_file.pool_region not in index.snapshot.regions:
             raise RoundFileError(f"pool_region {round_file.pool_region} 不是已知的行政区划 / "
                                  "is not a known region")
-        units = index.snapshot.units
-        pool = {k for k, c in index.cadres.items()
-                if units[c.home_unit_key].region_code == round_file.pool_region}
+        own = {k for k, c in index.cadres.items()
+               if units[c.home_unit_key].region_code == round_file.pool_region}
+        pool = own if pool is None else pool & own
     screening = screen_index(index, policy, sorted(index.cadres), plan.targets,
                              period=(plan.start, plan.end))
     instance, context = build_instance(index.snapshot, screening, plan, pool)

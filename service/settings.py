@@ -33,8 +33,25 @@ class Settings(BaseSettings):
         default=120.0, gt=0, le=3600,
         description="wall-clock safety net per solve phase of a draw, in seconds; a draw it "
                     "stops fails (never a result) and can be run again")
+    checkpoint_key: Path | None = Field(
+        default=None,
+        description="the Ed25519 private key (PEM file, kept outside the database) that signs "
+                    "audit checkpoints; `xuncha audit keygen` makes one")
     host: str = "127.0.0.1"
     port: int = 8000
+    # request limits (docs/security.md "限制 / Limits")
+    max_body_bytes: int = Field(default=1 << 20, ge=1024,
+                                description="largest request body, except uploads (413)")
+    max_upload_bytes: int = Field(default=64 << 20, ge=1024,
+                                  description="largest upload to /v1/imports (413)")
+    max_header_bytes: int = Field(default=64 << 10, ge=4096,
+                                  description="largest request head: line and headers (431)")
+    header_timeout_seconds: float = Field(
+        default=20.0, gt=0, le=600,
+        description="a connection must send a complete request head within this (408)")
+    auth_failures_per_window: int = Field(
+        default=10, ge=1, description="failed tokens one client may send per window (429)")
+    auth_failure_window_seconds: float = Field(default=60.0, gt=0, le=86400)
 
 
 @lru_cache(maxsize=1)

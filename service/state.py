@@ -24,6 +24,7 @@ from service.auth import Principal
 from service.jobs import Worker
 from service.recusals import open_index
 from service.settings import Settings
+from service.throttle import FailedSignIns
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,12 @@ class ServiceState:
     _screens: _Cache = field(default_factory=lambda: _Cache(4))
     _scopes: _Cache = field(default_factory=lambda: _Cache(256))
     _tokens: dict[str, tuple[Principal, float, dt.date]] = field(default_factory=dict)
+    # failed tokens per client address (per process: see service/throttle.py)
+    sign_ins: FailedSignIns = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.sign_ins = FailedSignIns(self.settings.auth_failures_per_window,
+                                      self.settings.auth_failure_window_seconds)
 
     def known_token(self, digest: str, today: dt.date) -> Principal | None:
         hit = self._tokens.get(digest)

@@ -1,4 +1,4 @@
-"""The audit log over HTTP: events (filtered, paged) and chain verification."""
+"""The audit log over HTTP: events (filtered, paged), verification, signed checkpoints."""
 
 from __future__ import annotations
 
@@ -6,17 +6,22 @@ import datetime as dt
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 from sqlalchemy import func, select
 
-from service import audit
+from pool import models as m
+from service import audit, checkpoint
 from service.api.common import Page, Paging, UtcTime, paging
+from service.api.pool_access import require_unscoped
 from service.auth import Action, Principal
-from service.deps import SessionDep, require
+from service.bounds import Time
+from service.deps import SessionDep, StateDep, require
+from service.sealing import Seal, proposal_of_event, seal_for
 
 router = APIRouter(tags=["audit"])
 Auditor = Annotated[Principal, Depends(require(Action.audit_read))]
+Checkpointer = Annotated[Principal, Depends(require(Action.audit_checkpoint))]
 
 
 class AuditEventRead(BaseModel):
@@ -29,12 +34,15 @@ class AuditEventRead(BaseModel):
     data: Any
     prev_hash: str
     hash: str
+    region: str | None = None
 
 
 class ChainProblemRead(BaseModel):
-    seq: int
+    seq: int  # the event concerned; 0 when none
     zh: str
     en: str
+    object_type: str | None = None  # a record that disagrees with its events: which
+    object_key: str | None = None
 
 
 class VerificationRead(BaseModel):
@@ -42,28 +50,43 @@ class VerificationRead(BaseModel):
     events: int
     head_seq: int
     head_hash: str
+    checked: dict[str, int] = {}  # records checked against their events, by kind
     problems: list[ChainProblemRead]
 
 
 @router.get("/audit/events", response_model=Page[AuditEventRead])
 def list_events(
-    session: SessionDep, _p: Auditor, page: Annotated[Paging, Depends(paging)],
+    session: SessionDep, principal: Auditor, page: Annotated[Paging, Depends(paging)],
     actor: Annotated[str | None, Query(max_length=128)] = None,
     kind: Annotated[str | None, Query(max_length=64,
                                       description="事件类型；以“.”结尾按前缀 / kind, "
                                                   "or a prefix ending in '.'")] = None,
     object_type: Annotated[str | None, Query(max_length=64)] = None,
     object_key: Annotated[str | None, Query(max_length=256)] = None,
-    since: dt.datetime | None = None, until: dt.datetime | None = None,
+    since: Time | None = None, until: Time | None = None,
 ) -> Page[AuditEventRead]:
-    """审计事件（按操作人、类型、对象、时间筛选）/ audit events, filtered."""
+    """审计事件（按操作人、类型、对象、时间筛选）；限定区划的令牌只看到记入本区划的事件 /
+    audit events, filtered; a scoped token sees the events recorded for its subtree."""
     stmt = audit.query(actor=actor, kind=kind, object_type=object_type, object_key=object_key,
-                       since=_naive(since), until=_naive(until))
+                       since=_naive(since), until=_naive(until),
+                       regions=principal.regions)
     total = session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
-    rows = session.execute(stmt.limit(page.limit).offset(page.offset)).scalars()
+    rows = session.execute(stmt.limit(page.limit).offset(page.offset)).scalars().all()
+    seals: dict[int, Seal] = {}
+
+    def sealed(e: m.AuditEvent) -> Any:
+        data = json.loads(e.data)
+        proposal = proposal_of_event(session, e.object_type, e.object_key, data)
+        if proposal is None:
+            return data
+        if proposal.id not in seals:
+            seals[proposal.id] = seal_for(session, principal, [proposal])
+        return seals[proposal.id](data)
+
     items = [AuditEventRead(seq=e.seq, at=e.at, actor=e.actor, kind=e.kind,
                             object_type=e.object_type, object_key=e.object_key,
-                            data=json.loads(e.data), prev_hash=e.prev_hash, hash=e.hash)
+                            data=sealed(e), prev_hash=e.prev_hash, hash=e.hash,
+                            region=e.region)
              for e in rows]
     return Page(items=items, total=total, limit=page.limit, offset=page.offset)
 
@@ -75,6 +98,56 @@ def _naive(value: dt.datetime | None) -> dt.datetime | None:
 
 
 @router.get("/audit/verify", response_model=VerificationRead)
-def verify_chain(session: SessionDep, _p: Auditor) -> VerificationRead:
-    """校验哈希链：发现被改动、删除或调序的事件并指出位置 / verify the hash chain."""
-    return VerificationRead.model_validate(audit.verify(session).to_dict())
+def verify_chain(session: SessionDep, principal: Auditor) -> VerificationRead:
+    """校验哈希链，并核对各项记录与写入它们的事件；指出位置 / verify the hash chain and
+    check the records against their events, saying where."""
+    result = audit.verify(session).to_dict()
+    if principal.scope is not None:  # records of other regions are not this token's to see
+        named = [p for p in result["problems"] if p["object_type"] is not None]
+        result["problems"] = [p for p in result["problems"] if p["object_type"] is None]
+        if named:
+            result["problems"].append({
+                "seq": 0, "zh": f"另有{len(named)}处记录与其事件不符，须由不限区划的审计人员查看",
+                "en": f"{len(named)} more records disagree with their events; an auditor "
+                      "with an unscoped token must look at them"})
+    return VerificationRead.model_validate(result)
+
+
+class CheckpointHead(BaseModel):
+    seq: int
+    hash: str
+    at: str
+
+
+class CheckpointChain(BaseModel):
+    first_hash: str
+
+
+class CheckpointKey(BaseModel):
+    algorithm: str
+    fingerprint: str
+    public_key: str
+
+
+class CheckpointRead(BaseModel):
+    """A signed checkpoint: keep it as it is, outside the system, and check the log
+    against it with `xuncha audit verify --checkpoint FILE --public-key FILE`."""
+
+    format: str
+    chain: CheckpointChain
+    head: CheckpointHead
+    events: int
+    key: CheckpointKey
+    signature: str
+
+
+@router.post("/audit/checkpoints", response_model=CheckpointRead, status_code=201)
+def take_checkpoint(request: Request, session: SessionDep, state: StateDep,
+                    principal: Checkpointer) -> CheckpointRead:
+    """签发检查点：用 XUNCHA_CHECKPOINT_KEY 的私钥签名链头，记为 audit.checkpoint 事件（检查点
+    包含该事件）/ sign a checkpoint of the chain head with the key XUNCHA_CHECKPOINT_KEY
+    names, recorded as an audit.checkpoint event that it covers. 503 without a key."""
+    require_unscoped(state, request, principal, "签发检查点（覆盖整个日志）",
+                     "signing a checkpoint (it covers the whole log)")
+    key = checkpoint.load_private_key(state.settings.checkpoint_key, "XUNCHA_CHECKPOINT_KEY")
+    return CheckpointRead.model_validate(checkpoint.take(session, key, principal.actor))

@@ -70,9 +70,12 @@ def wake_worker(state: ServiceState, background: BackgroundTasks) -> None:
 
 
 def queue_job(session: Session, state: ServiceState, background: BackgroundTasks, kind: str,
-              payload: dict[str, Any], principal: Principal) -> Accepted:
+              payload: dict[str, Any], principal: Principal, *,
+              region: str | None = None) -> Accepted:
     """Queue a job in the request's transaction; once the response is on its way this
-    process's worker is woken (any worker would find it at its next poll anyway)."""
-    job = jobs.enqueue(session, kind, payload, actor=principal.actor, scope=principal.scope)
+    process's worker is woken (any worker would find it at its next poll anyway). The
+    job's scope is `region` (a round's, for work on a round) or the caller's scope."""
+    job = jobs.enqueue(session, kind, payload, actor=principal.actor,
+                       scope=region if region is not None else principal.scope)
     wake_worker(state, background)
     return Accepted(job_id=job.id, status=job.status, status_url=f"/v1/jobs/{job.id}")

@@ -9,7 +9,7 @@ import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Body, Depends, Path, Request, status
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -19,6 +19,7 @@ from service import ceremony
 from service.api.common import Accepted, UtcTime, wake_worker
 from service.api.rounds import RoundKey, visible_round
 from service.auth import ROLE_ZH, Action, Principal, Role
+from service.bounds import convertible_to_utc
 from service.decisions import round_file, round_plan
 from service.deps import SessionDep, StateDep, ensure_region, refusals_audited, require
 from service.rounds import PublicValue
@@ -40,7 +41,8 @@ class DrawCreate(BaseModel):
         {"reveal_by": "2027-02-20T18:00:00+08:00", "reason": "第1次抽取的监督方未在截止前揭示",
          "public": {"source": "福彩3D 2027-02-21 开奖号码", "after": "2027-02-21"}}]})
 
-    reveal_by: AwareDatetime = Field(description="揭示截止时间（带时区）/ reveal deadline")
+    reveal_by: Annotated[AwareDatetime, AfterValidator(convertible_to_utc)] = Field(
+        description="揭示截止时间（带时区）/ reveal deadline")
     reason: str | None = Field(default=None, min_length=4, max_length=2000, description=(
         "第2次起必填：为何再次抽取 / required from the second draw: why"))
     public: PublicValue | None = Field(default=None, description=(

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel
+from sqlalchemy.orm import Session
 
 from pool import models as m
 from service import jobs
@@ -14,6 +15,7 @@ from service.api.common import UtcTime
 from service.auth import Action, Principal
 from service.deps import SessionDep, StateDep, ensure_region, refusals_audited, require
 from service.errors import Conflict, not_found
+from service.sealing import proposal_of_event, seal_for
 
 router = APIRouter(tags=["jobs"])
 JobId = Annotated[str, Path(min_length=36, max_length=36,
@@ -42,12 +44,20 @@ class JobRead(BaseModel):
     error: JobError | None = None
 
 
-def job_read(job: m.Job) -> JobRead:
+def job_read(session: Session, job: m.Job, principal: Principal) -> JobRead:
+    """A job as the caller may see it: a result about an undecided proposal is sealed
+    (`service.sealing`) for roles that may not see its names."""
+    result = None if job.result is None else json.loads(job.result)
+    error = None if job.error is None else json.loads(job.error)
+    proposal = proposal_of_event(session, "job", job.id, result) or proposal_of_event(
+        session, "job", job.id, json.loads(job.payload))
+    if proposal is not None:
+        seal = seal_for(session, principal, [proposal])
+        result, error = seal(result), seal(error)
     return JobRead(id=job.id, kind=job.kind, status=job.status, actor=job.actor,
                    created_at=job.created_at, started_at=job.started_at,
                    finished_at=job.finished_at, cancel_requested=job.cancel_requested,
-                   result=None if job.result is None else json.loads(job.result),
-                   error=None if job.error is None else JobError(**json.loads(job.error)))
+                   result=result, error=None if error is None else JobError(**error))
 
 
 def _job(session: SessionDep, state: StateDep, request: Request, principal: Principal,
@@ -64,7 +74,7 @@ def _job(session: SessionDep, state: StateDep, request: Request, principal: Prin
 def get_job(job_id: JobId, session: SessionDep, state: StateDep, request: Request,
             principal: Annotated[Principal, Depends(require(Action.rounds_read))]) -> JobRead:
     """任务状态；完成后含结果或错误 / a job's status, and its result or error when done."""
-    return job_read(_job(session, state, request, principal, job_id))
+    return job_read(session, _job(session, state, request, principal, job_id), principal)
 
 
 @router.post("/jobs/{job_id}/cancel", response_model=JobRead)
@@ -80,4 +90,4 @@ def cancel_job(job_id: JobId, session: SessionDep, state: StateDep, request: Req
                            "a draw of record's job runs once and cannot be cancelled (the seed "
                            "is fixed: cancelling would amount to a redraw)", field="job_id",
                            code="draw_not_cancellable")
-        return job_read(jobs.cancel(session, job, principal.actor))
+        return job_read(session, jobs.cancel(session, job, principal.actor), principal)

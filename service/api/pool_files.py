@@ -9,21 +9,22 @@ import tempfile
 from pathlib import Path, PurePath
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
-from fastapi.responses import FileResponse
-from starlette.background import BackgroundTask
+from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 
-from pool.exporter import export_pool
+from pool.exporter import IdNumbers
 from pool.formats import ENTITIES, ENTITY_BY_NAME
-from service import audit
+from pool.tabular import table_bytes
+from pool.validation import clip
 from service.api.pool_access import SensitiveReader, Writer, require_unscoped
 from service.api.pool_schemas import ImportReportRead, ImportTableRead
 from service.deps import SessionDep, StateDep
 from service.errors import Unprocessable
+from service.exports import read_export, record_export
 from service.imports import import_and_record
 
 router = APIRouter(tags=["pool"])
 SUFFIXES = (".csv", ".xlsx")
+MAX_NAME_BYTES = 255  # a file name on every common file system
 MEDIA = {"csv": "text/csv; charset=utf-8",
          "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
@@ -37,12 +38,17 @@ def _file_names(files: list[UploadFile]) -> list[str]:
         if not name or name.startswith(".") or "\x00" in name or \
                 not name.lower().endswith(SUFFIXES):
             raise Unprocessable(
-                f"不支持的文件“{name}”：请上传以表名命名的 .csv 或 .xlsx 文件（如 persons.csv、"
-                "人员.csv）", f"unsupported file '{name}': upload .csv or .xlsx files named "
-                "after their table (e.g. persons.csv)", field="files")
+                f"不支持的文件“{clip(name)}”：请上传以表名命名的 .csv 或 .xlsx 文件（如 "
+                "persons.csv、人员.csv）", f"unsupported file '{clip(name)}': upload .csv or "
+                ".xlsx files named after their table (e.g. persons.csv)", field="files")
+        if len(name.encode("utf-8")) > MAX_NAME_BYTES:
+            raise Unprocessable(
+                f"文件名“{clip(name, 40)}”过长：最多 {MAX_NAME_BYTES} 字节（UTF-8），请以表名命名",
+                f"the file name '{clip(name, 40)}' is too long: at most {MAX_NAME_BYTES} bytes "
+                "(UTF-8); name the file after its table", field="files")
         if name.lower() in (n.lower() for n in names):
-            raise Unprocessable(f"文件“{name}”上传了两次", f"file '{name}' was uploaded twice",
-                                field="files")
+            raise Unprocessable(f"文件“{clip(name)}”上传了两次",
+                                f"file '{clip(name)}' was uploaded twice", field="files")
         names.append(name)
     return names
 
@@ -74,44 +80,45 @@ def import_files(
                                 updated=t.updated) for t in report.tables])
 
 
-@router.get("/exports", response_class=FileResponse,
+@router.get("/exports", response_class=Response,
             responses={200: {"content": {MEDIA["csv"]: {}, MEDIA["xlsx"]: {}},
                              "description": "CSV（一张表）或 xlsx 工作簿 / CSV (one table) "
                                             "or an xlsx workbook"}})
 def export_files(
-    session: SessionDep, state: StateDep, request: Request, principal: SensitiveReader,
+    state: StateDep, request: Request, principal: SensitiveReader,
     entity: Annotated[list[str] | None, Query(max_length=len(ENTITIES), description=(
         "英文表名；csv 须恰好一个，xlsx 默认全部 / table names: exactly one for csv, "
         "all by default for xlsx"))] = None,
     format: Annotated[str, Query(pattern="^(csv|xlsx)$")] = "xlsx",
-) -> FileResponse:
-    """按导入格式导出（中文列名），可直接再导入 / export in the import format (Chinese
-    headers), importable as is. Needs pool:read-sensitive and an unscoped token."""
+    id_numbers: Annotated[IdNumbers, Query(description=(
+        "身份证号：masked 脱敏（默认，只供阅读，不能再导入）；full 完整（备份、迁移用，记入审计）"
+        " / ID numbers: masked (default; for reading, not importable again) or full (for "
+        "backups and migration; audited)"))] = "masked",
+) -> Response:
+    """按导入格式导出（中文列名），身份证号默认脱敏；完整导出可直接再导入 / export in
+    the import format (Chinese headers), ID numbers masked unless `id_numbers=full`; a full
+    export is importable as is. Needs pool:read-sensitive and an unscoped token."""
     require_unscoped(state, request, principal, "导出", "exporting")
     chosen = list(dict.fromkeys(entity or ()))
     unknown = [e for e in chosen if e not in ENTITY_BY_NAME]
     if unknown:
         valid = ", ".join(e.name for e in ENTITIES)
-        raise Unprocessable(f"无法识别的表名 {', '.join(unknown)}；可用：{valid}",
-                            f"unknown table {', '.join(unknown)}; valid names: {valid}",
+        raise Unprocessable(f"无法识别的表名 {clip(', '.join(unknown))}；可用：{valid}",
+                            f"unknown table {clip(', '.join(unknown))}; valid names: {valid}",
                             field="entity")
     if format == "csv" and len(chosen) != 1:
         raise Unprocessable("CSV 导出须恰好指定一张表（entity）；导出多张表请用 xlsx",
                             "a CSV export needs exactly one entity; use xlsx for several",
                             field="entity")
-    tmp = Path(tempfile.mkdtemp(prefix="xuncha-export-"))
+    # built in memory, no copy on disk; audited after it was built (`service.exports`)
+    tables = read_export(state.engine, entities=chosen or None, id_numbers=id_numbers)
     try:
-        target = tmp / ("pool.xlsx" if format == "xlsx" else "out")
-        counts = export_pool(session, target, entities=chosen or None, fmt=format)
-    except ValueError as exc:  # a table too large for one sheet
-        shutil.rmtree(tmp, ignore_errors=True)
+        content = table_bytes(tables, format)
+    except ValueError as exc:  # a table too large for one sheet, a cell Excel cannot hold
         zh, _, en = str(exc).partition(" / ")
         raise Unprocessable(zh, en or zh, field="format") from None
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    path = target if format == "xlsx" else target / f"{chosen[0]}.csv"
-    audit.record(session, principal.actor, "data.export", object_type="export",
-                 object_key=path.name, data={"format": format, "rows": counts})
-    return FileResponse(path, media_type=MEDIA[format], filename=path.name,
-                        background=BackgroundTask(shutil.rmtree, tmp, ignore_errors=True))
+    name = "pool.xlsx" if format == "xlsx" else f"{chosen[0]}.csv"
+    record_export(state.engine, principal.actor, name, tables, fmt=format,
+                  id_numbers=id_numbers)
+    return Response(content, media_type=MEDIA[format],
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -21,6 +21,7 @@ from service.decisions import MAX_SEED, proposal_or_404, round_plan
 from service.deps import SessionDep, StateDep, ensure_region, refusals_audited, require
 from service.errors import Unprocessable
 from service.report import round_report
+from service.sealing import MASK, names_visible, seal_for
 
 router = APIRouter(tags=["proposals"])
 KIND_ZH = {"record": "抽取结果", "trial": "试算（不可批准）", "legacy": "旧方式抽取（不可批准）"}
@@ -130,10 +131,6 @@ class ApprovalCreate(BaseModel):
     note: str | None = Field(default=None, max_length=2000)
 
 
-def names_visible(row: m.ProposalRecord, principal: Principal) -> bool:
-    return row.status == "approved" or principal.may(Action.names_before_approval)
-
-
 def _hide(team: dict[str, Any], show: bool) -> dict[str, Any]:
     return team | {"members": [_member(x, show) for x in team["members"]]}
 
@@ -161,7 +158,7 @@ def proposal_read(session: SessionDep, row: m.ProposalRecord,
                 k: v for k, v in pairing["exchange"].items() if k != "proposal"}}
     summaries = draw_summaries(session, row.round_key)
     blockers = approval_blockers(session, row)
-    return ProposalRead(
+    read = ProposalRead(
         id=row.id, round_key=row.round_key, mode=row.mode, status=row.status, kind=row.kind,
         kind_zh=KIND_ZH.get(row.kind, row.kind), seed=row.seed, seed_hex=row.seed_hex,
         draw=next((d for d in summaries if d.id == row.draw_id), None), draws=summaries,
@@ -174,6 +171,8 @@ def proposal_read(session: SessionDep, row: m.ProposalRecord,
         names_visible=show, result=result, pairing=pairing, diagnosis=stored["diagnosis"],
         created_by=row.created_by, created_at=row.created_at, approved_by=row.approved_by,
         approved_at=row.approved_at)
+    seal = seal_for(session, principal, [row])
+    return ProposalRead.model_validate(seal(read.model_dump(mode="json"))) if seal else read
 
 
 def visible_proposal(session: SessionDep, state: StateDep, request: Request,
@@ -195,7 +194,7 @@ def post_proposal(round_key: RoundKey, body: Annotated[ProposalCreate, Body(
     """试算（任务）：按给定种子组队，标为试算，永远不能批准 / a trial draw (a job), marked as
     a trial everywhere and never approvable; the draw of record comes from a ceremony."""
     with refusals_audited(request, principal, "proposal.refused"):
-        visible_round(session, state, request, principal, round_key)
+        rnd = visible_round(session, state, request, principal, round_key)
         if body.draw_id is not None or body.commitment_id is not None:
             sealed = next((f for f in ("tolerance", "deterministic_time")
                            if getattr(body, f) is not None), None)
@@ -219,7 +218,8 @@ def post_proposal(round_key: RoundKey, body: Annotated[ProposalCreate, Body(
         seed = secrets.randbelow(MAX_SEED) if body.seed is None else body.seed
         payload = {"round": round_key, "seed": seed, "parameters": params,
                    "actor": principal.actor}
-        return queue_job(session, state, background, "proposal", payload, principal)
+        return queue_job(session, state, background, "proposal", payload, principal,
+                         region=rnd.region_code)
 
 
 @router.get("/proposals/{proposal_id}", response_model=ProposalRead)
@@ -249,11 +249,13 @@ def post_change(proposal_id: ProposalId, change: Annotated[ChangeCreate, Body(
 def list_changes(proposal_id: ProposalId, session: SessionDep, state: StateDep,
                  request: Request, principal: Reader) -> list[ChangeRead]:
     """人工调整记录 / the manual changes, in order."""
-    visible_proposal(session, state, request, principal, proposal_id)
+    row = visible_proposal(session, state, request, principal, proposal_id)
+    seal = seal_for(session, principal, [row])
     rows = session.execute(select(m.ProposalChange).where(
         m.ProposalChange.proposal_id == proposal_id).order_by(m.ProposalChange.revision))
-    return [ChangeRead(revision=c.revision, change=json.loads(c.change), reason=c.reason,
-                       actor=c.actor, at=c.at) for c in rows.scalars()]
+    return [ChangeRead(revision=c.revision, change=seal(json.loads(c.change)),
+                       reason=seal(c.reason) or MASK, actor=c.actor, at=c.at)
+            for c in rows.scalars()]
 
 
 @router.post("/proposals/{proposal_id}/approve", response_model=ProposalRead)
@@ -284,9 +286,11 @@ def post_replay(proposal_id: ProposalId, session: SessionDep, state: StateDep,
                 request: Request, background: BackgroundTasks, principal: Reader) -> Accepted:
     """复算（任务）：仅用存储的输入包重跑，核对结果与回避说明是否完全一致 / replay from
     the stored input bundle alone and compare."""
-    visible_proposal(session, state, request, principal, proposal_id)
+    row = visible_proposal(session, state, request, principal, proposal_id)
+    rnd = session.get(m.Round, row.round_key)
     return queue_job(session, state, background, "replay",
-                     {"proposal_id": proposal_id, "actor": principal.actor}, principal)
+                     {"proposal_id": proposal_id, "actor": principal.actor}, principal,
+                     region=rnd.region_code if rnd else None)
 
 
 @router.get("/proposals/{proposal_id}/report.xlsx", response_class=Response,
@@ -298,6 +302,7 @@ def get_report(proposal_id: ProposalId, session: SessionDep, state: StateDep,
     rnd = session.get(m.Round, row.round_key)
     assert rnd is not None
     draws = [d.model_dump(mode="json") for d in round_draw_reads(session, row.round_key)]
-    data = round_report(rnd, row, show_names=names_visible(row, principal), draws=draws)
+    data = round_report(rnd, row, show_names=names_visible(row, principal), draws=draws,
+                        seal=seal_for(session, principal, [row]))
     return Response(content=data, media_type=XLSX, headers={
         "Content-Disposition": f'attachment; filename="proposal-{row.id}.xlsx"'})

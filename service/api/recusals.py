@@ -18,9 +18,11 @@ from pool.db import transaction
 from service import jobs
 from service.api.common import Accepted, queue_job
 from service.auth import Action, Principal
-from service.deps import SessionDep, StateDep, ensure_region, require
-from service.errors import Unprocessable, not_found
+from service.bounds import Day
+from service.deps import SessionDep, StateDep, ensure_region, refusals_audited, require
+from service.errors import Forbidden, Unprocessable, not_found
 from service.recusals import open_index
+from service.scope import check_screening
 from service.state import PoolScreen, ServiceState
 
 router = APIRouter(tags=["recusals"])
@@ -67,7 +69,7 @@ async def check_recusal(
     state: StateDep, request: Request, principal: Checker,
     cadre: Annotated[str, Query(pattern=KEY_PATTERN, description="干部人员编号 / cadre key")],
     unit: Annotated[str, Query(pattern=KEY_PATTERN, description="被巡察单位编号 / unit key")],
-    as_of: Annotated[dt.date | None, Query(description="核查日期，默认今天 / as of")] = None,
+    as_of: Annotated[Day | None, Query(description="核查日期，默认今天 / as of")] = None,
     policy: Annotated[str, Query(max_length=64)] = "default",
 ) -> RecusalCheck:
     """某干部对某单位是否须回避、依据哪条规则、证据链 / must this cadre recuse from this
@@ -98,6 +100,8 @@ def answer_check(state: ServiceState, request: Request, principal: Principal,
     ensure_region(state, request, principal, snap.units[unit].region_code, f"单位 {unit}",
                   f"unit {unit}")
     ex = explain(index, rules, cadre, unit, applies=screened.applies.get((cadre, unit), ()))
+    if not principal.may(Action.pool_read_sensitive):  # need to know: no relatives
+        ex = ex.without_relatives()
     barred = sorted({r for reason in ex.reasons if reason.hard for r in reason.roles})
     return RecusalCheck(cadre=cadre, unit=unit, as_of=day, policy=rules.name,
                         policy_hash=rules.hash, recused=ex.recused, roles=barred,
@@ -113,17 +117,22 @@ class ScreeningCreate(BaseModel):
     units: list[str] = Field(min_length=1, max_length=5000)
     cadres: list[str] | None = Field(default=None, max_length=100_000,
                                      description="默认全部在库干部 / default: every cadre")
-    as_of: dt.date | None = None
+    as_of: Day | None = None
     policy: str = Field(default="default", max_length=64)
 
 
 @router.post("/screenings", response_model=Accepted, status_code=status.HTTP_202_ACCEPTED)
 def create_screening(body: ScreeningCreate, session: SessionDep, state: StateDep,
-                     background: BackgroundTasks, principal: Checker) -> Accepted:
-    """批量回避审查（任务）/ screen many cadres against many units, as a job."""
+                     request: Request, background: BackgroundTasks,
+                     principal: Checker) -> Accepted:
+    """批量回避审查（任务）；限定区划的令牌只能审查本区划的干部与单位 / screen many
+    cadres against many units, as a job; a scoped token screens its own region only."""
     policy_or_422(body.policy)
-    payload = body.model_dump(mode="json") | {"as_of": (body.as_of or dt.date.today())
-                                              .isoformat()}
+    with refusals_audited(request, principal, "auth.denied", Forbidden):
+        cadres = check_screening(session, units=body.units, cadres=body.cadres,
+                                 regions=principal.regions, scope=principal.scope)
+    payload = body.model_dump(mode="json") | {"cadres": cadres, "as_of": (
+        body.as_of or dt.date.today()).isoformat()}
     return queue_job(session, state, background, "screening", payload, principal)
 
 

@@ -16,7 +16,8 @@ from service.auth import Action, Principal
 from service.ceremony import status_of
 from service.cross import CrossFile
 from service.decisions import create_round, round_decided, round_plan
-from service.deps import SessionDep, StateDep, ensure_region, require
+from service.deps import SessionDep, StateDep, ensure_region, refusals_audited, require
+from service.errors import Forbidden
 from service.rounds import RoundFile
 
 router = APIRouter(tags=["rounds"])
@@ -114,10 +115,9 @@ def post_round(body: Annotated[RoundCreate, Body(openapi_examples={"round": {
                session: SessionDep, state: StateDep, request: Request,
                principal: Writer) -> RoundRead:
     """新建轮次：被巡察单位、人员要求、日期、类型、回避规则 / create a round."""
-    region = body.region if body.region is not None else principal.scope
-    if principal.scope is not None:
-        ensure_region(state, request, principal, region, "轮次所属区划", "the round's region")
-    row = create_round(session, body.spec, region=region, actor=principal.actor)
+    with refusals_audited(request, principal, "auth.denied", Forbidden):
+        row = create_round(session, body.spec, region=body.region, actor=principal.actor,
+                           creator=principal.regions, creator_scope=principal.scope)
     return round_read(session, row)
 
 

@@ -41,6 +41,7 @@ CALLS: list[tuple[str, str, dict[str, Any] | None, set[str]]] = [
     ("POST", "/v1/proposals/1/approve", {}, {"admin", "approver"}),
     ("GET", "/v1/audit/events", None, {"admin", "auditor"}),
     ("GET", "/v1/audit/verify", None, {"admin", "auditor"}),
+    ("POST", "/v1/audit/checkpoints", None, {"admin", "auditor"}),
 ]
 
 

@@ -9,6 +9,7 @@ run about two minutes). Jobs are queued but not run: the point is the HTTP surfa
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,6 +27,7 @@ from pool.db import make_engine, transaction
 from service import audit
 from service.app import create_app
 from service.auth import Role, issue_token
+from service.checkpoint import write_new_key
 from service.settings import Settings
 from tests.e2e.api_client import Api
 
@@ -48,15 +50,18 @@ schema = schemathesis.openapi.from_dict(openapi())
 
 
 @pytest.fixture
-def app_and_token(city_url: str) -> tuple[Any, str]:
-    """The app on a fresh copy of the sample city (SQLite and PostgreSQL), and an admin
-    token for it."""
+def app_and_token(city_url: str, tmp_path: Path) -> tuple[Any, str]:
+    """The app on a fresh copy of the sample city (SQLite and PostgreSQL), configured as
+    in production (a checkpoint signing key), and an admin token for it."""
     engine = make_engine(city_url)
     with transaction(engine) as session:
         secret = issue_token(session, name="fuzz", role=Role.admin, scope=None,
                              created_by="tests", now=audit.utcnow()).secret
     engine.dispose()
-    return create_app(Settings(database_url=city_url, run_jobs=False)), secret
+    key = tmp_path / "checkpoint.pem"
+    write_new_key(key)
+    return create_app(Settings(database_url=city_url, run_jobs=False,
+                               checkpoint_key=key)), secret
 
 
 def whole_workbook(case: Any) -> bool:

@@ -59,7 +59,8 @@ def test_from_upload_to_approved_decision_and_report_over_http(empty_api: Api) -
     assert provenance["种子 seed"] == approved.json()["seed_hex"]
 
     events = api.get("/v1/audit/events", "auditor", params={"limit": 500}).json()["items"]
-    kinds = [e["kind"] for e in events if not e["kind"].startswith(("auth.", "job."))]
+    kinds = [e["kind"] for e in events
+             if not e["kind"].startswith(("auth.", "job.", "token."))]
     assert kinds == ["data.import", "round.create", "draw.open", "draw.commit", "draw.commit",
                      "draw.reveal", "draw.reveal", "draw.seed", "proposal.create",
                      "proposal.approve"]

@@ -143,7 +143,7 @@ def test_full_round_from_plan_to_report_with_replay_and_audit(api: Api) -> None:
     assert replay["status"] == "succeeded", replay
     assert replay["result"]["identical"], replay["result"]["checks"]
     verify = api.get("/v1/audit/verify", "auditor").json()
-    assert verify["ok"] and verify["events"] >= 8
+    assert verify["ok"] and verify["events"] >= 8, verify["problems"]
 
 
 def test_concurrent_approvals_of_overlapping_rounds_never_seat_a_cadre_twice(api: Api) -> None:
@@ -276,12 +276,16 @@ def test_manual_swap_with_reason_is_revalidated_rescored_and_audited(sqlite_api:
     assert plain["key"] not in members(changed)
     changes = api.get(f"/v1/proposals/{proposal['id']}/changes").json()
     assert changes[0]["reason"] == "原成员因病请假，组织调整"
-    event = api.get("/v1/audit/events", "auditor", params={"kind": "proposal.change"}).json()
+    event = api.get("/v1/audit/events", "admin", params={"kind": "proposal.change"}).json()
     assert event["total"] == 1
     data = event["items"][0]["data"]
     assert plain["key"] in {x["key"] for x in data["before"]["members"]}
     assert candidate in {x["key"] for x in data["after"]["members"]}
     assert data["objective_after"] == changed["objective"]
+    # before approval the auditor reads the same event sealed: no member's key
+    sealed = api.get("/v1/audit/events", "auditor", params={"kind": "proposal.change"})
+    assert sealed.json()["items"][0]["data"]["objective_after"] == changed["objective"]
+    assert plain["key"] not in sealed.text and candidate not in sealed.text
 
 
 def _cadre_keys() -> list[str]:

@@ -1,11 +1,16 @@
 """The CLI as a user drives it: import, export, round trip, rejection, summary."""
 
+import csv
 import filecmp
+import json
 import subprocess
 from pathlib import Path
 
+from sqlalchemy import select
 from typer.testing import CliRunner
 
+from pool import models as m
+from pool.db import make_engine
 from service.cli import app
 from tests.factories import family_builder
 
@@ -24,12 +29,50 @@ def test_import_export_round_trip_through_the_cli(tmp_path: Path) -> None:
     code, output = xuncha("import", str(source), "--database-url", db1)
     assert code == 0, output
     assert "导入完成" in output and "persons.csv" in output
-    assert xuncha("export", str(tmp_path / "out1"), "--database-url", db1)[0] == 0
+    assert xuncha("export", str(tmp_path / "out1"), "--id-numbers", "full",
+                  "--database-url", db1)[0] == 0
     assert xuncha("import", str(tmp_path / "out1"), "--database-url", db2)[0] == 0
-    assert xuncha("export", str(tmp_path / "out2"), "--database-url", db2)[0] == 0
+    assert xuncha("export", str(tmp_path / "out2"), "--id-numbers", "full",
+                  "--database-url", db2)[0] == 0
     cmp = filecmp.dircmp(tmp_path / "out1", tmp_path / "out2")
     assert not cmp.diff_files and not cmp.left_only and not cmp.right_only
     assert len(list((tmp_path / "out1").glob("*.csv"))) == 12
+
+
+def test_export_masks_id_numbers_unless_asked_for_in_full_and_is_audited(tmp_path: Path
+                                                                        ) -> None:
+    builder, _ = family_builder()
+    db1, db2 = f"sqlite:///{tmp_path}/one.sqlite3", f"sqlite:///{tmp_path}/two.sqlite3"
+    assert xuncha("import", str(builder.write(tmp_path / "in")), "--database-url", db1)[0] == 0
+    code, output = xuncha("export", str(tmp_path / "masked"), "--database-url", db1)
+    assert code == 0 and "脱敏" in output
+    code, output = xuncha("export", str(tmp_path / "full.xlsx"), "--id-numbers", "full",
+                          "--database-url", db1)
+    assert code == 0 and "脱敏" not in output
+    with (tmp_path / "masked" / "persons.csv").open(encoding="utf-8-sig") as fh:
+        ids = [row["身份证号"] for row in csv.DictReader(fh) if row["身份证号"]]
+    assert ids and all(v[6:16] == "*" * 10 for v in ids)
+    code, output = xuncha("import", str(tmp_path / "masked"), "--database-url", db2)
+    assert code == 1 and "脱敏" in output  # a masked export is for reading only
+    assert xuncha("import", str(tmp_path / "full.xlsx"), "--database-url", db2)[0] == 0
+    engine = make_engine(db1)
+    with engine.connect() as conn:
+        events = conn.execute(select(m.AuditEvent).where(m.AuditEvent.kind == "data.export")
+                              .order_by(m.AuditEvent.seq)).all()
+    engine.dispose()
+    assert [json.loads(e.data)["id_numbers"] for e in events] == ["masked", "full"]
+    assert all(e.actor.startswith("cli:") for e in events)
+    assert xuncha("export", str(tmp_path / "x"), "--id-numbers", "plain",
+                  "--database-url", db1)[0] == 2
+
+
+def test_a_token_name_that_would_not_fit_the_audit_log_is_refused(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path}/pool.sqlite3"
+    code, output = xuncha("token", "create", "--role", "viewer", "--name", "名" * 101,
+                          "--database-url", db)
+    assert code == 1 and "100" in output
+    assert xuncha("token", "create", "--role", "viewer", "--name", "名" * 100,
+                  "--database-url", db)[0] == 0
 
 
 def test_rejected_import_exits_nonzero_names_the_row_and_writes_nothing(tmp_path: Path) -> None:

@@ -133,3 +133,8 @@ def test_discipline_window_against_the_round(status_to: dt.date, eligible: bool)
     result = screen(w.b.snapshot(AS_OF), DEFAULT, [other], [w.target], AS_OF,
                     period=(dt.date(2026, 11, 20), dt.date(2027, 1, 10)))
     assert (not result.ineligible) is eligible
+
+
+def test_a_look_back_reaching_before_year_one_starts_at_the_beginning() -> None:
+    assert years_before(dt.date(2, 3, 4), 3) == dt.date.min
+    assert years_before(dt.date(1900, 1, 1), 3) == dt.date(1897, 1, 1)

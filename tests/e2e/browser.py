@@ -1,0 +1,44 @@
+"""Headless Chromium for the browser tests: Playwright (from PyPI) driving the system's
+Chromium (Debian's `chromium`; no browser download). `XUNCHA_TEST_BROWSER` decides what
+happens without one, as `XUNCHA_TEST_POSTGRES` does for PostgreSQL: `auto` (default) skips,
+`required` (CI) fails, `off` always skips."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+
+MODE = os.environ.get("XUNCHA_TEST_BROWSER", "auto")
+CANDIDATES = ("chromium", "chromium-browser", "google-chrome")
+
+
+def _unavailable(why: str) -> None:
+    if MODE == "required":
+        pytest.fail(f"a browser is required (XUNCHA_TEST_BROWSER=required): {why}")
+    pytest.skip(why)
+
+
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """A headless Chromium (a Playwright `Browser`)."""
+    if MODE == "off":
+        pytest.skip("browser tests are off (XUNCHA_TEST_BROWSER=off)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("playwright is not installed (pip install -e '.[dev]')")
+    path = os.environ.get("XUNCHA_CHROMIUM") or next(
+        (found for name in CANDIDATES if (found := shutil.which(name))), None)
+    if path is None:
+        _unavailable("no chromium found (apt-get install chromium fonts-noto-cjk)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=path, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()

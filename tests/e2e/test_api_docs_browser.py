@@ -1,0 +1,51 @@
+"""/docs in a real browser with no internet, as on the intranet: a real `xuncha serve` on
+loopback, headless Chromium with every request off 127.0.0.1 aborted; the page must list
+the API's operations, ask nothing of any other host, and break no content-policy rule."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.e2e.browser import chromium
+from tests.e2e.serve_process import serving
+
+SHOTS = Path(os.environ.get("XUNCHA_TEST_SHOTS", tempfile.gettempdir())) / "xuncha-shots"
+
+
+@pytest.mark.slow
+def test_the_docs_page_works_offline(sqlite_url: str) -> None:
+    with serving(sqlite_url) as server, chromium() as browser:
+        page = browser.new_page(locale="zh-CN", viewport={"width": 1280, "height": 900})
+        outside: list[str] = []
+        problems: list[str] = []
+
+        def only_loopback(route: Any) -> None:
+            if urlsplit(route.request.url).hostname == "127.0.0.1":
+                route.continue_()
+            else:
+                outside.append(route.request.url)
+                route.abort()
+
+        page.route("**/*", only_loopback)
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: problems.append(str(e)))
+        page.goto(f"{server.base_url}/docs", wait_until="networkidle")
+
+        operations = page.locator(".opblock")
+        operations.first.wait_for(state="visible", timeout=15_000)
+        assert operations.count() > 20, operations.count()
+        assert page.get_by_text("/v1/imports").first.is_visible()
+        assert page.get_by_text("xuncha 巡察").first.is_visible()
+        page.locator(".opblock-summary").first.click()  # an operation opens
+        page.locator(".opblock-body").first.wait_for(state="visible", timeout=5_000)
+
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / "api-docs.png"), full_page=False)
+        assert outside == [], f"requests beyond the loopback: {outside}"
+        assert problems == [], f"errors in the page (content policy?): {problems}"
