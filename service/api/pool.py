@@ -10,6 +10,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 
 from pool.api_repository import CadreFilter
+from pool.db import transaction
+from pool.exporter import IdNumbers
+from pool.validation import mask_id_number
+from service import audit
 from service.api import pool_files, pool_writes
 from service.api.common import Page, Paging, paging
 from service.api.pool_access import (
@@ -44,6 +48,7 @@ from service.api.pool_schemas import (
 from service.auth import Action, Principal
 from service.deps import SessionDep, StateDep
 from service.errors import Unprocessable, not_found
+from service.state import ServiceState
 
 router = APIRouter(tags=["pool"])
 PageDep = Annotated[Paging, Depends(paging)]
@@ -142,17 +147,48 @@ def get_unit(key: KeyPath, session: SessionDep, state: StateDep, request: Reques
 
 # -- persons -----------------------------------------------------------------------------
 
-def _persons(principal: Principal) -> Any:
-    show_id = principal.may(Action.pool_read_sensitive)
+IdNumbersQuery = Annotated[IdNumbers, Query(description=(
+    "身份证号：masked 脱敏（默认）；full 完整，仅限有敏感数据权限的角色，记入审计 / ID numbers: "
+    "masked (default) or full: roles with pool:read-sensitive only, audited"))]
+
+
+def _persons(principal: Principal, id_numbers: IdNumbers) -> Any:
+    """Persons as the caller may see them: no ID number without pool:read-sensitive,
+    masked unless `full` was asked for."""
+    sensitive_role = principal.may(Action.pool_read_sensitive)
 
     def convert(rows: Sequence[Any]) -> list[PersonRead]:
         out = []
         for person, is_cadre in rows:
             read = PersonRead.model_validate({**_columns(person), "is_cadre": bool(is_cadre)})
-            out.append(read if show_id else read.model_copy(update={"id_number": None}))
+            shown = (None if not sensitive_role or read.id_number is None
+                     else read.id_number if id_numbers == "full"
+                     else mask_id_number(read.id_number))
+            out.append(read.model_copy(update={"id_number": shown}))
         return out
 
     return convert
+
+
+def _full_ids(state: ServiceState, request: Request, principal: Principal,
+              id_numbers: IdNumbers) -> None:
+    """`full` is refused (audited) for roles that may not see ID numbers."""
+    if id_numbers == "full" and not principal.may(Action.pool_read_sensitive):
+        raise sensitive(state, request, principal, "完整身份证号", "full ID numbers",
+                        id_numbers="full")
+
+
+def _record_full_ids(state: ServiceState, principal: Principal, page: Page[PersonRead],
+                     request: Request) -> None:
+    """Full ID numbers shown are audited: who, which persons, where (in a write
+    transaction of its own, after the read)."""
+    keys = [p.key for p in page.items if p.id_number]
+    if keys:
+        with transaction(state.engine, write=True) as session:
+            audit.record(session, principal.actor, "data.id_numbers.read",
+                         object_type="person", object_key=keys[0] if len(keys) == 1 else None,
+                         data={"persons": keys, "path": request.url.path},
+                         region=principal.scope)
 
 
 def _columns(obj: Any) -> dict[str, Any]:
@@ -165,23 +201,34 @@ def list_persons(session: SessionDep, principal: Reader, page: PageDep,
                      max_length=64, pattern=TEXT_PATTERN,
                      description="姓名或编号包含的文字 / text in the name or key")] = None,
                  cadre: Annotated[bool, Query(description="只列干部 / cadres only")] = False,
-                 ) -> Page[PersonRead]:
-    """人员；身份证号仅对有敏感数据权限的角色显示 / persons; ID numbers only for roles with
-    pool:read-sensitive."""
+                 id_numbers: IdNumbersQuery = "masked",
+                 *, state: StateDep, request: Request) -> Page[PersonRead]:
+    """人员；身份证号仅对有敏感数据权限的角色显示，默认脱敏，完整显示记入审计 / persons; ID
+    numbers only for roles with pool:read-sensitive, masked unless `id_numbers=full`
+    (audited)."""
+    _full_ids(state, request, principal, id_numbers)
     pool = browser(session, principal)
-    return page_of(pool, pool.persons_list(q, cadre), page, _persons(principal))
+    out = page_of(pool, pool.persons_list(q, cadre), page, _persons(principal, id_numbers))
+    if id_numbers == "full":
+        _record_full_ids(state, principal, out, request)
+    return out
 
 
 @router.get("/persons/{key}", response_model=PersonRead)
 def get_person(key: KeyPath, session: SessionDep, state: StateDep, request: Request,
-               principal: Reader) -> PersonRead:
-    """一名人员 / one person."""
+               principal: Reader, id_numbers: IdNumbersQuery = "masked") -> PersonRead:
+    """一名人员；身份证号规则同人员列表 / one person; ID numbers as in the list."""
+    _full_ids(state, request, principal, id_numbers)
     pool = browser(session, principal)
     found = pool.person(key)
     if found is None:
         raise not_found("人员", "person", key, field="key")
     ensure_person(state, request, principal, pool, key)
-    return _persons(principal)([found])[0]
+    read = _persons(principal, id_numbers)([found])[0]
+    if id_numbers == "full":
+        _record_full_ids(state, principal, Page(items=[read], total=1, limit=1, offset=0),
+                         request)
+    return read
 
 
 # -- cadres ------------------------------------------------------------------------------

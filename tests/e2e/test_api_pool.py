@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
@@ -188,6 +189,32 @@ def test_viewer_sees_no_id_numbers_no_ties_and_only_cadres_jobs(sqlite_api: Api)
     denied = everything(api, "/v1/audit/events", kind="auth.denied")[0]
     assert any(e["data"]["path"] == "/v1/ties" and e["data"]["role"] == "viewer"
                for e in denied)
+
+
+def test_id_numbers_are_masked_unless_asked_for_in_full_which_is_audited(
+        sqlite_api: Api) -> None:
+    api = sqlite_api
+    masked = api.get("/v1/persons", "organizer", params={"limit": 20}).json()["items"]
+    shown = [p for p in masked if p["id_number"]]
+    assert shown and all(re.fullmatch(r"\d{6}\*{10}[\dX]{2}", p["id_number"]) for p in shown)
+    assert api.get("/v1/audit/events", params={"kind": "data.id_numbers.read"}
+                   ).json()["total"] == 0
+    full = api.get("/v1/persons", "organizer", params={"limit": 20, "id_numbers": "full"})
+    numbers = {p["key"]: p["id_number"] for p in full.json()["items"] if p["id_number"]}
+    assert all(len(n) == 18 and "*" not in n for n in numbers.values())
+    one = api.get(f"/v1/persons/{shown[0]['key']}", "auditor", params={"id_numbers": "full"})
+    assert one.json()["id_number"] == numbers[shown[0]["key"]]
+    events = api.get("/v1/audit/events", params={"kind": "data.id_numbers.read"}).json()
+    assert [sorted(e["data"]["persons"]) for e in events["items"]] == \
+        [sorted(numbers), [shown[0]["key"]]]
+    assert events["items"][1]["actor"].endswith("test-auditor")
+    # a role that may not see ID numbers cannot ask for them: an audited 403
+    for role in ("viewer", "approver"):
+        assert_error(api.get("/v1/persons", role, params={"id_numbers": "full"}), 403)
+        assert_error(api.get(f"/v1/persons/{shown[0]['key']}", role,
+                             params={"id_numbers": "full"}), 403)
+    denied = everything(api, "/v1/audit/events", kind="auth.denied")[0]
+    assert sum(e["data"].get("id_numbers") == "full" for e in denied) == 4
     cadres = {c["人员编号"] for c in sample("cadres")}
     jobs, total = everything(api, "/v1/employments", "viewer")
     assert total == sum(e["人员编号"] in cadres for e in sample("employments")) == len(jobs)
