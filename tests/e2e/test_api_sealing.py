@@ -6,7 +6,9 @@ recusal's verdict, rule and basis without the relatives."""
 from __future__ import annotations
 
 import io
+import itertools
 import json
+import re
 
 from openpyxl import load_workbook
 from sqlalchemy import text
@@ -14,30 +16,44 @@ from sqlalchemy import text
 from pool.db import transaction
 from service.sealing import MASK
 from tests.e2e.api_client import Api
+from tests.e2e.ceremony import deadline
 from tests.e2e.test_api_rounds import ROUND
 
 SEALED_ROLES = ("auditor", "supervisor")
 
 
-def _everything(api: Api, role: str, proposal: int, jobs: list[str]) -> dict[str, str]:
-    """Every answer the role can get that concerns the round, as text."""
-    out = {
-        "proposal": api.get(f"/v1/proposals/{proposal}", role).text,
-        "changes": api.get(f"/v1/proposals/{proposal}/changes", role).text,
-        "round": api.get("/v1/rounds/R2027-01", role).text,
-        "draws": api.get("/v1/rounds/R2027-01/draws", role).text,
-    }
-    if role == "auditor":
-        out["events"] = api.get("/v1/audit/events", role, params={"limit": 500}).text
-    for job in jobs:
-        out[f"job {job}"] = api.get(f"/v1/jobs/{job}", role).text
-    report = api.get(f"/v1/proposals/{proposal}/report.xlsx", role)
-    assert report.status_code == 200, report.text
-    book = load_workbook(io.BytesIO(report.content))
-    out["report"] = "\n".join(str(c.value) for ws in book.worksheets for row in ws.iter_rows()
-                              for c in row if c.value is not None)
-    for name, body in out.items():
-        assert body, name
+ROUND_TAGS = {"rounds", "draws", "proposals", "jobs", "audit"}  # what concerns a round
+
+
+def _reads(api: Api) -> list[str]:
+    """Every GET operation about rounds, draws, proposals, jobs and the audit log, from
+    the app's OpenAPI document: a new one is swept without being named here."""
+    paths = api.client.get("/openapi.json").json()["paths"]
+    return sorted(path for path, item in paths.items()
+                  if "get" in item and ROUND_TAGS & set(item["get"].get("tags", [])))
+
+
+def _everything(api: Api, role: str, ids: dict[str, list[str]]) -> dict[str, str]:
+    """Every answer the role can get about the round, as text (a workbook's cells)."""
+    out = {}
+    for template in _reads(api):
+        names = re.findall(r"\{(\w+)\}", template)
+        assert all(n in ids for n in names), f"no value for {template}: add one"
+        for values in itertools.product(*(ids[n] for n in names)):
+            path = template
+            for name, value in zip(names, values, strict=True):
+                path = path.replace("{" + name + "}", value)
+            r = api.get(path, role, params={"limit": 500} if path.endswith("/events") else None)
+            if r.status_code == 403:
+                continue  # the role may not read it at all
+            assert r.status_code == 200, (role, path, r.text[:300])
+            if r.headers["content-type"].startswith("application/vnd.openxmlformats"):
+                book = load_workbook(io.BytesIO(r.content))
+                out[path] = "\n".join(str(c.value) for ws in book.worksheets
+                                      for row in ws.iter_rows() for c in row
+                                      if c.value is not None)
+            else:
+                out[path] = r.text
     return out
 
 
@@ -67,16 +83,24 @@ def test_names_are_sealed_everywhere_until_approval(api: Api) -> None:
     replay = api.run_job("POST", f"/v1/proposals/{pid}/replay", "auditor")
     assert replay["status"] == "succeeded" and not replay["result"]["identical"], replay
     jobs = [trial["id"], replay["id"]]
+    draw = api.post("/v1/rounds/R2027-01/draws", "organizer", json={"reveal_by": deadline()})
+    assert draw.status_code == 201, draw.text
+    ids = {"round_key": ["R2027-01"], "proposal_id": [str(pid)], "job_id": jobs,
+           "draw_id": [str(draw.json()["id"])]}
 
     # the organizer sees what the others may not: the test looks for the right things
-    seen = _everything(api, "organizer", pid, jobs)
+    seen = _everything(api, "organizer", ids)
     leader = next(m for m in team["members"] if m["role"] == "leader")
-    assert leaving["name"] in seen["changes"] and leader["key"] in seen["report"]
-    assert "replayed_result" in seen[f"job {replay['id']}"]
-    assert f"组长：{leader['name']}" in seen["proposal"]  # the requirement's text names them
+    assert leaving["name"] in seen[f"/v1/proposals/{pid}/changes"]
+    assert leader["key"] in seen[f"/v1/proposals/{pid}/report.xlsx"]
+    assert "replayed_result" in seen[f"/v1/jobs/{replay['id']}"]
+    assert f"组长：{leader['name']}" in seen[f"/v1/proposals/{pid}"]  # a requirement's text
 
     for role in SEALED_ROLES:
-        answers = _everything(api, role, pid, jobs)
+        answers = _everything(api, role, ids)
+        assert f"/v1/proposals/{pid}/report.xlsx" in answers  # the role reads the round
+        if role == "auditor":
+            assert "/v1/audit/events" in answers
         for where, body in answers.items():
             leaked = sorted(x for x in members if x in body)
             assert not leaked, (role, where, leaked[:5])
