@@ -74,6 +74,16 @@ def upgrade(url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(url), revision)
 
 
+def schema_revisions() -> tuple[str | None, frozenset[str]]:
+    """The head revision of the shipped migrations and every revision they know."""
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    script = ScriptDirectory.from_config(cfg)
+    return script.get_current_head(), frozenset(r.revision for r in script.walk_revisions())
+
+
 def current_revision(engine: Engine) -> str | None:
     from alembic.runtime.migration import MigrationContext
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +26,7 @@ from pool.parsing import ROW, ErrorSink, RowError, parse_table
 from pool.repository import PoolRepository
 from pool.state import PoolState
 from pool.tabular import SourceTable, TableReadError, read_tables
+from pool.text_encoding import reading_note
 from pool.values import add_skill_labels
 
 Progress = Callable[[str, int], None]  # (entity name, rows) after each table
@@ -39,6 +40,7 @@ class TableReport:
     rows: int
     new: int
     updated: int
+    encoding: str | None = None  # a CSV file's text encoding (UTF-8 or GB18030)
 
 
 @dataclass
@@ -84,8 +86,7 @@ def import_tables(session: Session, tables: Sequence[SourceTable], *, dry_run: b
                   read_problems: Sequence[TableReadError] = ()) -> ImportReport:
     started = time.perf_counter()
     sink = ErrorSink()
-    for p in read_problems:
-        sink.errors.append(RowError(p.file, p.sheet, None, None, "", p.zh, p.en))
+    sink.errors.extend(_read_error(p) for p in read_problems)
     _check_one_table_per_entity(tables, sink)
     repo = PoolRepository(session)
     reads = _db_reads(repo)
@@ -100,8 +101,7 @@ def import_tables(session: Session, tables: Sequence[SourceTable], *, dry_run: b
         try:
             parsed = parse_table(table, sink, skill_lookup)
         except TableReadError as problem:
-            sink.errors.append(RowError(problem.file, problem.sheet, None, None, "",
-                                        problem.zh, problem.en))
+            sink.errors.append(_read_error(problem))
             continue
         finally:
             table.release()
@@ -112,7 +112,8 @@ def import_tables(session: Session, tables: Sequence[SourceTable], *, dry_run: b
         check_table(table, frame, state, sink)
         updated = int(existing.sum())
         report.tables.append(TableReport(entity.name, table.location(), len(frame),
-                                         int(keys.notna().sum()) - updated, updated))
+                                         int(keys.notna().sum()) - updated, updated,
+                                         table.encoding))
         state.add_keys(entity.name, keys)
         if entity.name == "skills":
             add_skill_labels(skill_lookup, frame)
@@ -124,10 +125,25 @@ def import_tables(session: Session, tables: Sequence[SourceTable], *, dry_run: b
     if sink.errors:
         order = {t.location(): i for i, t in enumerate(tables)}
         raise ImportRejected(sorted(
-            sink.errors, key=lambda e: (order.get(e.file + (f"[{e.sheet}]" if e.sheet else ""),
-                                                  -1), e.row or 0)))
+            _with_encodings(sink.errors, tables),
+            key=lambda e: (order.get(e.file + (f"[{e.sheet}]" if e.sheet else ""), -1),
+                           e.row or 0)))
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _read_error(problem: TableReadError) -> RowError:
+    return RowError(problem.file, problem.sheet, problem.row, problem.column, problem.value,
+                    problem.zh, problem.en)
+
+
+def _with_encodings(errors: list[RowError], tables: Sequence[SourceTable]) -> list[RowError]:
+    """Errors in a file read in a legacy encoding say so: a wrong guess shows as mojibake
+    in the values, and the note tells why."""
+    notes = {(t.file, t.sheet): reading_note(t.encoding) for t in tables
+             if any(reading_note(t.encoding))}
+    return [replace(e, zh=e.zh + notes[e.file, e.sheet][0], en=e.en + notes[e.file, e.sheet][1])
+            if (e.file, e.sheet) in notes else e for e in errors]
 
 
 def _fill_absent_from_database(repo: PoolRepository, entity: Entity, frame: pd.DataFrame,

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import pandas as pd
 import pyarrow as pa
 from sqlalchemy import Connection, Select, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from pool import models as m
 from pool.arrow import KEY_SEPARATOR
@@ -125,3 +125,25 @@ class PoolRepository:
             "regions": regions,
             "cadres_by_system": [(name, n) for name, n in by_system],
         }
+
+    def persons_named(self, name: str) -> list[tuple[str, dt.date | None, str | None,
+                                                     str | None]]:
+        """Persons with exactly this name: key, birth date, and for cadres the home
+        unit's key and name (None for persons who are not cadres), by key."""
+        home = aliased(m.Unit)
+        rows = self.session.execute(
+            select(m.Person.key, m.Person.birth_date, m.Cadre.home_unit_key, home.name)
+            .join(m.Cadre, m.Cadre.person_key == m.Person.key, isouter=True)
+            .join(home, home.key == m.Cadre.home_unit_key, isouter=True)
+            .where(m.Person.name == name).order_by(m.Person.key))
+        return [(key, born, unit_key, unit_name) for key, born, unit_key, unit_name in rows]
+
+    def units_named(self, name: str) -> list[tuple[str, str, str | None]]:
+        """Units with exactly this name: key, region name and parent unit name, by key."""
+        parent = aliased(m.Unit)
+        rows = self.session.execute(
+            select(m.Unit.key, m.Region.name, parent.name)
+            .join(m.Region, m.Region.code == m.Unit.region_code)
+            .join(parent, parent.key == m.Unit.parent_key, isouter=True)
+            .where(m.Unit.name == name).order_by(m.Unit.key))
+        return [(key, region, parent_name) for key, region, parent_name in rows]

@@ -19,6 +19,8 @@ import pandas as pd
 
 from pool.file_bounds import long_line, oversized_workbook
 from pool.formats import ENTITIES, Entity, entity_for_label
+from pool.formulas import uncomputed_formulas
+from pool.text_encoding import CODECS, UTF8, UnknownEncoding, detect_encoding, reading_note
 from pool.validation import clip
 from pool.xlsx import workbook_bytes
 
@@ -30,8 +32,10 @@ TRUE_LABEL, FALSE_LABEL = "是", "否"
 class TableReadError(ValueError):
     """A file or sheet that cannot be read as a table; the message says what to do."""
 
-    def __init__(self, file: str, sheet: str | None, zh: str, en: str) -> None:
+    def __init__(self, file: str, sheet: str | None, zh: str, en: str, *,
+                 row: int | None = None, column: str | None = None, value: str = "") -> None:
         self.file, self.sheet, self.zh, self.en = file, sheet, zh, en
+        self.row, self.column, self.value = row, column, value  # a cell's place, if any
         super().__init__(f"{file}: {zh} / {en}")
 
 
@@ -47,6 +51,7 @@ class SourceTable:
         self.entity, self.file, self.sheet = entity, file, sheet
         self._load: Callable[[], pd.DataFrame] | None = load
         self._frame: pd.DataFrame | None = None
+        self.encoding: str | None = None  # a CSV file's, once read (`pool.text_encoding`)
 
     @classmethod
     def of(cls, entity: Entity, frame: pd.DataFrame, file: str,
@@ -59,6 +64,7 @@ class SourceTable:
             if self._load is None:
                 raise RuntimeError(f"{self.location()} was already released")
             self._frame = self._load()
+            self.encoding = self._frame.attrs.get("encoding")
         return self._frame
 
     def release(self) -> None:
@@ -236,43 +242,53 @@ def _leading_blank_lines(file: Path) -> int:
 
 
 def _read_csv(file: Path) -> pd.DataFrame:
-    """UTF-8 (with or without BOM); GB18030 as the fallback many Excel installs write.
+    """In the encoding `pool.text_encoding` finds: UTF-8 (with or without BOM) or GB18030.
 
     The multi-threaded Arrow reader takes well-formed UTF-8; anything else goes to
     pandas' own reader, whose errors say where the file is broken.
     """
     if (too_long := long_line(file)) is not None:
         raise TableReadError(file.name, None, *too_long)
+    try:
+        encoding = detect_encoding(file)
+    except UnknownEncoding as unknown:
+        raise TableReadError(file.name, None, unknown.zh, unknown.en) from None
+    note_zh, note_en = reading_note(encoding)
     leading = _leading_blank_lines(file)  # the header is the first non-blank line
-    if not leading and file.stat().st_size > 0 and not _has_blank_lines(file):
+    if encoding == UTF8 and not leading and file.stat().st_size > 0 \
+            and not _has_blank_lines(file):
         try:
-            return _clean(pd.read_csv(file, dtype=str, keep_default_na=False,
-                                      encoding=CSV_ENCODING, engine="pyarrow"))
+            frame = pd.read_csv(file, dtype=str, keep_default_na=False,
+                                encoding=CSV_ENCODING, engine="pyarrow")
+            frame.attrs["encoding"] = encoding
+            return _clean(frame)
         except Exception:  # any Arrow failure: retry with the exact reader
             pass
-    for encoding in (CSV_ENCODING, "gb18030"):
-        try:
-            # Blank lines are kept as rows (dropped later) so row numbers stay true;
-            # index_col=False stops a trailing comma from turning column 1 into labels.
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always", pd.errors.ParserWarning)
-                frame = pd.read_csv(file, dtype=str, keep_default_na=False, encoding=encoding,
-                                    skiprows=leading, skip_blank_lines=False, index_col=False)
-            if any(issubclass(w.category, pd.errors.ParserWarning) for w in caught):
-                _refuse_values_beyond_header(file, encoding, len(frame.columns), leading)
-            frame.attrs["first_data_row"] = leading + 2  # skipped lines still count
-            return _clean(frame)
-        except UnicodeDecodeError:
-            continue
-        except pd.errors.EmptyDataError:
-            raise TableReadError(file.name, None, "文件为空，至少需要一行表头",
-                                 "the file is empty; it needs at least a header row") from None
-        except pd.errors.ParserError as exc:
-            detail = clip(str(exc).strip(), 300)
-            raise TableReadError(file.name, None, f"CSV 格式错误：{detail}",
-                                 f"malformed CSV: {detail}") from None
-    raise TableReadError(file.name, None, "无法识别文件编码，请另存为 UTF-8 CSV",
-                         "unknown text encoding; save the file as UTF-8 CSV")
+    codec = CODECS[encoding]
+    try:
+        # Blank lines are kept as rows (dropped later) so row numbers stay true;
+        # index_col=False stops a trailing comma from turning column 1 into labels.
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", pd.errors.ParserWarning)
+            frame = pd.read_csv(file, dtype=str, keep_default_na=False, encoding=codec,
+                                skiprows=leading, skip_blank_lines=False, index_col=False)
+        if any(issubclass(w.category, pd.errors.ParserWarning) for w in caught):
+            _refuse_values_beyond_header(file, codec, len(frame.columns), leading)
+        frame.attrs["first_data_row"] = leading + 2  # skipped lines still count
+        frame.attrs["encoding"] = encoding
+        return _clean(frame)
+    except UnicodeDecodeError:
+        raise TableReadError(
+            file.name, None, f"文件中有不能按 {encoding} 解码的内容，请另存为 UTF-8 CSV",
+            f"part of the file cannot be decoded as {encoding}; save the file as UTF-8 "
+            "CSV") from None
+    except pd.errors.EmptyDataError:
+        raise TableReadError(file.name, None, "文件为空，至少需要一行表头",
+                             "the file is empty; it needs at least a header row") from None
+    except pd.errors.ParserError as exc:
+        detail = clip(str(exc).strip(), 300)
+        raise TableReadError(file.name, None, f"CSV 格式错误：{detail}{note_zh}",
+                             f"malformed CSV: {detail}{note_en}") from None
 
 
 def _refuse_values_beyond_header(file: Path, encoding: str, width: int, leading: int) -> None:
@@ -320,11 +336,15 @@ def read_tables(path: Path) -> tuple[list[SourceTable], list[TableReadError]]:
                 problems.append(TableReadError(file.name, None, f"无法读取工作簿：{detail}",
                                                f"cannot read the workbook: {detail}"))
                 continue
+            uncomputed = uncomputed_formulas(file)
             for sheet, frame in sheets.items():
                 if frame.empty and len(frame.columns) == 0:
                     continue
                 entity = _entity_of(str(sheet), file.name, str(sheet), problems)
                 if entity is not None:
+                    problems += [TableReadError(file.name, str(sheet), c.zh, c.en, row=c.row,
+                                                column=c.header(frame.columns), value=c.formula)
+                                 for c in uncomputed.get(str(sheet), [])]
                     tables.append(SourceTable.of(entity, frame, file.name, str(sheet)))
         elif suffix == ".csv":
             entity = _entity_of(file.stem, file.name, None, problems)

@@ -1,11 +1,15 @@
 """Pure checks on single values: resident ID numbers (GB 11643), region codes (GB/T 2260),
-text normalization. Used by the importer and by tests; no database here."""
+text normalization (one value at a time, by the importer's own vectorized functions). Used
+by the importer and by tests; no database here."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
+
+import pandas as pd
+
+from pool import arrow
 
 # GB 11643-1999: ISO 7064 MOD 11-2 over the first 17 digits.
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -112,24 +116,19 @@ def region_problem(code: str) -> tuple[str, str] | None:
     return None
 
 
-_WS = re.compile(r"\s+")
-_CJK_GAP = re.compile(
-    r"(?<=[\u3400-\u9fff\U00020000-\U0003134f])\s+(?=[\u3400-\u9fff\U00020000-\U0003134f])"
-)
-
-
 def normalize_text(value: str) -> str:
-    """NFKC (full-width → half-width), trimmed, inner whitespace runs folded to one space."""
-    return _WS.sub(" ", unicodedata.normalize("NFKC", value)).strip()
+    """One value normalized as the importer normalizes a column (`pool.arrow.normalize`):
+    NFKC, invisible characters removed, whitespace runs folded to one space, trimmed."""
+    return str(arrow.normalize(pd.Series([value], dtype="str")).iloc[0])
 
 
 def normalize_name(value: str) -> str:
     """Like `normalize_text`, and stray spaces between Chinese characters removed."""
-    return _CJK_GAP.sub("", normalize_text(value))
+    return str(arrow.normalize(pd.Series([value], dtype="str"), name=True).iloc[0])
 
 
 def normalize_key(value: str) -> str:
-    return _WS.sub("", unicodedata.normalize("NFKC", value))
+    return normalize_text(value).replace(" ", "")
 
 
 ECHO_CHARS = 80  # the most of a user's value an error message repeats

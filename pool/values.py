@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import pyarrow.compute as pc
 
 from pool import arrow
 from pool.formats import Column
@@ -30,7 +29,6 @@ KEY_PATTERN = r"[A-Za-z0-9_.\-]{1,64}"
 INT_MAX = 2**31 - 1  # the largest value an Integer column holds on every store
 TRUE_WORDS = frozenset({"是", "true", "t", "yes", "y", "1", "√", "✓", "有"})
 FALSE_WORDS = frozenset({"否", "false", "f", "no", "n", "0", "×", "✗", "无"})
-_CJK = r"[\x{3400}-\x{9fff}\x{20000}-\x{3134f}]"
 
 
 @dataclass(frozen=True)
@@ -48,6 +46,23 @@ class Parsed:
     values: pd.Series
     problems: list[Problem]
     shown: pd.Series  # normalized cell text, for messages
+
+
+def _control_problem(raw: pd.Series, bad: np.ndarray) -> Problem:
+    """Cells holding a control character: name the first one, and show the cell with each
+    one as U+FFFD (a NUL or an escape sequence must not reach a terminal or a file)."""
+    cells = [str(v) for v in raw.to_numpy(dtype=object)[bad]]  # a few rows, in Python
+    first = [f"U+{ord(found.group()):04X}" for v in cells
+             if (found := arrow.CONTROL_CHAR.search(v))]
+    zh = np.full(len(bad), "", dtype=object)
+    en = np.full(len(bad), "", dtype=object)
+    zh[bad] = [f"含有不可见的控制字符 {c}，请删除该字符后重新导入（多见于从其他系统复制的内容）"
+               for c in first]
+    en[bad] = [f"contains the invisible control character {c}; delete it and import again "
+               "(it usually comes with text copied from another system)" for c in first]
+    shown = np.full(len(bad), "", dtype=object)
+    shown[bad] = [arrow.CONTROL_CHAR.sub("\ufffd", v) for v in cells]
+    return Problem(bad, zh, en, pd.Series(shown, dtype=object))
 
 
 def _present(s: pd.Series, keep: np.ndarray) -> pd.Series:
@@ -75,15 +90,17 @@ def empty_values(col: Column, n: int) -> pd.Series:
 def parse_values(col: Column, raw: pd.Series, *, skill_lookup: Mapping[str, str],
                  max_length: int | None) -> Parsed:
     kind = col.kind
-    if kind == "text":  # free text keeps its punctuation and line breaks; only trimmed
-        s = pd.Series(arrow.to_arrow(raw).fill_null(""), dtype="str").str.strip()
-    else:
-        s = arrow.normalize(raw)
+    # free text keeps its punctuation and line breaks; everything else is normalized
+    s = arrow.free_text(raw) if kind == "text" else arrow.normalize(raw, name=kind == "name")
     s = s.reset_index(drop=True)
-    empty = (s == "").to_numpy()
     problems: list[Problem] = []
+    bad = arrow.controls(raw)
+    if bad.any():  # reported once, as such: the cell is parsed as if it were empty
+        problems.append(_control_problem(raw, bad))
+        s = s.where(~bad, "")
+    empty = (s == "").to_numpy()
     if col.required:
-        problems.append(Problem(empty, f"“{col.zh}”为必填项，不能为空",
+        problems.append(Problem(empty & ~bad, f"“{col.zh}”为必填项，不能为空",
                                 f"'{col.en}' is required and may not be empty"))
     parser = _PARSERS[kind]
     values, more = parser(col, s, empty, skill_lookup, max_length)
@@ -103,11 +120,6 @@ def _keys(col: Column, s: pd.Series, empty: np.ndarray, *_: object
 
 def _text(col: Column, s: pd.Series, empty: np.ndarray, _: object,
           max_length: int | None) -> tuple[pd.Series, list[Problem]]:
-    if col.kind == "name":  # stray spaces between Chinese characters are typing noise
-        arr = arrow.to_arrow(s)
-        for _ in range(2):  # twice: "张 三 丰" has overlapping matches
-            arr = pc.replace_substring_regex(arr, f"({_CJK}) ({_CJK})", r"\1\2")
-        s = pd.Series(arr, dtype="str")
     limit = max_length or 2000
     too_long = (s.str.len() > limit).to_numpy(dtype=bool)
     problem = Problem(too_long, f"内容过长（最多{limit}个字符）",
@@ -130,12 +142,8 @@ def parse_dates(s: pd.Series, *, with_time: bool = False) -> pd.Series:
         in_range = (out >= pd.Timestamp("1900-01-01")) & (out < pd.Timestamp("2101-01-01"))
         return out.where(in_range).astype("datetime64[s]")
     serial = s.str.fullmatch(r"[0-9]{5}(\.[0-9]+)?").to_numpy(dtype=bool)
-    date_part = s.str.extract(r"^([^ T]+)", expand=False).fillna("")
     time_part = s.str.extract(r"^[^ T]+[ T](.+)$", expand=False).fillna("")
-    d = date_part.str.replace(r"[年月/.]", "-", regex=True).str.replace("日", "", regex=False)
-    d = d.str.replace(r"-+$", "", regex=True)
-    d = d.where(~d.str.fullmatch(r"[0-9]{8}"),
-                d.str.slice(0, 4) + "-" + d.str.slice(4, 6) + "-" + d.str.slice(6, 8))
+    d = _date_part(s)
     d = d.where(~d.str.fullmatch(r"[0-9]{4}-[0-9]{1,2}"), d + "-01")
     if with_time:
         timed = time_part != ""
@@ -157,15 +165,62 @@ def parse_dates(s: pd.Series, *, with_time: bool = False) -> pd.Series:
     return out.where(in_range).astype("datetime64[s]")
 
 
+def _date_part(s: pd.Series) -> pd.Series:
+    """The date before any time part, as Y-M-D or Y-M with unpadded numbers ('' if none)."""
+    d = s.str.extract(r"^([^ T]+)", expand=False).fillna("")
+    d = d.str.replace(r"[年月/.]", "-", regex=True).str.replace("日", "", regex=False)
+    d = d.str.replace(r"-+$", "", regex=True)
+    return d.where(~d.str.fullmatch(r"[0-9]{8}"),
+                   d.str.slice(0, 4) + "-" + d.str.slice(4, 6) + "-" + d.str.slice(6, 8))
+
+
 def _dates(col: Column, s: pd.Series, empty: np.ndarray, *_: object
            ) -> tuple[pd.Series, list[Problem]]:
     parsed = parse_dates(s, with_time=col.kind == "datetime")
     bad = ~empty & parsed.isna().to_numpy()
+    impossible = _impossible_days(s, bad)
     hint = "YYYY-MM-DD HH:MM:SS（不带时区）" if col.kind == "datetime" else "YYYY-MM-DD"
     hint_en = "YYYY-MM-DD HH:MM:SS (no time zone)" if col.kind == "datetime" else "YYYY-MM-DD"
-    problem = Problem(bad, f"无法识别的日期，请使用 {hint}（1900至2100年）",
+    problem = Problem(bad & ~impossible.mask, f"无法识别的日期，请使用 {hint}（1900至2100年）",
                       f"unrecognized date; use {hint_en} (years 1900-2100)")
-    return parsed, [problem]
+    return parsed, [problem, impossible]
+
+
+def _impossible_days(s: pd.Series, bad: np.ndarray) -> Problem:
+    """Among the `bad` cells, those written in an accepted form whose day does not exist
+    (2020-02-30, 2021年2月29日, 2021-13-01): a format hint would not help there."""
+    mask = np.zeros(len(s), dtype=bool)
+    zh = np.full(len(s), "", dtype=object)
+    en = np.full(len(s), "", dtype=object)
+    rows = np.flatnonzero(bad)
+    cells = s.iloc[rows].reset_index(drop=True)
+    ymd = _date_part(cells).str.extract(r"^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})$")
+    formed = ymd[0].notna().to_numpy()
+    y, m, d = (pd.to_numeric(ymd[i].where(formed, "1")).to_numpy(dtype=np.int64)
+               for i in range(3))
+    leap = (y % 4 == 0) & ((y % 100 != 0) | (y % 400 == 0))
+    month_ok = (m >= 1) & (m <= 12)
+    last = _DAYS_IN_MONTH[np.where(month_ok, m, 1) - 1] + ((m == 2) & leap)
+    for i in np.flatnonzero(formed & (~month_ok | (d < 1) | (d > last))):  # those only
+        why = _no_such_day(int(y[i]), int(m[i]), int(d[i]))
+        mask[rows[i]] = True
+        zh[rows[i]] = f"{cells[i]} 不是有效日期（{why[0]}）"
+        en[rows[i]] = f"{cells[i]} is not a date ({why[1]})"
+    return Problem(mask, zh, en)
+
+
+_DAYS_IN_MONTH = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December")
+
+
+def _no_such_day(year: int, month: int, day: int) -> tuple[str, str]:
+    if not 1 <= month <= 12:
+        return "月份应为1至12", "the month must be 1 to 12"
+    if month == 2 and day == 29:
+        return (f"{year}年不是闰年，2月没有29日",
+                f"{year} is not a leap year: February has no day 29")
+    return f"{month}月没有{day}日", f"{_MONTHS[month - 1]} has no day {day}"
 
 
 def _bools(col: Column, s: pd.Series, empty: np.ndarray, *_: object

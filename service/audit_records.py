@@ -52,10 +52,11 @@ def _check_tokens(session: Session, out: Verification,
         made = first(evs, "token.create")
         if made is None:
             where.say(out, 0, f"角色 {row.role}，没有签发事件 token.create：不是本服务签发的，"
-                      f"而是直接写入数据库的；请立即吊销（xuncha token revoke {row.id}）并查明来源",
+                      "而是直接写入数据库的；请立即吊销"
+                      f"（./dev xuncha token revoke {row.id}）并查明来源",
                       f"role {row.role}, has no token.create event: the service did not "
                       "issue it, it was written into the database directly; revoke it now "
-                      f"(`xuncha token revoke {row.id}`) and find out who wrote it")
+                      f"(`./dev xuncha token revoke {row.id}`) and find out who wrote it")
             continue
         for name, zh, stored in (("role", "角色", row.role), ("scope", "区划范围", row.scope),
                                  ("name", "名称", row.name)):

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -155,6 +155,21 @@ def find_token(session: Session, secret: str) -> m.ApiToken | None:
     row = session.execute(select(m.ApiToken)
                           .where(m.ApiToken.token_sha256 == token_digest(secret))).scalar()
     return None if row is None or row.revoked_at is not None else row
+
+
+def token_named(session: Session, reference: str) -> m.ApiToken | None:
+    """The token an operator names, revoked or not: by its id, or by the full secret
+    `xuncha token create` printed (`xc_<id>_…`, matched by its hash)."""
+    reference = reference.strip()
+    if reference.startswith(TOKEN_PREFIX):
+        return session.execute(select(m.ApiToken).where(
+            m.ApiToken.token_sha256 == token_digest(reference))).scalar()
+    return session.get(m.ApiToken, reference)
+
+
+def all_tokens(session: Session) -> Sequence[m.ApiToken]:
+    return session.execute(select(m.ApiToken).order_by(m.ApiToken.created_at,
+                                                       m.ApiToken.id)).scalars().all()
 
 
 def principal_of(token: m.ApiToken,

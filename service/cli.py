@@ -14,18 +14,21 @@ from rich.console import Console
 
 from service import console as show
 from service.cli_audit import audit_app
+from service.cli_db import migrate_database, open_database
 from service.cli_demo import demo_ceremony
 from service.cli_draw import draw_app, round_app, seed_app
+from service.cli_errors import XunchaGroup, nothing_written_if_interrupted
+from service.cli_tokens import token_app
 from service.settings import Settings, get_settings
 
 app = typer.Typer(
     help="巡察干部人才库与回避审查 / inspection-cadre pool and conflict-of-interest service",
     no_args_is_help=True,
     add_completion=False,
+    cls=XunchaGroup,  # failures become a Chinese + English line, never a traceback
 )
 db_app = typer.Typer(help="数据库 / database", no_args_is_help=True)
 app.add_typer(db_app, name="db")
-token_app = typer.Typer(help="API 令牌 / API tokens", no_args_is_help=True)
 app.add_typer(token_app, name="token")
 app.add_typer(audit_app, name="audit")
 app.add_typer(seed_app, name="seed")
@@ -52,10 +55,8 @@ def _settings(database_url: str | None) -> Settings:
 @db_app.command("upgrade")
 def db_upgrade(database_url: DatabaseOption = None) -> None:
     """应用全部迁移 / apply all migrations (alembic upgrade head)."""
-    from pool.db import upgrade
-
     settings = _settings(database_url)
-    upgrade(settings.database_url)
+    migrate_database(settings.database_url).dispose()
     out.print(f"[green]数据库已是最新结构 / database schema is up to date[/]: "
               f"{show.safe_url(settings.database_url)}")
 
@@ -71,17 +72,18 @@ def import_command(
     database_url: DatabaseOption = None,
 ) -> None:
     """导入人才库数据（全部成功或全部不写入）/ import pool data, all or nothing."""
-    from pool.db import make_engine, transaction, upgrade
+    from pool.db import transaction
     from pool.importer import ImportRejected
     from service.imports import cli_actor, import_and_record
 
     settings = _settings(database_url)
-    upgrade(settings.database_url)
-    engine = make_engine(settings.database_url)
     try:
-        with show.table_progress(out) as progress, transaction(engine) as session:
-            report = import_and_record(session, path, actor=cli_actor(), dry_run=dry_run,
-                                       progress=progress, source=str(path))
+        with nothing_written_if_interrupted():  # all or nothing: Ctrl-C rolls it back
+            engine = migrate_database(settings.database_url)
+            with show.table_progress(out) as progress, transaction(engine) as session:
+                report = import_and_record(session, path, actor=cli_actor(),
+                                           dry_run=dry_run, progress=progress,
+                                           source=str(path))
     except ImportRejected as rejected:
         show.import_errors(err, rejected.errors, errors_out)
         raise typer.Exit(1) from None
@@ -101,7 +103,6 @@ def export_command(
 ) -> None:
     """按导入格式导出；身份证号默认脱敏 / export in the import format, ID numbers masked
     unless --id-numbers full (a full export round-trips losslessly). Audited."""
-    from pool.db import make_engine
     from pool.formats import ENTITY_BY_NAME
     from pool.tabular import table_bytes, write_tables
     from service.exports import read_export, record_export
@@ -115,7 +116,7 @@ def export_command(
     if id_numbers not in ("masked", "full"):
         err.print("[red]--id-numbers 须为 masked 或 full / must be masked or full[/]")
         raise typer.Exit(2)
-    engine = make_engine(_settings(database_url).database_url)
+    engine = open_database(_settings(database_url).database_url)
     full = id_numbers == "full"
     with show.table_progress(out) as progress:
         tables = read_export(engine, entities=entity, progress=progress,
@@ -159,10 +160,10 @@ def generate_command(
 @app.command("summary")
 def summary_command(database_url: DatabaseOption = None) -> None:
     """人才库概况 / pool summary."""
-    from pool.db import make_engine, transaction
+    from pool.db import transaction
     from pool.repository import PoolRepository
 
-    engine = make_engine(_settings(database_url).database_url)
+    engine = open_database(_settings(database_url).database_url)
     with transaction(engine) as session:
         repo = PoolRepository(session)
         show.pool_summary(out, repo.counts(), repo.pool_summary())
@@ -170,10 +171,12 @@ def summary_command(database_url: DatabaseOption = None) -> None:
 
 @app.command("recusals")
 def recusals_command(
-    cadre: Annotated[str, typer.Option("--cadre", help="干部的人员编号 / the cadre's person key")],
+    cadre: Annotated[str, typer.Option(
+        "--cadre", help="干部的人员编号或姓名（同名时须用编号）/ the cadre's person key or exact "
+        "name (the key when several share it)")],
     unit: Annotated[list[str] | None, typer.Option(
-        "--unit", help="被巡察单位编号，可重复；省略则审查全部单位 / target unit key, "
-        "repeatable; all units when omitted")] = None,
+        "--unit", help="被巡察单位编号或名称，可重复；省略则审查全部单位 / target unit key or "
+        "exact name, repeatable; all units when omitted")] = None,
     as_of: Annotated[str | None, typer.Option(
         "--as-of", help="审查基准日 YYYY-MM-DD，默认今天 / date the ties are evaluated on, "
         "default today")] = None,
@@ -188,9 +191,10 @@ def recusals_command(
 
     from conflicts.policy import PolicyError, load_policy
     from conflicts.screening import ScreeningError
-    from pool.db import make_engine, transaction
+    from pool.db import transaction
+    from pool.repository import PoolRepository
     from service.bounds import DATE_MAX, DATE_MIN, in_date_range
-    from service.recusals import check_cadre, open_index
+    from service.recusals import check_cadre, open_index, resolve_cadre, resolve_units
 
     try:
         day = in_date_range(dt.date.fromisoformat(as_of) if as_of else dt.date.today())
@@ -201,12 +205,15 @@ def recusals_command(
         raise typer.Exit(2) from None
     try:
         rules = load_policy(policy)
-        engine = make_engine(_settings(database_url).database_url)
+        engine = open_database(_settings(database_url).database_url)
         with transaction(engine) as session:
             index = open_index(session, day)
-        check = check_cadre(index, rules, cadre, unit)
+            repo = PoolRepository(session)
+            cadre = resolve_cadre(repo, index, cadre)
+            units = resolve_units(repo, index, unit) if unit else None
+        check = check_cadre(index, rules, cadre, units)
     except (PolicyError, ScreeningError) as exc:
-        err.print(str(exc), markup=False, highlight=False)
+        err.print(str(exc), markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
     if as_json:
         payload = {"cadre": cadre, "as_of": day.isoformat(), "policy": rules.name,
@@ -234,7 +241,7 @@ def assemble_command(
 
     from conflicts.policy import PolicyError
     from conflicts.screening import ScreeningError
-    from pool.db import make_engine, transaction
+    from pool.db import transaction
     from service.rounds import RoundFileError, assemble_round, read_round_file, run_to_dict
 
     try:
@@ -243,7 +250,7 @@ def assemble_command(
         if chosen is None:
             raise RoundFileError("没有抽签种子：请用 --seed 或在轮次文件中写 seed / no seed: "
                                  "pass --seed or put seed in the round file")
-        engine = make_engine(_settings(database_url).database_url)
+        engine = open_database(_settings(database_url).database_url)
         with transaction(engine) as session:
             run = assemble_round(session, spec, chosen)
     except (RoundFileError, PolicyError, ScreeningError, ValueError) as exc:
@@ -273,7 +280,7 @@ def pair_command(
     import json
 
     from conflicts.policy import PolicyError
-    from pool.db import make_engine, transaction
+    from pool.db import transaction
     from service.cross import cross_to_dict, read_cross_file, run_cross
     from service.rounds import RoundFileError
 
@@ -282,7 +289,7 @@ def pair_command(
         chosen = seed if seed is not None else plan.seed
         if chosen is None:
             raise RoundFileError("没有抽签种子：请用 --seed 或在计划中写 seed / no seed")
-        engine = make_engine(_settings(database_url).database_url)
+        engine = open_database(_settings(database_url).database_url)
         with transaction(engine) as session:
             run = run_cross(session, plan, chosen)
     except (RoundFileError, PolicyError, ValueError) as exc:
@@ -304,7 +311,7 @@ def demo_command(
 ) -> None:
     """主流程：建库、迁移、导入样例城市、打印概况 / the main job on the embedded default."""
     from conflicts.policy import load_policy
-    from pool.db import make_engine, transaction, upgrade
+    from pool.db import transaction
     from pool.importer import ImportRejected
     from pool.repository import PoolRepository
     from service.cross import read_cross_file, run_cross
@@ -316,8 +323,7 @@ def demo_command(
     source = sample or settings.sample_data_dir
     out.rule("巡察干部人才库 xuncha · 样例城市 sample city")
     out.print(f"数据库 database: {show.safe_url(settings.database_url)}")
-    upgrade(settings.database_url)
-    engine = make_engine(settings.database_url)
+    engine = migrate_database(settings.database_url)
     try:
         with show.table_progress(out) as progress, transaction(engine) as session:
             report = import_and_record(session, source, actor=cli_actor(), progress=progress,
@@ -344,78 +350,35 @@ def demo_command(
 @app.command("serve")
 def serve_command(
     host: Annotated[str | None, typer.Option(help="监听地址 / bind address")] = None,
-    port: Annotated[int | None, typer.Option(help="端口 / port")] = None,
-    workers: Annotated[int, typer.Option(help="进程数 / worker processes")] = 1,
+    port: Annotated[int | None, typer.Option(help="端口 / port", min=1, max=65535)] = None,
+    workers: Annotated[int, typer.Option(help="进程数 / worker processes", min=1)] = 1,
     database_url: DatabaseOption = None,
 ) -> None:
     """启动 HTTP API（/v1，文档在 /docs）/ run the HTTP API (uvicorn)."""
     import os
+    import sys
+    from contextlib import suppress
 
     import uvicorn
 
-    from pool.db import upgrade
+    from service.cli_serve import check_address, listening_lines
     from service.http_protocol import PROTOCOL
 
     settings = _settings(database_url)
-    upgrade(settings.database_url)
+    host, port = host or settings.host, port or settings.port
+    check_address(host, port)
+    migrate_database(settings.database_url).dispose()
     os.environ["XUNCHA_DATABASE_URL"] = settings.database_url  # for worker processes
     get_settings.cache_clear()  # one process: the factory must not get the cached default
-    # h11 with a deadline and a size limit for request heads (service/http_protocol.py)
-    uvicorn.run("service.app:create_app", factory=True, host=host or settings.host,
-                port=port or settings.port, workers=workers, log_level="warning",
-                http=PROTOCOL, h11_max_incomplete_event_size=settings.max_header_bytes)
-
-
-@token_app.command("create")
-def token_create(
-    role: Annotated[str, typer.Option(help="admin / organizer / approver / auditor / viewer")],
-    scope: Annotated[str | None, typer.Option(
-        help="行政区划代码：只能看到并修改该区划及下级 / region code limiting the token")] = None,
-    name: Annotated[str, typer.Option(help="令牌用途或持有人 / who or what holds it")] = "",
-    database_url: DatabaseOption = None,
-) -> None:
-    """生成令牌（只显示一次，库中只存哈希）/ issue a bearer token (shown once, stored hashed)."""
-    from pool.db import make_engine, transaction, upgrade
-    from service import audit
-    from service.auth import Role, issue_token
-    from service.imports import cli_actor
-
-    if role not in Role.__members__:
-        err.print(f"[red]未知角色 unknown role[/] {role}; 可选 valid: {', '.join(Role)}")
-        raise typer.Exit(2)
-    settings = _settings(database_url)
-    upgrade(settings.database_url)
-    engine = make_engine(settings.database_url)
-    actor = cli_actor()
-    try:
-        with transaction(engine) as session:
-            issued = issue_token(session, name=name or role, role=Role(role), scope=scope,
-                                 created_by=actor, now=audit.utcnow())
-    except ValueError as exc:
-        err.print(f"[red]{exc}[/]")
-        raise typer.Exit(1) from None
-    out.print(issued.secret, soft_wrap=True, highlight=False)
-
-
-@token_app.command("revoke")
-def token_revoke(token_id: Annotated[str, typer.Argument(help="令牌编号 / token id")],
-                 database_url: DatabaseOption = None) -> None:
-    """吊销令牌 / revoke a token."""
-    from pool import models as m
-    from pool.db import make_engine, transaction
-    from service import audit
-    from service.imports import cli_actor
-
-    engine = make_engine(_settings(database_url).database_url)
-    with transaction(engine) as session:
-        token = session.get(m.ApiToken, token_id)
-        if token is None:
-            err.print(f"[red]没有令牌 no token[/] {token_id}")
-            raise typer.Exit(1)
-        token.revoked_at = audit.utcnow()
-        audit.record(session, cli_actor(), "token.revoke", object_type="token",
-                     object_key=token_id, data={})
-    out.print(f"已吊销 revoked {token_id}")
+    for line in listening_lines(host, port, workers, show.safe_url(settings.database_url)):
+        typer.echo(line)
+    sys.stdout.flush()  # before uvicorn takes over, also when stdout is a log file
+    with suppress(KeyboardInterrupt):  # Ctrl-C: uvicorn stops gracefully and returns
+        # h11 with a deadline and a size limit for request heads (service/http_protocol.py)
+        uvicorn.run("service.app:create_app", factory=True, host=host, port=port,
+                    workers=workers, log_level="warning", http=PROTOCOL,
+                    h11_max_incomplete_event_size=settings.max_header_bytes)
+    typer.echo("服务已停止 / the server stopped", err=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -25,12 +25,6 @@ CHECKED = {"tokens": "令牌 tokens", "rounds": "轮次 rounds", "draws": "抽�
            "teams_unverifiable": "组队无哈希可核 teams without a recorded hash"}
 
 
-def _database_url(database_url: str | None) -> str:
-    from service.settings import get_settings
-
-    return database_url or get_settings().database_url
-
-
 def _trusted(public_keys: list[Path], fingerprints: list[str]) -> set[str]:
     from service.checkpoint import fingerprint, load_public_key, trusted_fingerprint
     from service.errors import DomainError
@@ -58,8 +52,10 @@ def audit_verify(
         "--fingerprint", help="可信公钥的指纹 sha256:… / a trusted key's fingerprint")] = None,
 ) -> None:
     """校验审计日志（哈希链、记录与事件、检查点）/ verify the audit log (exit 4 if broken)."""
-    from pool.db import make_engine, transaction
+    from pool.db import transaction
     from service import audit, checkpoint
+    from service.cli_db import database_url as resolve_url
+    from service.cli_db import open_database
 
     trusted = _trusted(public_keys or [], fingerprints or [])
     if checkpoints and not trusted:
@@ -70,7 +66,7 @@ def audit_verify(
                   "checkpoint carries cannot vouch for itself)")
         raise typer.Exit(2)
     documents = [item for path in checkpoints or [] for item in checkpoint.read_file(path)]
-    engine = make_engine(_database_url(database_url))
+    engine = open_database(resolve_url(database_url))
     with transaction(engine) as session:
         result = audit.verify(session)
         if documents:
@@ -151,8 +147,10 @@ def audit_checkpoint(
     database_url: DatabaseOption = None,
 ) -> None:
     """签发检查点，交审计人员在系统外保存 / sign a checkpoint for auditors to keep."""
-    from pool.db import make_engine, transaction, upgrade
+    from pool.db import transaction
     from service import checkpoint
+    from service.cli_db import database_url as resolve_url
+    from service.cli_db import migrate_database
     from service.errors import DomainError
     from service.imports import cli_actor
     from service.settings import get_settings
@@ -164,11 +162,10 @@ def audit_checkpoint(
                   "exists or its folder does not: a checkpoint goes to a new file, never "
                   "over one[/]")
         raise typer.Exit(1)
-    url = _database_url(database_url)
+    url = resolve_url(database_url)
     try:
         signing = checkpoint.load_private_key(path, source)
-        upgrade(url)
-        with transaction(make_engine(url), write=True) as session:
+        with transaction(migrate_database(url), write=True) as session:
             doc = checkpoint.take(session, signing, cli_actor())
     except DomainError as exc:
         err.print(f"[red]{escape(exc.zh)}[/]\n{escape(exc.en)}")

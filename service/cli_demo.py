@@ -50,8 +50,8 @@ def demo_ceremony(database_url: str, round_path: Path) -> None:
               f"draw 1 and sealed its specification: sha256 {draw.spec_sha256}",
               highlight=False, soft_wrap=True)
     out.print("[yellow]演示：两方的秘密值在此当场生成；实际中各方在自己的电脑上运行 "
-              "`xuncha seed new`，只提交承诺 / demo: both parties' secrets are made here on "
-              "the spot; in practice each party runs `xuncha seed new` on its own machine "
+              "`./dev xuncha seed new`，只提交承诺 / demo: both parties' secrets are made here on "
+              "the spot; in practice each party runs `./dev xuncha seed new` on its own machine "
               "and submits only the commitment[/]", soft_wrap=True)
     secrets = {role: new_secret() for role in who}
     job_id = None

@@ -117,11 +117,9 @@ def seed_derive(
 # -- acting as a token's holder -----------------------------------------------------------
 
 def _engine(database_url: str | None) -> Engine:
-    from pool.db import make_engine
-    from service.settings import Settings, get_settings
+    from service import cli_db
 
-    settings = Settings(database_url=database_url) if database_url else get_settings()
-    return make_engine(settings.database_url)
+    return cli_db.open_database(cli_db.database_url(database_url))
 
 
 def _principal(engine: Engine, token: str) -> Principal:

@@ -50,12 +50,13 @@ def import_report(console: Console, report: ImportReport) -> None:
     title = "校验通过（未写入）/ dry run: valid, nothing written" if report.dry_run \
         else "导入完成 / import complete"
     table = Table(title=title)
-    for header in ("表 table", "来源 source", "行 rows", "新增 new", "更新 updated"):
+    for header in ("表 table", "来源 source", "编码 encoding", "行 rows", "新增 new",
+                   "更新 updated"):
         table.add_column(header, justify="right" if "行" in header or "新" in header
                          or "更" in header else "left")
     for t in report.tables:
-        table.add_row(f"{ENTITY_BY_NAME[t.entity].zh} {t.entity}", t.source, f"{t.rows:,}",
-                      f"{t.new:,}", f"{t.updated:,}")
+        table.add_row(f"{ENTITY_BY_NAME[t.entity].zh} {t.entity}", t.source, t.encoding or "",
+                      f"{t.rows:,}", f"{t.new:,}", f"{t.updated:,}")
     console.print(table)
     rate = report.rows / report.seconds if report.seconds else 0.0
     console.print(f"共 total {report.rows:,} 行 rows, {report.seconds:.1f} s, "

@@ -15,6 +15,7 @@ from conflicts.explanation import Explanation
 from conflicts.index import ConflictIndex
 from conflicts.policy import Policy
 from conflicts.screening import Screening, ScreeningError, screen_index
+from pool.repository import PoolRepository
 from pool.snapshot import load_snapshot
 
 
@@ -64,3 +65,57 @@ def check_cadre(index: ConflictIndex, policy: Policy, cadre: str,
     if units:  # the units asked for by name are explained even when nothing applies
         recused = targets
     return CadreCheck(result, tuple(explain(index, policy, cadre, t) for t in recused))
+
+
+def resolve_cadre(repo: PoolRepository, index: ConflictIndex, given: str) -> str:
+    """The person key `given` names: a key as it is, else the one cadre (or, failing
+    that, the one person) with exactly this name. Several cadres of that name: a
+    ScreeningError listing them with key, home unit and birth year, asking for the key."""
+    given = given.strip()
+    if given in index.cadres or given in index.snapshot.persons:
+        return given
+    named = repo.persons_named(given)
+    cadres = [p for p in named if p[2] is not None]
+    if len(cadres) == 1:
+        return cadres[0][0]
+    if cadres:
+        lines = [f"  {key}  {given}  {unit_name}（{unit_key}）  "
+                 f"{born.year if born else '—'}年生 born" for key, born, unit_key, unit_name
+                 in cadres]
+        raise ScreeningError("\n".join([
+            f"有{len(cadres)}名干部同名“{given}”，请用人员编号指明（--cadre 编号）/ "
+            f"{len(cadres)} cadres are named {given}: give the person key (--cadre KEY)",
+            *lines]))
+    if len(named) == 1:
+        return named[0][0]  # check_cadre says that this person is not a cadre
+    if named:
+        keys = "、".join(key for key, *_ in named)
+        raise ScreeningError(f"名为“{given}”的{len(named)}人（{keys}）都不在巡察干部人才库中 / "
+                             f"none of the {len(named)} persons named {given} ({keys}) is a "
+                             "cadre in the pool")
+    raise ScreeningError(f"没有人员编号或姓名为“{given}”的人员 / no person has this key or "
+                         f"name: {given}")
+
+
+def resolve_units(repo: PoolRepository, index: ConflictIndex,
+                  given: Sequence[str]) -> list[str]:
+    """Unit keys for `given` keys or exact unit names; a name shared by several units is a
+    ScreeningError listing them (key, region, parent unit) and asking for the key."""
+    keys = []
+    for text in (g.strip() for g in given):
+        if text in index.snapshot.units:
+            keys.append(text)
+            continue
+        named = repo.units_named(text)
+        if len(named) == 1:
+            keys.append(named[0][0])
+            continue
+        if not named:
+            raise ScreeningError(f"没有单位编号或名称为“{text}”的单位 / no unit has this key or "
+                                 f"name: {text}")
+        lines = [f"  {key}  {text}  {region}" + (f" · {parent}" if parent else "")
+                 for key, region, parent in named]
+        raise ScreeningError("\n".join([
+            f"有{len(named)}个单位名为“{text}”，请用单位编号指明（--unit 编号）/ {len(named)} "
+            f"units are named {text}: give the unit key (--unit KEY)", *lines]))
+    return keys

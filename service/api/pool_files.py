@@ -76,8 +76,9 @@ def import_files(
                                    source="upload:" + ",".join(names))
     return ImportReportRead(
         dry_run=report.dry_run, rows=report.rows, seconds=round(report.seconds, 3),
-        tables=[ImportTableRead(entity=t.entity, source=t.source, rows=t.rows, new=t.new,
-                                updated=t.updated) for t in report.tables])
+        tables=[ImportTableRead(entity=t.entity, source=t.source, encoding=t.encoding,
+                                rows=t.rows, new=t.new, updated=t.updated)
+                for t in report.tables])
 
 
 @router.get("/exports", response_class=Response,

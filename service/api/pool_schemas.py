@@ -231,6 +231,9 @@ class EvaluationRead(_Read):
 class ImportTableRead(BaseModel):
     entity: str
     source: str
+    encoding: str | None = Field(description=(
+        "CSV 文件读取所用的编码（UTF-8 或 GB18030）；工作表为 null / the text encoding a CSV "
+        "file was read in (UTF-8 or GB18030); null for a workbook sheet"))
     rows: int
     new: int
     updated: int

@@ -417,7 +417,7 @@ def test_an_import_changes_what_the_recusal_check_answers(api: Api) -> None:
     r = upload(api, [("employments.csv", data)])
     assert r.status_code == 200, r.text
     assert r.json()["tables"] == [{"entity": "employments", "source": "employments.csv",
-                                   "rows": 1, "new": 1, "updated": 0}]
+                                   "encoding": "UTF-8", "rows": 1, "new": 1, "updated": 0}]
     assert api.get("/v1/employments/E-API-1").json()["unit_key"] == unit
     assert recused(api, cadre, unit)
     assert data_events(api)[-1]["kind"] == "data.import"

@@ -120,9 +120,9 @@ def test_recusals_command_over_all_units_prints_both_languages(index: ConflictIn
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["--cadre", "P_NOBODY"], "没有这个人员编号"),
+    (["--cadre", "P_NOBODY"], "没有人员编号或姓名为“P_NOBODY”的人员"),
     (["--cadre", "P00000001"], "此人不在巡察干部人才库中"),
-    (["--cadre", "{cadre}", "--unit", "U_NOWHERE"], "没有这些被巡察单位"),
+    (["--cadre", "{cadre}", "--unit", "U_NOWHERE"], "没有单位编号或名称为“U_NOWHERE”的单位"),
     (["--cadre", "{cadre}", "--policy", "lenient"], "找不到回避规则"),
     (["--cadre", "{cadre}", "--as-of", "2026-02-30"], "日期无效"),
 ])

@@ -77,3 +77,11 @@ def test_names_fold_full_width_and_stray_spaces_but_keep_rare_characters() -> No
     assert normalize_name("买买提·艾力") == "买买提·艾力"
     assert normalize_name("Ｊｏｈｎ  Ｓｍｉｔｈ") == "John Smith"
     assert normalize_key(" Ｐ００１ ") == "P001"
+
+
+def test_names_lose_invisible_characters_and_line_separators() -> None:
+    assert normalize_name("\ufeff谢\u200b伟\u2060") == "谢伟"  # BOM, zero-width space, joiner
+    assert normalize_name("谢\u2028伟") == "谢伟"  # a line separator is a space, then a gap
+    assert normalize_name("John\u0085\x0bSmith\x0c") == "John Smith"  # NEL, VT, FF
+    assert normalize_name("李\u200d桂\u00ad兰") == "李桂兰"  # zero-width joiner, soft hyphen
+    assert normalize_key("P\u200b001\u2028") == "P001"
