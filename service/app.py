@@ -30,11 +30,11 @@ from service.state import ServiceState
 
 DESCRIPTION = """巡察干部人才库与回避审查服务 API / the inspection-cadre pool and recusal API.
 
-所有接口需 `Authorization: Bearer <令牌>`（`xuncha token create` 生成）。错误返回
+所有接口需 `Authorization: Bearer <令牌>`（`./dev xuncha token create` 生成）。错误返回
 `{"error": {"code", "message", "zh", "en", "field"}}`。耗时操作（组队、交叉配对、大批量
 审查、复算）返回 `202` 与任务编号，轮询 `/v1/jobs/{id}`。
 
-Every call needs `Authorization: Bearer <token>` (from `xuncha token create`). Errors come
+Every call needs `Authorization: Bearer <token>` (from `./dev xuncha token create`). Errors come
 as `{"error": {"code", "message", "zh", "en", "field"}}`. Long work (assembly, pairing,
 large screenings, replays) answers `202` with a job id; poll `/v1/jobs/{id}`."""
 

@@ -12,8 +12,13 @@ from contextlib import contextmanager
 from typing import Any
 
 import typer
-from typer import _click as click  # typer carries its own click; its errors are these
-from typer._click import exceptions as errors
+
+try:  # typer ≥ 0.2x carries its own click, and its errors are that copy's classes
+    from typer import _click as click
+    from typer._click import exceptions as errors
+except ImportError:  # older typer runs on the installed click
+    import click  # type: ignore[no-redef]
+    from click import exceptions as errors  # type: ignore[no-redef]
 from typer.core import TyperGroup
 
 DEBUG_VARIABLE = "XUNCHA_DEBUG"

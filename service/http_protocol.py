@@ -1,11 +1,15 @@
-"""The HTTP/1.1 protocol `xuncha serve` runs: uvicorn's h11 protocol with a deadline for
-the request head (uvicorn 0.55 has none: a client sending a header a byte a minute held
-its connection for ever) and a 431, not a 400, for a head over the size limit.
+"""The HTTP/1.1 protocol `xuncha serve` runs: uvicorn's h11 protocol with deadlines for
+the request head and body (uvicorn 0.55 has none: a client sending a header, or a body, a
+byte a minute held its connection for ever) and a 431, not a 400, for a head over the
+size limit.
 
 A connection must deliver each request's line and headers within
 `header_timeout_seconds` of its first byte (the first request: of connecting); one that
-does not is answered 408 (nothing if it sent nothing) and closed. The size limit is
-uvicorn's `h11_max_incomplete_event_size`, set from `max_header_bytes` by `serve`."""
+does not is answered 408 (nothing if it sent nothing) and closed. A request body may not
+pause for longer than `body_timeout_seconds` between two pieces (as nginx's
+`client_body_timeout`), counting only while the server is ready to read; one that does is
+answered 408 if no answer has begun, and closed. The size limit is uvicorn's
+`h11_max_incomplete_event_size`, set from `max_header_bytes` by `serve`."""
 
 from __future__ import annotations
 
@@ -56,8 +60,11 @@ class HeadTimeoutH11Protocol(H11Protocol):
         self.max_head_bytes = config.h11_max_incomplete_event_size or \
             DEFAULT_MAX_INCOMPLETE_EVENT_SIZE
         self.conn = _Connection(h11.SERVER, self.max_head_bytes)
-        self.head_timeout = get_settings().header_timeout_seconds
+        settings = get_settings()
+        self.head_timeout = settings.header_timeout_seconds
+        self.body_timeout = settings.body_timeout_seconds
         self.head_deadline: asyncio.TimerHandle | None = None
+        self.body_deadline: asyncio.TimerHandle | None = None
         self.head_bytes = 0  # received while waiting for the current request head
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -66,6 +73,7 @@ class HeadTimeoutH11Protocol(H11Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
+        self._disarm_body()
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
@@ -77,6 +85,10 @@ class HeadTimeoutH11Protocol(H11Protocol):
         if self.conn.their_state is not h11.IDLE:  # the head is complete (or broken)
             self._disarm()
             self.head_bytes = 0
+        if self.conn.their_state is h11.SEND_BODY:  # more body to come: wait for it anew
+            self._arm_body()
+        else:
+            self._disarm_body()
 
     def send_400_response(self, msg: str) -> None:
         error = self.conn.last_error if isinstance(self.conn, _Connection) else None
@@ -110,3 +122,27 @@ class HeadTimeoutH11Protocol(H11Protocol):
                 f"the request head was not complete within {self.head_timeout:g} s; "
                 "the connection is closed"))
         self.transport.close()
+
+    def _arm_body(self) -> None:
+        self._disarm_body()
+        self.body_deadline = self.loop.call_later(self.body_timeout, self._body_timed_out)
+
+    def _disarm_body(self) -> None:
+        if self.body_deadline is not None:
+            self.body_deadline.cancel()
+            self.body_deadline = None
+
+    def _body_timed_out(self) -> None:
+        self.body_deadline = None
+        if self.transport.is_closing() or self.conn.their_state is not h11.SEND_BODY:
+            return
+        if self.flow is not None and self.flow.read_paused:  # the server is behind, not
+            self._arm_body()  # the client: its time does not count
+            return
+        if self.cycle is None or not self.cycle.response_started:
+            self.transport.write(_raw_error(
+                408, "Request Timeout", "body_timeout",
+                f"请求体中断超过 {self.body_timeout:g} 秒，连接已关闭，未作任何处理",
+                f"the request body paused for more than {self.body_timeout:g} s; the "
+                "connection is closed and nothing was done"))
+        self.transport.close()  # the application sees the client gone (http.disconnect)

@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     header_timeout_seconds: float = Field(
         default=20.0, gt=0, le=600,
         description="a connection must send a complete request head within this (408)")
+    body_timeout_seconds: float = Field(
+        default=30.0, gt=0, le=600,
+        description="longest pause within a request body (408)")
     auth_failures_per_window: int = Field(
         default=10, ge=1, description="failed tokens one client may send per window (429)")
     auth_failure_window_seconds: float = Field(default=60.0, gt=0, le=86400)

@@ -568,8 +568,8 @@ def test_absent_columns_are_checked_with_stored_values(tmp_path: Path) -> None:
     assert [(e["文件 file"], e["行 row"]) for e in errors] == [("ties.csv", "2")]
 
 
-# Known issues (§5.1) are pinned by strict-xfail tests below, so that the document is
-# updated when the code is fixed.
+# Issues formerly listed in §5.1 (none is listed today), each kept as a regression test;
+# a new known issue would be pinned here by a strict-xfail test until it is fixed.
 _FIXED_SINCE: dict[str, tuple[str, str, str]] = {
     # case: (table, content, message fragment)
     "hour-only-offset": (

@@ -1,5 +1,6 @@
 """`xuncha serve`'s limits over raw sockets, as a slow or hostile client meets them: a
-request head held open is closed after the header timeout, an oversized head is refused,
+request head held open is closed after the header timeout, and so is a request body that
+stops arriving (a body that arrives slowly but steadily is not), an oversized head is refused,
 an oversized upload is 413 from its Content-Length before its body is sent, and an
 anonymous upload is 401 without the server receiving it."""
 
@@ -18,14 +19,16 @@ import pytest
 from tests.e2e.serve_process import Server, create_token, serving
 
 HEAD_TIMEOUT = 1.0
+BODY_TIMEOUT = 1.0
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, str]]:
-    """One server for the module (a fresh SQLite database), with a 1 s header timeout,
-    and an admin token."""
+    """One server for the module (a fresh SQLite database), with 1 s header and body
+    timeouts, and an admin token."""
     url = f"sqlite:///{tmp_path_factory.mktemp('serve-limits') / 'pool.sqlite3'}"
-    with serving(url, env={"XUNCHA_HEADER_TIMEOUT_SECONDS": str(HEAD_TIMEOUT)}) as running:
+    with serving(url, env={"XUNCHA_HEADER_TIMEOUT_SECONDS": str(HEAD_TIMEOUT),
+                           "XUNCHA_BODY_TIMEOUT_SECONDS": str(BODY_TIMEOUT)}) as running:
         yield running, create_token(url, "admin")
 
 
@@ -109,6 +112,54 @@ def test_a_kept_alive_connection_is_not_cut_between_requests(server: tuple[Serve
         time.sleep(HEAD_TIMEOUT * 1.5)  # idle, within uvicorn's 5 s keep-alive
         sock.sendall(request)
         assert read_answer(sock).status == 200
+
+
+def test_an_upload_that_stops_midway_is_closed_and_nothing_is_imported(
+        server: tuple[Server, str]) -> None:
+    running, token = server
+    part = ("--xunchaboundary\r\nContent-Disposition: form-data; name=\"files\"; "
+            "filename=\"systems.csv\"\r\nContent-Type: text/csv\r\n\r\n"
+            "系统代码,名称\r\nslowloris,慢速𠮷\r\n").encode()
+    with connect(running) as sock:
+        started = time.monotonic()
+        sock.sendall(upload_head(len(part) + 4096, token) + part)  # then nothing more
+        answer = read_answer(sock)
+        waited = time.monotonic() - started
+        assert answer.status == 408 and answer.headers["connection"] == "close"
+        assert answer.error()["code"] == "body_timeout" and "未作任何处理" in answer.error()["zh"]
+        assert BODY_TIMEOUT * 0.9 <= waited < BODY_TIMEOUT + 3, waited
+        assert closed_within(sock, 3)
+    assert b"slowloris" not in systems(running, token)  # the stalled upload: not imported
+    whole = part + b"\r\n--xunchaboundary--\r\n"
+    with connect(running) as sock:  # the same upload sent whole is imported
+        sock.sendall(upload_head(len(whole), token) + whole)
+        assert read_answer(sock).status == 200
+    assert b"slowloris" in systems(running, token)
+
+
+def systems(running: Server, token: str) -> bytes:
+    with connect(running) as sock:
+        sock.sendall(f"GET /v1/systems HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                     f"Authorization: Bearer {token}\r\n\r\n".encode())
+        answer = read_answer(sock)
+        assert answer.status == 200
+        return answer.body
+
+
+def test_a_slow_but_steady_body_is_not_cut(server: tuple[Server, str]) -> None:
+    running, token = server
+    body = json.dumps({"key": "R-slow", "name": "慢速提交 slow"}).encode()
+    pieces = [body[i:i + 12] for i in range(0, len(body), 12)][:4]
+    pieces[-1] += body[12 * 4:]
+    with connect(running) as sock:
+        sock.sendall(f"POST /v1/rounds HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                     f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n"
+                     f"Content-Length: {len(body)}\r\n\r\n".encode())
+        for piece in pieces:  # 4 pieces 0.6 s apart: 2.4 s in all, each pause under 1 s
+            time.sleep(BODY_TIMEOUT * 0.6)
+            sock.sendall(piece)
+        answer = read_answer(sock)
+        assert answer.status == 422, answer  # read whole and judged: an incomplete round
 
 
 def test_an_oversized_request_head_is_refused(server: tuple[Server, str]) -> None:
