@@ -17,6 +17,7 @@ from conflicts.policy import Policy
 from conflicts.screening import Screening, ScreeningError, screen_index
 from pool.repository import PoolRepository
 from pool.snapshot import load_snapshot
+from pool.validation import normalize_name
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,7 @@ def resolve_cadre(repo: PoolRepository, index: ConflictIndex, given: str) -> str
     given = given.strip()
     if given in index.cadres or given in index.snapshot.persons:
         return given
+    given = normalize_name(given)  # as the import stored the names: "王 𠮷", "王\u200b𠮷"
     named = repo.persons_named(given)
     cadres = [p for p in named if p[2] is not None]
     if len(cadres) == 1:
@@ -106,6 +108,7 @@ def resolve_units(repo: PoolRepository, index: ConflictIndex,
         if text in index.snapshot.units:
             keys.append(text)
             continue
+        text = normalize_name(text)  # as the import stored the names
         named = repo.units_named(text)
         if len(named) == 1:
             keys.append(named[0][0])

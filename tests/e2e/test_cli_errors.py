@@ -263,6 +263,14 @@ def test_recusals_takes_a_cadre_and_units_by_their_names(tmp_path: Path, sqlite_
     check = json.loads(output)
     assert check["cadre"] == keys["cadre"]
     assert [e["target_key"] for e in check["explanations"]] == [keys["school"]]
+    # typed as people type: a full-width space, a zero-width space, a line separator
+    code, output = xuncha("recusals", "--cadre", "王\u3000\u200b𠮷", "--unit",
+                          "东溪区\u2028实验小学", "--as-of", "2026-11-01", "--json",
+                          "--database-url", sqlite_url)
+    assert code == 0, output
+    check = json.loads(output)
+    assert check["cadre"] == keys["cadre"]
+    assert [e["target_key"] for e in check["explanations"]] == [keys["school"]]
 
 
 def test_a_name_several_cadres_share_lists_them_and_asks_for_the_key(
