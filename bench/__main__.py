@@ -2,7 +2,8 @@
 `./dev bench conflicts …`, `./dev bench snapshot [--store postgres] [--no-index]`,
 `./dev bench plain [--size 1000] [--repeat 5] [--baseline-size 1000]`,
 `./dev bench api [--duration 20] [--clients 32] [--rate 200] [--store sqlite]`,
-`./dev bench draws [--seeds 200] [--baseline] [--ceremonies 30]`.
+`./dev bench draws [--seeds 200] [--baseline] [--ceremonies 30]`,
+`./dev bench export [--repeat 3]`.
 
 Prints a table of measured figures against the targets of the issue.
 """
@@ -104,10 +105,13 @@ def main(argv: list[str] | None = None) -> int:
                        help="N of the baseline (default: --seeds)")
     draws.add_argument("--ceremonies", type=int, default=30,
                        help="ceremonies over HTTP for the overhead (0: skip it)")
+    export = sub.add_parser("export", help="xlsx export of the sample city and its "
+                                           "re-import into a fresh database")
+    export.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args(argv)
     suites = {"pair": "bench.pairing_bench:run", "assemble": "bench.assembly_bench:run",
               "conflicts": "bench.conflicts_bench:main_table", "api": "bench.api:run",
-              "draws": "bench.draws_bench:run"}
+              "draws": "bench.draws_bench:run", "export": "bench.export_bench:run"}
     if args.suite in suites:
         module, name = suites[args.suite].split(":")
         getattr(importlib.import_module(module), name)(args)

@@ -15,9 +15,9 @@ import pandas as pd
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from pool.formats import ENTITIES, ENTITY_BY_NAME, Entity
+from pool.display import Names, render, write_tables
+from pool.formats import ENTITIES, ENTITY_BY_NAME, REFERENCE_NAMES, Entity
 from pool.repository import PoolRepository
-from pool.tabular import render, write_tables
 from pool.validation import mask_id_number
 
 IdNumbers = Literal["masked", "full"]
@@ -44,14 +44,30 @@ def entity_frame(repo: PoolRepository, entity: Entity) -> pd.DataFrame:
     return frame
 
 
+def reference_names(repo: PoolRepository, chosen: Sequence[Entity]) -> Names:
+    """key → name of every entity whose rows the chosen ones reference by key, for the
+    name columns beside the keys (`Column.beside`)."""
+    wanted = {REFERENCE_NAMES[c.ref] for e in chosen for c in e.columns
+              if c.beside is not None and c.ref in REFERENCE_NAMES}
+    names: dict[str, dict[str, str]] = {}
+    for source, field in sorted(wanted):
+        entity = ENTITY_BY_NAME[source]
+        frame = repo.table_frame(entity, [entity.key[0], field])
+        names[source] = dict(zip(frame.iloc[:, 0].astype(str), frame.iloc[:, 1].astype(str),
+                                 strict=True))
+    return names
+
+
 def export_tables(session: Session, *, entities: Sequence[str] | None = None,
                   id_numbers: IdNumbers = "masked",
                   progress: Callable[[str, int], None] | None = None
                   ) -> dict[str, pd.DataFrame]:
-    """The chosen entities (default: all) as display frames, in memory."""
+    """The chosen entities (default: all) as display frames, in memory, each key that
+    references another table followed by the referenced name (read-only)."""
     repo = PoolRepository(session)
     chosen = [ENTITY_BY_NAME[n] for n in entities] if entities else list(ENTITIES)
     skill_names = repo.skill_names()
+    names = reference_names(repo, chosen)
     tables: dict[str, pd.DataFrame] = {}
     for entity in chosen:
         frame = entity_frame(repo, entity)
@@ -59,7 +75,7 @@ def export_tables(session: Session, *, entities: Sequence[str] | None = None,
             for col in entity.columns:
                 if col.kind == "id_number" and col.field in frame.columns:
                     frame[col.field] = frame[col.field].map(mask_id_number, na_action="ignore")
-        tables[entity.name] = render(entity, frame, skill_names)
+        tables[entity.name] = render(entity, frame, skill_names, names)
         if progress:
             progress(entity.name, len(frame))
     return tables

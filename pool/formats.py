@@ -44,6 +44,9 @@ class Column:
     choices: tuple[Choice, ...] = ()
     ref: str | None = None  # entity name for ref/refs
     description: str = ""
+    # An export-only column written after this one: the referenced row's name, (Chinese
+    # header, English alias). The importer ignores it (`Entity.reference_headers`).
+    beside: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +68,20 @@ class Entity:
     @property
     def fields(self) -> list[str]:
         return [c.field for c in self.columns]
+
+    @property
+    def reference_headers(self) -> tuple[str, ...]:
+        """Headers (Chinese and English) of the export-only name columns."""
+        return tuple(h for c in self.columns if c.beside for h in c.beside)
+
+
+# Where the name beside a reference comes from: referenced entity → (entity, name field).
+REFERENCE_NAMES = {"persons": ("persons", "name"), "cadres": ("persons", "name"),
+                   "units": ("units", "name"), "rounds": ("rounds", "name"),
+                   "systems": ("systems", "name_zh")}
+NAME_REF = ("姓名（参考）", "name_ref")
+UNIT_NAME_REF = ("单位名称（参考）", "unit_name_ref")
+ROUND_NAME_REF = ("轮次名称（参考）", "round_name_ref")
 
 
 def _choices(*rows: tuple[str, str, str]) -> tuple[Choice, ...]:
@@ -277,9 +294,12 @@ UNITS = Entity(
         Column("key", "单位编号", "unit_key", "key", required=True),
         Column("name", "单位名称", "name", "name", required=True),
         Column("region_code", "行政区划", "region_code", "region", required=True),
-        Column("system_code", "系统", "system_code", "ref", required=True, ref="systems"),
-        Column("parent_key", "上级单位", "parent_unit", "ref", ref="units"),
-        Column("supervisor_key", "业务主管单位", "supervisor_unit", "ref", ref="units"),
+        Column("system_code", "系统", "system_code", "ref", required=True, ref="systems",
+               beside=("系统名称（参考）", "system_name_ref")),
+        Column("parent_key", "上级单位", "parent_unit", "ref", ref="units",
+               beside=("上级单位名称（参考）", "parent_unit_name_ref")),
+        Column("supervisor_key", "业务主管单位", "supervisor_unit", "ref", ref="units",
+               beside=("业务主管单位名称（参考）", "supervisor_unit_name_ref")),
         Column("kind", "单位类别", "kind", "enum", choices=UNIT_KINDS),
     ),
     key=("key",), en_title="Units",
@@ -302,8 +322,10 @@ PERSONS = Entity(
 CADRES = Entity(
     "cadres", "巡察干部", "cadres",
     (
-        Column("person_key", "人员编号", "person_key", "ref", required=True, ref="persons"),
-        Column("home_unit_key", "所在单位", "home_unit", "ref", required=True, ref="units"),
+        Column("person_key", "人员编号", "person_key", "ref", required=True, ref="persons",
+               beside=NAME_REF),
+        Column("home_unit_key", "所在单位", "home_unit", "ref", required=True, ref="units",
+               beside=("所在单位名称（参考）", "home_unit_name_ref")),
         Column("rank", "职级", "rank", "enum", choices=RANKS),
         Column("political_status", "政治面貌", "political_status", "enum",
                choices=POLITICAL_STATUSES),
@@ -328,7 +350,8 @@ CADRES = Entity(
 UNAVAILABILITY = Entity(
     "unavailability", "不可用时段", "cadre_unavailability",
     (
-        Column("person_key", "人员编号", "person_key", "ref", required=True, ref="cadres"),
+        Column("person_key", "人员编号", "person_key", "ref", required=True, ref="cadres",
+               beside=NAME_REF),
         Column("start", "开始日期", "start", "date", required=True),
         Column("end", "结束日期", "end", "date", required=True),
         Column("reason", "原因", "reason", "text"),
@@ -340,8 +363,10 @@ EMPLOYMENTS = Entity(
     "employments", "任职经历", "employments",
     (
         Column("key", "任职编号", "employment_key", "key", required=True),
-        Column("person_key", "人员编号", "person_key", "ref", required=True, ref="persons"),
-        Column("unit_key", "单位编号", "unit_key", "ref", required=True, ref="units"),
+        Column("person_key", "人员编号", "person_key", "ref", required=True, ref="persons",
+               beside=NAME_REF),
+        Column("unit_key", "单位编号", "unit_key", "ref", required=True, ref="units",
+               beside=UNIT_NAME_REF),
         Column("post", "职务", "post", "text"),
         Column("is_leader", "领导职务", "is_leader", "bool"),
         Column("start", "起始日期", "start", "date", required=True),
@@ -358,9 +383,12 @@ TIES = Entity(
         Column("key", "关系编号", "tie_key", "key", required=True),
         Column("kind", "关系类型", "kind", "enum", required=True, choices=TIE_KINDS),
         Column("subject_key", "人员编号", "person_key", "ref", required=True, ref="persons",
-               description="parent_of: 父母一方; supervisor_of: 上级; 其余: 本人"),
-        Column("object_person_key", "对方人员编号", "other_person_key", "ref", ref="persons"),
+               description="parent_of: 父母一方; supervisor_of: 上级; 其余: 本人",
+               beside=NAME_REF),
+        Column("object_person_key", "对方人员编号", "other_person_key", "ref", ref="persons",
+               beside=("对方姓名（参考）", "other_person_name_ref")),
         Column("object_unit_key", "对方单位编号", "other_unit_key", "ref", ref="units",
+               beside=("对方单位名称（参考）", "other_unit_name_ref"),
                description="仅经商办企业、申请或决定回避 / business_interest and recusal "
                            "only"),
         Column("adoptive", "收养", "adoptive", "bool"),
@@ -390,14 +418,17 @@ ROUNDS = Entity(
 PARTICIPATIONS = Entity(
     "participations", "参与记录", "participations",
     (
-        Column("round_key", "轮次编号", "round_key", "ref", required=True, ref="rounds"),
-        Column("person_key", "人员编号", "person_key", "ref", required=True, ref="cadres"),
+        Column("round_key", "轮次编号", "round_key", "ref", required=True, ref="rounds",
+               beside=ROUND_NAME_REF),
+        Column("person_key", "人员编号", "person_key", "ref", required=True, ref="cadres",
+               beside=NAME_REF),
         Column("team_no", "组别", "team_no", "int", required=True),
         Column("role", "角色", "role", "enum", required=True, choices=TEAM_ROLES),
         Column("target_unit_key", "被巡察单位", "target_unit", "ref", required=True,
-               ref="units"),
+               ref="units", beside=("被巡察单位名称（参考）", "target_unit_name_ref")),
         Column("second_target_unit_key", "第二被巡察单位", "second_target_unit", "ref",
-               ref="units", description="一托二时填写 / when one team covers two units"),
+               ref="units", description="一托二时填写 / when one team covers two units",
+               beside=("第二被巡察单位名称（参考）", "second_target_unit_name_ref")),
     ),
     key=("round_key", "person_key"), en_title="Participation history",
 )
@@ -405,8 +436,10 @@ PARTICIPATIONS = Entity(
 EVALUATIONS = Entity(
     "evaluations", "巡后评估", "evaluations",
     (
-        Column("round_key", "轮次编号", "round_key", "ref", required=True, ref="rounds"),
-        Column("person_key", "人员编号", "person_key", "ref", required=True, ref="cadres"),
+        Column("round_key", "轮次编号", "round_key", "ref", required=True, ref="rounds",
+               beside=ROUND_NAME_REF),
+        Column("person_key", "人员编号", "person_key", "ref", required=True, ref="cadres",
+               beside=NAME_REF),
         Column("grade", "等次", "grade", "enum", required=True, choices=EVALUATION_GRADES),
         Column("score", "分数", "score", "float"),
         Column("comment", "评语", "comment", "text"),
@@ -430,3 +463,9 @@ def entity_for_label(label: str) -> Entity | None:
         if text in (e.name, e.zh, e.table):
             return e
     return None
+
+
+# Sheets of an import template (`pool.template`) that hold notes and code lists, not data:
+# the importer skips them in a workbook.
+NOTES_SHEET, LISTS_SHEET = "说明", "代码表"
+NOTE_SHEETS = (NOTES_SHEET, LISTS_SHEET)

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from pool import bulk
 from pool.arrow import key_strings
 from pool.checks import check_table
-from pool.formats import Entity
+from pool.formats import NOTE_SHEETS, Entity
 from pool.parsing import ROW, ErrorSink, RowError, parse_table
 from pool.repository import PoolRepository
 from pool.state import PoolState
@@ -30,6 +30,14 @@ from pool.text_encoding import reading_note
 from pool.values import add_skill_labels
 
 Progress = Callable[[str, int], None]  # (entity name, rows) after each table
+# A progress callback may also have `stage(entity, doing)`, told what a table is going
+# through (reading, parsing, checking, writing) so that a long step shows where it is.
+
+
+def _stage(progress: Progress | None, entity: str, doing: str) -> None:
+    stage = getattr(progress, "stage", None)
+    if stage is not None:
+        stage(entity, doing)
 DERIVED = {"regions": ("level",)}  # fields the importer computes, written with the row
 
 
@@ -75,8 +83,11 @@ def _db_reads(repo: PoolRepository) -> dict[str, Callable[[], pd.DataFrame]]:
 
 def import_path(session: Session, path: Path, *, dry_run: bool = False,
                 progress: Progress | None = None) -> ImportReport:
-    """Import a file or a directory of files (see `pool.tabular.read_tables`)."""
-    tables, problems = read_tables(path)
+    """Import a file or a directory of files (see `pool.tabular.read_tables`). A
+    workbook's notes and code-list sheets (`pool.formats.NOTE_SHEETS`, as in the import
+    template) are not data and are skipped."""
+    tables, problems = read_tables(path, stage=getattr(progress, "stage", None))
+    problems = [p for p in problems if not (p.sheet in NOTE_SHEETS and p.row is None)]
     return import_tables(session, tables, dry_run=dry_run, progress=progress,
                          read_problems=problems)
 
@@ -98,6 +109,7 @@ def import_tables(session: Session, tables: Sequence[SourceTable], *, dry_run: b
     report = ImportReport(dry_run=dry_run)
     for table in tables:
         entity = table.entity
+        _stage(progress, entity.name, "读取、解析 reading, parsing")
         try:
             parsed = parse_table(table, sink, skill_lookup)
         except TableReadError as problem:
@@ -109,6 +121,7 @@ def import_tables(session: Session, tables: Sequence[SourceTable], *, dry_run: b
         keys = key_strings(frame, entity.key)
         existing = state.in_database(entity.name, keys)
         _fill_absent_from_database(repo, entity, frame, parsed.present, keys, existing)
+        _stage(progress, entity.name, "检查 checking")
         check_table(table, frame, state, sink)
         updated = int(existing.sum())
         report.tables.append(TableReport(entity.name, table.location(), len(frame),
@@ -118,6 +131,7 @@ def import_tables(session: Session, tables: Sequence[SourceTable], *, dry_run: b
         if entity.name == "skills":
             add_skill_labels(skill_lookup, frame)
         if not sink.errors and not dry_run:
+            _stage(progress, entity.name, "写入 writing")
             _write(session, entity, frame, parsed.present, existing)
         if progress:
             progress(entity.name, len(frame))

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from pool.cell_guard import unquote
 from pool.formats import Column, Entity
 from pool.models import Base
 from pool.tabular import SourceTable
@@ -109,6 +110,8 @@ def header_map(table: SourceTable, sink: ErrorSink) -> dict[str, Column]:
     mapping: dict[str, Column] = {}
     seen: dict[str, str] = {}
     columns = [str(c) for c in table.frame.columns]
+    # the names an export writes beside keys (姓名（参考）) are for reading only
+    beside = {normalize_name(h).lower() for h in table.entity.reference_headers}
     for header in columns:
         if re.fullmatch(r"Unnamed: [0-9]+", header):  # a column with no header text
             if (table.frame[header] != "").any():
@@ -116,6 +119,8 @@ def header_map(table: SourceTable, sink: ErrorSink) -> dict[str, Column]:
                                  "a column with values has no header; name it or delete it")
             continue  # an empty one (a trailing comma on every line) is harmless
         norm = normalize_name(header)
+        if norm.lower() in beside:
+            continue
         found = lookup.get(norm) or lookup.get(norm.lower())
         mangled = re.fullmatch(r"(.+)\.([0-9]+)", header)
         if found is None and mangled and mangled.group(1) in columns:
@@ -177,8 +182,10 @@ def parse_table(table: SourceTable, sink: ErrorSink,
         if header is None:
             out[col.field] = empty_values(col, n)
             continue
-        out[col.field] = _parse_column(table, out, col, header, raw.pop(header), sink,
-                                       skill_lookup)
+        cells = raw.pop(header)
+        if table.quoted:  # a CSV file: the export's apostrophe before formula-like text
+            cells = unquote(cells)
+        out[col.field] = _parse_column(table, out, col, header, cells, sink, skill_lookup)
     return ParsedTable(out, frozenset(present))
 
 

@@ -56,6 +56,11 @@ class PoolRepository:
         """Code, Chinese and English name of every skill, for the label-clash check."""
         return self.frame(select(m.Skill.code, m.Skill.name_zh, m.Skill.name_en))
 
+    def system_labels(self) -> pd.DataFrame:
+        """Code, Chinese and English name of every system, by code (the template's list)."""
+        return self.frame(select(m.System.code, m.System.name_zh, m.System.name_en)
+                          .order_by(m.System.code))
+
     def skill_names(self) -> dict[str, str]:
         rows = self.connection.execute(select(m.Skill.code, m.Skill.name_zh))
         return {code: zh for code, zh in rows}
@@ -147,3 +152,14 @@ class PoolRepository:
             .join(parent, parent.key == m.Unit.parent_key, isouter=True)
             .where(m.Unit.name == name).order_by(m.Unit.key))
         return [(key, region, parent_name) for key, region, parent_name in rows]
+
+    def unit_labels(self) -> list[tuple[str, str, str, str]]:
+        """Every unit's key, name, region code and region name, by key: what a round file
+        may name a target by."""
+        rows = self.session.execute(
+            select(m.Unit.key, m.Unit.name, m.Unit.region_code, m.Region.name)
+            .join(m.Region, m.Region.code == m.Unit.region_code).order_by(m.Unit.key))
+        return [(key, name, code, region) for key, name, code, region in rows]
+
+    def cadre_keys(self) -> frozenset[str]:
+        return frozenset(self.session.execute(select(m.Cadre.person_key)).scalars())

@@ -1,32 +1,36 @@
-"""Reading and writing entity tables as CSV files or `.xlsx` sheets with Chinese headers.
+"""Reading entity tables from CSV files or `.xlsx` sheets with Chinese headers.
 
 Frames in *field space* use the English field names of `pool.formats` and code values
 (`True`, `"leader"`, `datetime.date`); files in *display space* use Chinese headers and
-labels (`是`, `组长`, `2021-03-05`). `render` goes from fields to display; the importer
-parses display back to fields.
+labels (`是`, `组长`, `2021-03-05`). `pool.display.render` goes from fields to display (and
+writes files; re-exported here); the importer parses display back to fields.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import mmap
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
+from pool.display import (  # noqa: F401 (the writers, re-exported for callers)
+    CSV_ENCODING,
+    FALSE_LABEL,
+    TRUE_LABEL,
+    XLSX_MAX_ROWS,
+    render,
+    table_bytes,
+    write_tables,
+)
 from pool.file_bounds import long_line, oversized_workbook
 from pool.formats import ENTITIES, Entity, entity_for_label
 from pool.formulas import uncomputed_formulas
 from pool.text_encoding import CODECS, UTF8, UnknownEncoding, detect_encoding, reading_note
 from pool.validation import clip
-from pool.xlsx import workbook_bytes
 
-CSV_ENCODING = "utf-8-sig"  # a BOM so that Excel shows Chinese correctly
-XLSX_MAX_ROWS = 1_048_575
-TRUE_LABEL, FALSE_LABEL = "是", "否"
+Stage = Callable[[str, str], None]  # (table or sheet, what is being done)
 
 
 class TableReadError(ValueError):
@@ -52,6 +56,7 @@ class SourceTable:
         self._load: Callable[[], pd.DataFrame] | None = load
         self._frame: pd.DataFrame | None = None
         self.encoding: str | None = None  # a CSV file's, once read (`pool.text_encoding`)
+        self.quoted = False  # a CSV file: formula-like cells carry an apostrophe
 
     @classmethod
     def of(cls, entity: Entity, frame: pd.DataFrame, file: str,
@@ -72,163 +77,6 @@ class SourceTable:
 
     def location(self) -> str:
         return f"{self.file}[{self.sheet}]" if self.sheet else self.file
-
-
-def _blank(value: object) -> bool:
-    """None, NaN, NaT or pd.NA (but not a tuple of skills)."""
-    return value is None or (not isinstance(value, tuple | list) and bool(pd.isna(value)))
-
-
-def _render_date(value: object) -> str:
-    if _blank(value):
-        return ""
-    if isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value)
-
-
-def _render_skills(value: object, names: Mapping[str, str]) -> str:
-    if not value:
-        return ""
-    parts = []
-    for code, level in value:  # type: ignore[attr-defined]
-        label = names.get(code, code)
-        parts.append(f"{label}:{level}")
-    return ";".join(parts)
-
-
-def _value_renderer(
-    kind: str, labels: Mapping[str, str], skill_names: Mapping[str, str]
-) -> tuple[Callable[[object], str], bool]:
-    """The function that renders one value of a column kind, and whether it is *uniform*:
-    equal values of one type render alike, and a blank value renders as ""."""
-    if kind in ("date", "datetime"):
-        return _render_date, True
-    if kind == "skills":
-        return (lambda v: _render_skills(v, skill_names)), False
-    if kind == "bool":
-        return (lambda v: "" if _blank(v) else (TRUE_LABEL if v else FALSE_LABEL)), True
-    if kind == "enum":
-        return (lambda v: "" if _blank(v) else labels.get(v, str(v))), True
-    if kind == "int":
-        return (lambda v: "" if _blank(v) else str(int(v))), True
-    if kind == "float":  # 0.0 == -0.0, yet they render differently: value by value
-        return (lambda v: "" if _blank(v) else repr(float(v))), False
-    return _render_text, True
-
-
-def _render_text(value: object) -> str:
-    return "" if _blank(value) else str(value)
-
-
-# Exact value types for which equal values render identically (datetime is left out:
-# equal aware datetimes may lie in different time zones).
-_UNIFORM_TYPES = frozenset({str, bool, int, dt.date})
-
-
-def _render_series(series: pd.Series, fn: Callable[[object], str], uniform: bool) -> list[str]:
-    """`[fn(v) for v in series.tolist()]`, computed without a Python call per value where
-    that gives the same result. For a uniform `fn`: blanks become "" directly; strings
-    under the text renderer stay as they are (`str(v) is v`); other values are rendered
-    once per distinct value when the column holds a single value type or has a bool,
-    integer, datetime or string dtype."""
-    dtype = series.dtype
-    if not uniform or len(series) == 0:
-        return [fn(v) for v in series.tolist()]
-    blank = series.isna().to_numpy()
-    if pd.api.types.is_object_dtype(dtype):
-        values = series.to_numpy()
-        types = set(map(type, values[~blank]))
-        if len(types) > 1 or not types <= _UNIFORM_TYPES:
-            return [fn(v) for v in series.tolist()]
-        if fn is _render_text and types <= {str}:
-            return _filled(values.copy(), blank)
-    elif fn is _render_text and isinstance(dtype, pd.StringDtype):
-        return _filled(series.to_numpy(dtype=object), blank)
-    elif not (dtype.kind in "biuM" or isinstance(dtype, (pd.StringDtype, pd.DatetimeTZDtype,
-                                                          pd.BooleanDtype))
-              or pd.api.types.is_integer_dtype(dtype)):
-        return [fn(v) for v in series.tolist()]
-    codes, uniques = pd.factorize(series, use_na_sentinel=True)
-    rendered = np.array([fn(v) for v in uniques.tolist()] + [""], dtype=object)
-    out = rendered[codes]  # code -1 picks "" (a blank); anything else -1 is rendered below
-    odd = (codes < 0) & ~blank
-    if odd.any():
-        out[odd] = [fn(v) for v in series[odd].tolist()]
-    return _filled(out, blank)
-
-
-def _filled(values: np.ndarray, blank: np.ndarray) -> list[str]:
-    values[blank] = ""
-    result: list[str] = values.tolist()
-    return result
-
-
-def render(
-    entity: Entity, frame: pd.DataFrame, skill_names: Mapping[str, str] | None = None
-) -> pd.DataFrame:
-    """Turn a field-space frame into a display frame with Chinese headers, all strings."""
-    out: dict[str, list[str]] = {}
-    for col in entity.columns:
-        if col.field not in frame.columns:
-            out[col.zh] = [""] * len(frame)
-            continue
-        labels = {c.code: c.zh for c in col.choices}
-        fn, uniform = _value_renderer(col.kind, labels, skill_names or {})
-        out[col.zh] = _render_series(frame[col.field], fn, uniform)
-    return pd.DataFrame(out, columns=[c.zh for c in entity.columns])
-
-
-def _workbook(sheets: list[tuple[str, pd.DataFrame]]) -> bytes:
-    """The workbook, built in memory (`pool.xlsx`: no temporary file holds the data)."""
-    return workbook_bytes([
-        (title, [str(c) for c in frame.columns],
-         frame.astype(object).where(frame.notna(), None).itertuples(index=False, name=None))
-        for title, frame in sheets])
-
-
-def table_bytes(tables: Mapping[str, pd.DataFrame], fmt: str) -> bytes:
-    """Display frames as one file's bytes, in memory: the CSV of exactly one table, or an
-    `.xlsx` workbook of them all (in import order). Raises ValueError (a CellError) when a
-    table does not fit a worksheet."""
-    ordered = [e for e in ENTITIES if e.name in tables]
-    if fmt == "csv":
-        if len(ordered) != 1:
-            raise ValueError("a CSV file holds exactly one table")
-        text = tables[ordered[0].name].to_csv(index=False, lineterminator="\n")
-        return text.encode(CSV_ENCODING)
-    return _workbook([(e.zh, tables[e.name]) for e in ordered])
-
-
-def write_tables(
-    tables: Mapping[str, pd.DataFrame], target: Path, *, fmt: str | None = None
-) -> list[Path]:
-    """Write display frames keyed by entity name: a CSV directory or one `.xlsx` workbook.
-
-    Entities are written in import order. Returns the files written.
-    """
-    fmt = fmt or ("xlsx" if target.suffix.lower() == ".xlsx" else "csv")
-    ordered = [e for e in ENTITIES if e.name in tables]
-    if fmt == "xlsx":
-        for e in ordered:
-            if len(tables[e.name]) > XLSX_MAX_ROWS:
-                raise ValueError(
-                    f"{e.zh} 有 {len(tables[e.name])} 行，超过 Excel 单表上限，请导出为 CSV 目录 / "
-                    f"{e.name} has {len(tables[e.name])} rows, more than an Excel sheet holds; "
-                    "export to a CSV directory instead"
-                )
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(_workbook([(e.zh, tables[e.name]) for e in ordered]))
-        return [target]
-    target.mkdir(parents=True, exist_ok=True)
-    written = []
-    for e in ordered:
-        path = target / f"{e.name}.csv"
-        tables[e.name].to_csv(path, index=False, encoding=CSV_ENCODING, lineterminator="\n")
-        written.append(path)
-    return written
 
 
 def _leading_blank_lines(file: Path) -> int:
@@ -311,12 +159,27 @@ def _has_blank_lines(file: Path) -> bool:
         return data.find(b"\n\n") >= 0 or data.find(b"\n\r\n") >= 0
 
 
-def read_tables(path: Path) -> tuple[list[SourceTable], list[TableReadError]]:
+def _read_workbook(file: Path, stage: Stage | None) -> dict[str, pd.DataFrame]:
+    """Every sheet of a workbook as strings, one sheet at a time (`stage` is told which)."""
+    sheets: dict[str, pd.DataFrame] = {}
+    with pd.ExcelFile(file, engine="openpyxl") as book:
+        for name in book.sheet_names:
+            if stage is not None:
+                entity = entity_for_label(str(name))
+                stage(entity.name if entity else str(name), "读取 reading")
+            sheets[str(name)] = pd.read_excel(book, sheet_name=name, dtype=str,
+                                              keep_default_na=False)
+    return sheets
+
+
+def read_tables(path: Path, stage: Stage | None = None
+                ) -> tuple[list[SourceTable], list[TableReadError]]:
     """Find the tables in a `.csv` file, a directory of them, or an `.xlsx` workbook.
 
     A file or sheet is matched to an entity by its name (`persons.csv`, `人员.csv`, sheet
     `人员`). Unreadable files and unknown names come back as problems, not exceptions;
-    empty sheets (such as Excel's default `Sheet1`) are ignored.
+    empty sheets (such as Excel's default `Sheet1`) are ignored. `stage(table, doing)`
+    is told which sheet of a workbook is being read (the slow part of reading one).
     """
     files = sorted(p for p in path.iterdir() if not p.name.startswith(".") and p.is_file()) \
         if path.is_dir() else [path]
@@ -329,8 +192,7 @@ def read_tables(path: Path) -> tuple[list[SourceTable], list[TableReadError]]:
                 problems.append(TableReadError(file.name, None, *too_big))
                 continue
             try:
-                sheets = pd.read_excel(file, sheet_name=None, dtype=str, keep_default_na=False,
-                                       engine="openpyxl")
+                sheets = _read_workbook(file, stage)
             except Exception as exc:  # openpyxl raises many kinds for a damaged file
                 detail = clip(str(exc), 300)
                 problems.append(TableReadError(file.name, None, f"无法读取工作簿：{detail}",
@@ -351,6 +213,7 @@ def read_tables(path: Path) -> tuple[list[SourceTable], list[TableReadError]]:
             if entity is not None:
                 tables.append(SourceTable(entity, file.name, None,
                                           lambda f=file: _read_csv(f)))  # type: ignore[misc]
+                tables[-1].quoted = True
         elif path.is_dir() and suffix in (".md", ".txt", ""):
             continue  # notes beside the data files
         else:

@@ -23,7 +23,7 @@ def cli_actor() -> str:
 
 
 def record_import(session: Session, actor: str, report: ImportReport, source: str) -> None:
-    if report.dry_run:
+    if report.dry_run or not report.rows:  # nothing written (an empty template), no event
         return
     audit.record(session, actor, "data.import", object_type="import", object_key=source,
                  data={"source": source, "rows": report.rows,

@@ -1,6 +1,7 @@
 """File import and export over HTTP, in the formats of `xuncha import` / `xuncha export`
 (docs/import-format.md). Both need a token without a region scope: an import may touch
-any part of the pool, and an export holds all of it."""
+any part of the pool, and an export holds all of it. The import template holds no pool
+data but code lists: any token with pool:read gets it."""
 
 from __future__ import annotations
 
@@ -11,16 +12,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 
+from pool.display import table_bytes, unstorable_cells
 from pool.exporter import IdNumbers
 from pool.formats import ENTITIES, ENTITY_BY_NAME
-from pool.tabular import table_bytes
 from pool.validation import clip
-from service.api.pool_access import SensitiveReader, Writer, require_unscoped
+from service.api.pool_access import Reader, SensitiveReader, Writer, require_unscoped
 from service.api.pool_schemas import ImportReportRead, ImportTableRead
 from service.deps import SessionDep, StateDep
 from service.errors import Unprocessable
 from service.exports import read_export, record_export
 from service.imports import import_and_record
+from service.templates import template_workbook
 
 router = APIRouter(tags=["pool"])
 SUFFIXES = (".csv", ".xlsx")
@@ -81,6 +83,18 @@ def import_files(
                 for t in report.tables])
 
 
+@router.get("/pool/template.xlsx", response_class=Response,
+            responses={200: {"content": {MEDIA["xlsx"]: {}},
+                             "description": "导入模板 / the import template"}})
+def import_template(session: SessionDep, principal: Reader) -> Response:
+    """导入模板：每张表一个工作表（中文列名）、说明工作表、代码列下拉列表；不含个人数据 /
+    the import template: one sheet per table (Chinese headers), a 说明 sheet describing
+    every column, drop-down lists on the code columns; holds no personal data."""
+    content = template_workbook(session)
+    return Response(content, media_type=MEDIA["xlsx"], headers={
+        "Content-Disposition": 'attachment; filename="xuncha-template.xlsx"'})
+
+
 @router.get("/exports", response_class=Response,
             responses={200: {"content": {MEDIA["csv"]: {}, MEDIA["xlsx"]: {}},
                              "description": "CSV（一张表）或 xlsx 工作簿 / CSV (one table) "
@@ -119,7 +133,11 @@ def export_files(
         zh, _, en = str(exc).partition(" / ")
         raise Unprocessable(zh, en or zh, field="format") from None
     name = "pool.xlsx" if format == "xlsx" else f"{chosen[0]}.csv"
+    # control characters a workbook cannot hold are written as U+FFFD: counted in a
+    # header and in the audit event (a CSV export keeps them)
+    replaced = len(unstorable_cells(tables)) if format == "xlsx" else 0
     record_export(state.engine, principal.actor, name, tables, fmt=format,
-                  id_numbers=id_numbers)
+                  id_numbers=id_numbers, replaced_cells=replaced)
     return Response(content, media_type=MEDIA[format],
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+                    headers={"Content-Disposition": f'attachment; filename="{name}"',
+                             "X-Xuncha-Replaced-Cells": str(replaced)})

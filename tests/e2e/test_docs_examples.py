@@ -254,7 +254,8 @@ def test_unreadable_files_are_reported_with_the_other_errors(tmp_path: Path) -> 
 
 
 def test_empty_default_sheet_is_ignored_and_other_sheets_are_reported(tmp_path: Path) -> None:
-    """§1.1: an empty `Sheet1` is skipped; a sheet with content must be named after a table."""
+    """§1.1: an empty `Sheet1` and a 说明 sheet are skipped; any other sheet with content
+    must be named after a table."""
     from openpyxl import Workbook
 
     workbook = Workbook()
@@ -269,10 +270,14 @@ def test_empty_default_sheet_is_ignored_and_other_sheets_are_reported(tmp_path: 
     url = f"sqlite:///{tmp_path / 'xlsx.db'}"
     code, output = _import(path, url, "--dry-run")
     assert code == 0, output
-    workbook.create_sheet("说明").append(["本工作簿的说明"])
+    workbook.create_sheet("说明").append(["本工作簿的说明"])  # the template's notes: skipped
+    workbook.save(path)
+    code, output = _import(path, url, "--dry-run")
+    assert code == 0, output
+    workbook.create_sheet("备注").append(["本工作簿的备注"])
     workbook.save(path)
     errors = _rejections(path, url, tmp_path)
-    assert [(e["工作表 sheet"], e["行 row"]) for e in errors] == [("说明", "")]
+    assert [(e["工作表 sheet"], e["行 row"]) for e in errors] == [("备注", "")]
 
 
 # Each case breaks a copy of the examples; every reason reported must appear verbatim in
