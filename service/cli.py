@@ -18,6 +18,9 @@ from service.cli_db import migrate_database, open_database
 from service.cli_demo import demo_ceremony
 from service.cli_draw import draw_app, round_app, seed_app
 from service.cli_errors import XunchaGroup, nothing_written_if_interrupted
+from service.cli_export import export_command
+from service.cli_report import report_command
+from service.cli_template import template_command
 from service.cli_tokens import token_app
 from service.settings import Settings, get_settings
 
@@ -34,6 +37,9 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(seed_app, name="seed")
 app.add_typer(round_app, name="round")
 app.add_typer(draw_app, name="draw")
+app.command("template")(template_command)
+app.command("report")(report_command)
+app.command("export")(export_command)
 
 out = Console()
 err = Console(stderr=True)
@@ -88,55 +94,6 @@ def import_command(
         show.import_errors(err, rejected.errors, errors_out)
         raise typer.Exit(1) from None
     show.import_report(out, report)
-
-
-@app.command("export")
-def export_command(
-    target: Annotated[Path, typer.Argument(help="目录（CSV）或 .xlsx 文件 / directory or .xlsx")],
-    entity: Annotated[list[str] | None, typer.Option(
-        help="只导出这些表（可重复）/ only these entities (repeatable)")] = None,
-    id_numbers: Annotated[str, typer.Option(
-        "--id-numbers", help="身份证号：masked 脱敏（默认，只供阅读，不能再导入）或 full 完整"
-        "（备份、迁移用，记入审计）/ ID numbers: masked (default; for reading, not importable) "
-        "or full (backups and migration; audited)")] = "masked",
-    database_url: DatabaseOption = None,
-) -> None:
-    """按导入格式导出；身份证号默认脱敏 / export in the import format, ID numbers masked
-    unless --id-numbers full (a full export round-trips losslessly). Audited."""
-    from pool.formats import ENTITY_BY_NAME
-    from pool.tabular import table_bytes, write_tables
-    from service.exports import read_export, record_export
-    from service.imports import cli_actor
-
-    for name in entity or []:
-        if name not in ENTITY_BY_NAME:
-            err.print(f"[red]未知的表 unknown entity[/] {name}; "
-                      f"可选 valid: {', '.join(ENTITY_BY_NAME)}")
-            raise typer.Exit(2)
-    if id_numbers not in ("masked", "full"):
-        err.print("[red]--id-numbers 须为 masked 或 full / must be masked or full[/]")
-        raise typer.Exit(2)
-    engine = open_database(_settings(database_url).database_url)
-    full = id_numbers == "full"
-    with show.table_progress(out) as progress:
-        tables = read_export(engine, entities=entity, progress=progress,
-                             id_numbers="full" if full else "masked")
-    fmt = "xlsx" if target.suffix.lower() == ".xlsx" else "csv"
-    try:
-        workbook = table_bytes(tables, fmt) if fmt == "xlsx" else None
-    except ValueError as exc:  # a table too large for one sheet, a cell Excel cannot hold
-        err.print(str(exc), markup=False, highlight=False)
-        raise typer.Exit(1) from None
-    record_export(engine, cli_actor(), target.name[:128], tables, fmt=fmt,
-                  id_numbers="full" if full else "masked", target=str(target.resolve()))
-    if workbook is None:
-        write_tables(tables, target, fmt="csv")
-    else:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(workbook)
-    masked = "" if full else "；身份证号已脱敏 / ID numbers masked"
-    rows = sum(len(frame) for frame in tables.values())
-    out.print(f"[green]已导出 exported[/] {rows} 行 rows → {target}{masked}")
 
 
 @app.command("generate")
@@ -254,7 +211,7 @@ def assemble_command(
         with transaction(engine) as session:
             run = assemble_round(session, spec, chosen)
     except (RoundFileError, PolicyError, ScreeningError, ValueError) as exc:
-        err.print(str(exc), markup=False, highlight=False)
+        err.print(str(exc), markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
     if as_json:
         typer.echo(json.dumps(run_to_dict(run), ensure_ascii=False, indent=2, default=str))
@@ -293,7 +250,7 @@ def pair_command(
         with transaction(engine) as session:
             run = run_cross(session, plan, chosen)
     except (RoundFileError, PolicyError, ValueError) as exc:
-        err.print(str(exc), markup=False, highlight=False)
+        err.print(str(exc), markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
     if as_json:
         typer.echo(json.dumps(cross_to_dict(run), ensure_ascii=False, indent=2, default=str))

@@ -54,7 +54,7 @@ def seed_new(spec: SpecOption, out_file: Annotated[Path | None, typer.Option(
     try:
         commitment = secret_commitment(spec.strip(), secret)
     except CeremonyError as exc:
-        err.print(str(exc), markup=False, highlight=False)
+        err.print(str(exc), markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     if out_file is not None:
         try:
@@ -83,7 +83,7 @@ def seed_check(secret: Annotated[str, typer.Argument(help="秘密值 / the secre
     try:
         ok = secret_commitment(spec.strip(), secret.strip()) == commitment.strip()
     except CeremonyError as exc:
-        err.print(str(exc), markup=False, highlight=False)
+        err.print(str(exc), markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     out.print("相符 / matches" if ok else "不符 / does not match")
     if not ok:
@@ -109,7 +109,7 @@ def seed_derive(
         text = seed_preimage(spec_sha256, revealed, public)
         seed = derive_seed(spec_sha256, revealed, public)
     except CeremonyError as exc:
-        err.print(str(exc), markup=False, highlight=False)
+        err.print(str(exc), markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     out.print(f"原文 preimage:\n{text}种子 seed: {seed}", highlight=False, markup=False)
 
@@ -260,7 +260,7 @@ def round_create(
         spec: RoundFile | CrossFile = (read_cross_file(plan_file) if cross
                                        else read_round_file(plan_file))
     except (RoundFileError, OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        err.print(str(exc), markup=False, highlight=False)
+        err.print(str(exc), markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
 
     def step(session: Any, who: Principal) -> str:

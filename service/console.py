@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy.engine import make_url
 
@@ -30,25 +30,41 @@ def safe_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
+class TableBar:
+    """The progress callback of `table_progress`: called after each table; its `stage`
+    says what is being done now (reading a sheet, checking, writing), so that a long
+    step shows which table it is on."""
+
+    def __init__(self, progress: Progress, task: TaskID) -> None:
+        self._progress, self._task = progress, task
+
+    def __call__(self, entity: str, rows: int) -> None:
+        zh = ENTITY_BY_NAME[entity].zh
+        self._progress.update(self._task, advance=1,
+                              description=f"{zh} {entity}: {rows:,} 行 rows")
+
+    def stage(self, entity: str, doing: str) -> None:
+        known = ENTITY_BY_NAME.get(entity)
+        label = f"{known.zh} {entity}" if known else entity
+        self._progress.update(self._task, description=f"{doing} {label}…")
+
+
 @contextmanager
-def table_progress(console: Console) -> Iterator[Callable[[str, int], None]]:
-    """A bar over the entity tables; the callback advances it after each table."""
+def table_progress(console: Console, total: int | None = None) -> Iterator[TableBar]:
+    """A bar over the entity tables (`total` steps, default one per entity)."""
     progress = Progress(TextColumn("{task.description}"), BarColumn(),
                         TextColumn("{task.completed}/{task.total} 表 tables"),
                         TimeElapsedColumn(), console=console, transient=True)
-    task = progress.add_task("处理中 working", total=len(ENTITIES))
-
-    def advance(entity: str, rows: int) -> None:
-        zh = ENTITY_BY_NAME[entity].zh
-        progress.update(task, advance=1, description=f"{zh} {entity}: {rows:,} 行 rows")
-
+    task = progress.add_task("处理中 working", total=total or len(ENTITIES))
     with progress:
-        yield advance
+        yield TableBar(progress, task)
 
 
 def import_report(console: Console, report: ImportReport) -> None:
     title = "校验通过（未写入）/ dry run: valid, nothing written" if report.dry_run \
         else "导入完成 / import complete"
+    if not report.rows:
+        title = "没有可导入的数据 / nothing to import"
     table = Table(title=title)
     for header in ("表 table", "来源 source", "编码 encoding", "行 rows", "新增 new",
                    "更新 updated"):
@@ -61,6 +77,10 @@ def import_report(console: Console, report: ImportReport) -> None:
     rate = report.rows / report.seconds if report.seconds else 0.0
     console.print(f"共 total {report.rows:,} 行 rows, {report.seconds:.1f} s, "
                   f"{rate:,.0f} 行/秒 rows/s")
+    if not report.rows:
+        console.print("文件中没有数据行，未写入任何数据（空模板？请从第2行起填写记录）/ the files "
+                      "hold no data rows, nothing was written (an empty template? fill in "
+                      "records from row 2)")
 
 
 def import_errors(console: Console, errors: Sequence[RowError], errors_out: Path | None) -> None:
@@ -199,7 +219,8 @@ ROLE_LABEL = {"leader": "组长 leader", "deputy": "副组长 deputy", "member":
 
 
 def round_run(console: Console, run: RoundRun) -> None:
-    from service.rounds import recusal_summary
+    from service.report import recusal_sentence
+    from service.rounds import partial_roles, recusal_summary
 
     plan = run.plan
     console.rule(f"组建巡察组 team assembly · {plan.name}（{plan.key}）")
@@ -236,10 +257,12 @@ def round_run(console: Console, run: RoundRun) -> None:
         console.print(table)
         for r in team.requirements:
             console.print(f"  {'✓' if r.met else '✗'} {r.zh}", markup=False, highlight=False)
-        shaped = summary.get(team.no, {})
-        if shaped:
-            console.print("  回避 recused from these targets: " + "，".join(
-                f"{rule} {n}人" for rule, n in shaped.items()), markup=False, highlight=False)
+        titles = {r.id: r.title_zh for r in run.screening.policy.rules}
+        for target, (counts, total) in summary.get(team.no, {}).items():
+            name = f"{run.unit_names.get(target, target)}（{target}）"
+            console.print("  回避 recusals: " + recusal_sentence(
+                name, counts, total, titles, partial_roles(run.screening.policy)),
+                          markup=False, highlight=False, soft_wrap=True)
     terms = Table(title="软目标分项 soft terms")
     for col in ("项目 term", "说明", "数值 value", "权重 weight", "贡献 contribution"):
         terms.add_column(col, justify="right" if col[0] in "数权贡" else "left")

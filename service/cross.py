@@ -40,6 +40,7 @@ from service.bounds import (
     Weight,
 )
 from service.recusals import open_index
+from service.round_names import catalogue_for, resolve_cross
 from service.rounds import (
     Defaults,
     PolicyName,
@@ -188,6 +189,7 @@ def draw_cross(prepared: PreparedCross, snap: Snapshot, seed: int,
 
 
 def run_cross(session: Session, plan: CrossFile, seed: int) -> CrossRun:
+    plan = resolve_cross(plan, catalogue_for(session))
     index = open_index(session, plan.as_of or plan.start)
     return draw_cross(prepare_cross(index, plan), index.snapshot, seed)
 

@@ -24,7 +24,8 @@ from pool import models as m
 from service import audit
 from service.cross import TEAM_SETTINGS, CrossFile, cross_to_dict, draw_cross, prepare_cross
 from service.errors import Conflict, Unprocessable, not_found
-from service.rounds import RoundFile, draw, prepare_round
+from service.round_names import catalogue_for, resolve_cross, resolve_round
+from service.rounds import RoundFile, RoundFileError, draw, prepare_round, screened_recusals
 from service.scope import check_round
 
 MAX_SEED = 2**31 - 1
@@ -70,18 +71,12 @@ def create_round(session: Session, spec: Spec, *, region: str | None, actor: str
                             field="region")
     if isinstance(spec, RoundFile) and region is not None:
         spec = spec.model_copy(update={"region": region})  # sealed with the plan
+    spec = resolved(session, spec, creator)
     check_round(session, region=region, targets=spec_targets(spec),
                 groups=[g.region for g in spec.groups] if isinstance(spec, CrossFile) else [],
                 pool_region=spec.pool_region if isinstance(spec, RoundFile) else None,
                 creator=creator, creator_scope=creator_scope)
-    units = spec_targets(spec)
-    known = set(session.execute(select(m.Unit.key).where(m.Unit.key.in_(units))).scalars())
-    missing = [u for u in units if u not in known]
     pairing = isinstance(spec, CrossFile)
-    if missing:
-        raise Unprocessable(f"被巡察单位不存在：{missing}；请核对单位编号",
-                            f"unknown target units: {missing}",
-                            field="cross.groups" if pairing else "teams")
     if isinstance(spec, CrossFile):
         groups = [g.region for g in spec.groups]
         known_regions = set(session.execute(select(m.Region.code).where(
@@ -107,6 +102,25 @@ def create_round(session: Session, spec: Spec, *, region: str | None, actor: str
                  data={"spec": spec.model_dump(mode="json"), "region": region})
     session.flush()
     return row
+
+
+def resolved(session: Session, spec: Spec, visible: frozenset[str] | None = None) -> Spec:
+    """The plan in codes and keys (skills and units may be written by name); a 422 listing
+    every unknown or ambiguous value, with suggestions. Names are looked up among the
+    units of the `visible` regions (None: all)."""
+    catalogue = catalogue_for(session, isinstance(spec, RoundFile) and bool(
+        spec.cadres or spec.suitability), visible)
+    try:
+        if isinstance(spec, CrossFile):
+            return resolve_cross(spec, catalogue, ("cross",))
+        return resolve_round(spec, catalogue, ("plan",))
+    except RoundFileError as exc:
+        problems = exc.problems
+        raise Unprocessable(
+            f"轮次计划有{len(problems)}处问题：" + "；".join(p.zh for p in problems),
+            f"the plan has {len(problems)} problem(s): " + "; ".join(p.en for p in problems),
+            field=problems[0].field, details=[p.to_dict() for p in problems],
+            code="invalid_round") from None
 
 
 def round_plan(session: Session, key: str) -> tuple[m.Round, m.RoundPlan]:
@@ -171,9 +185,7 @@ def recusal_statement(index: ConflictIndex, policy: Policy, screening: Screening
     """What the decision rests on: every recusal the screening found for the round's
     targets, and for every member an explanation against each target of their team
     (why they need not recuse, with the rules checked)."""
-    wanted = set(targets)
-    found = sorted([r.cadre_key, r.target_key, r.rule_id, r.hard]
-                   for r in screening.recusals() if r.target_key in wanted)
+    found = screened_recusals(screening, targets)
     members: dict[str, list[dict[str, Any]]] = {}
     for team in teams:
         for member in team["members"]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
@@ -28,7 +29,7 @@ from conflicts.screening import ScreeningError
 from pool.importer import ImportRejected
 from pool.tabular import TableReadError
 from pool.validation import clip
-from service.rounds import RoundFileError
+from service.plan_problems import PlanProblem, RoundFileError, translate
 
 log = logging.getLogger("xuncha.service")
 
@@ -152,16 +153,19 @@ def install_handlers(app: FastAPI) -> None:
         return error_response(exc)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = exc.errors()
-        first = errors[0] if errors else {}
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = request_problems(request, exc.errors()[:100])
+        if not problems:
+            return _json(422, ErrorBody(code="invalid_request", message="请求无效 / invalid "
+                                        "request", zh="请求无效", en="invalid request"))
+        first, more = problems[0], len(problems) - 1
+        zh = f"请求参数无效：{first.zh}" + (f"（另有{more}处，见 details）" if more else "")
+        en = f"invalid request: {first.en}" + (f" (and {more} more, see details)"
+                                               if more else "")
         # a location may hold a key of the user's JSON, a message its value: both clipped
-        field = clip(".".join(str(p) for p in first.get("loc", ()) if p != "body")) or None
-        details = [{"field": clip(".".join(str(p) for p in e.get("loc", ()))),
-                    "message": clip(e["msg"], 300)} for e in errors[:100]]
-        en = f"invalid request: {field}: {clip(first.get('msg', ''), 300)}"
-        return _json(422, ErrorBody(code="invalid_request", message=f"请求参数无效 / {en}",
-                                    zh=f"请求参数无效：{field}", en=en, field=field,
+        details = [p.to_dict() | {"field": clip(p.field)} for p in problems]
+        return _json(422, ErrorBody(code="invalid_request", message=f"{zh} / {en}", zh=zh,
+                                    en=en, field=first.field or None,
                                     details=jsonable_encoder(details)))
 
     @app.exception_handler(ImportRejected)
@@ -171,8 +175,16 @@ def install_handlers(app: FastAPI) -> None:
         return _json(422, ErrorBody(code="import_rejected", message=str(exc), zh=zh, en=en,
                                     details=details))
 
+    @app.exception_handler(RoundFileError)
+    async def _plan(_request: Request, exc: RoundFileError) -> JSONResponse:
+        zh, en = _split(str(exc))
+        problems = exc.problems
+        return _json(422, ErrorBody(code="invalid_round", message=str(exc), zh=zh, en=en,
+                                    field=problems[0].field if problems else None,
+                                    details=[p.to_dict() for p in problems[:100]] or None))
+
     mapped: tuple[tuple[type[Exception], str], ...] = (
-        (TableReadError, "unreadable_file"), (RoundFileError, "invalid_round"),
+        (TableReadError, "unreadable_file"),
         (PolicyError, "invalid_policy"), (ScreeningError, "invalid_screening"),
         (InstanceError, "invalid_round"), (PairingError, "invalid_pairing"),
     )
@@ -210,6 +222,23 @@ def install_handlers(app: FastAPI) -> None:
         return _json(500, ErrorBody(code="internal", message="服务内部错误 / internal error",
                                     zh="服务内部错误，已记录；请联系管理员",
                                     en="internal error, logged; contact the administrator"))
+
+
+def request_problems(request: Request, errors: Sequence[Any]) -> list[PlanProblem]:
+    """A request's validation errors in Chinese and English (`service.plan_problems`):
+    the body's against the endpoint's body model, so an unknown key is answered with the
+    keys that exist; the field paths leave out "body", as they always have."""
+    route = request.scope.get("route")
+    params = getattr(getattr(route, "dependant", None), "body_params", None) or []
+    model = params[0].field_info.annotation if len(params) == 1 else None
+    body = model if isinstance(model, type) and issubclass(model, BaseModel) else None
+    problems = []
+    for error in errors:
+        loc = tuple(error.get("loc", ()))
+        source, rest = (loc[0], loc[1:]) if loc else ("body", ())
+        problems += translate([error | {"loc": rest}], body if source == "body" else None,
+                              () if source == "body" else (source,))
+    return problems
 
 
 def _allowed(request: Request) -> list[str]:

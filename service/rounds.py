@@ -4,9 +4,11 @@ the rules live in `conflicts/`, the model in `assignment/`."""
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -27,7 +29,7 @@ from assignment.diagnose import Diagnosis, diagnose, precheck
 from assignment.instance import Instance, TeamSpec, Weights
 from assignment.proposal import Proposal
 from conflicts.index import ConflictIndex
-from conflicts.policy import Policy, RegionLevel, Relation, cached_policy
+from conflicts.policy import Policy, RegionLevel, Relation, Role, cached_policy
 from conflicts.screening import Screening, screen_index
 from pool.records import subtree
 from service.bounds import (
@@ -43,11 +45,10 @@ from service.bounds import (
     TeamCount,
     Weight,
 )
+from service.plan_problems import PlanProblem, translate
+from service.plan_problems import RoundFileError as RoundFileError
 from service.recusals import open_index
-
-
-class RoundFileError(ValueError):
-    """A round file that cannot be used; the message names the file and the key."""
+from service.round_names import catalogue_for, resolve_round
 
 
 class TeamFile(BaseModel):
@@ -156,16 +157,22 @@ class RoundFile(BaseModel):
     @model_validator(mode="after")
     def _dates(self) -> RoundFile:
         if self.start > self.end:
-            raise ValueError(f"start {self.start} is after end {self.end}: swap them")
+            raise ValueError(f"开始日期 start {self.start} 晚于结束日期 end {self.end}：请对调 / "
+                             f"start {self.start} is after end {self.end}: swap them")
         bad_teams = sorted({no for row in self.suitability.values() for no in row
                             if not 1 <= no <= len(self.teams)})
         if bad_teams:
-            raise ValueError(f"suitability names teams {bad_teams}; teams are numbered "
+            raise ValueError(f"suitability 写到了第{bad_teams}组，本轮只有第1–{len(self.teams)}"
+                             f"组 / suitability names teams {bad_teams}; teams are numbered "
                              f"1–{len(self.teams)}")
-        known = set(Weights.__dataclass_fields__)
-        unknown = sorted(set(self.weights) - known)
+        known = list(Weights.__dataclass_fields__)
+        unknown = [w for w in self.weights if w not in known]
         if unknown:
-            raise ValueError(f"unknown weights {unknown}; known: {sorted(known)}")
+            near = difflib.get_close_matches(unknown[0], known, n=1)
+            raise ValueError(f"未知的权重 {unknown}，可用：{'、'.join(known)}"
+                             + (f"；你是否要写 {near[0]}？" if near else "")
+                             + f" / unknown weights {unknown}; known: {', '.join(known)}"
+                             + (f"; did you mean {near[0]}?" if near else ""))
         return self
 
     def plan(self) -> RoundPlan:
@@ -205,10 +212,15 @@ def read_file_model(path: Path, model: type[M], zh: str, en: str) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        lines = [f"  {'.'.join(str(p) for p in e['loc']) or '(top level)'}: {e['msg']}"
-                 for e in exc.errors()]
-        raise RoundFileError(f"{zh} {path.name} 无效 / invalid {en} {path.name}:\n"
-                             + "\n".join(lines)) from None
+        problems = translate(exc.errors(), model)
+        raise RoundFileError(file_problems(path, zh, en, problems), problems) from None
+
+
+def file_problems(path: Path, zh: str, en: str, problems: Sequence[PlanProblem]) -> str:
+    """Every problem of a file, each in Chinese and then English, under one heading."""
+    lines = [f"  {p.zh}\n    {p.en}" for p in problems]
+    return (f"{zh} {path.name} 有{len(problems)}处问题 / invalid {en} {path.name}, "
+            f"{len(problems)} problem(s):\n" + "\n".join(lines))
 
 
 def read_round_file(path: Path) -> RoundFile:
@@ -226,6 +238,7 @@ class RoundRun:
     seed: int
     proposal: Proposal | None
     diagnosis: Diagnosis | None
+    unit_names: dict[str, str] = field(default_factory=dict)  # the targets, by name
 
 
 @dataclass(frozen=True)
@@ -287,25 +300,63 @@ def draw(prepared: PreparedRound, seed: int,
 
 def assemble_round(session: Session, round_file: RoundFile, seed: int,
                    settings: SolveSettings | None = None) -> RoundRun:
+    round_file = resolve_round(round_file, catalogue_for(session, bool(
+        round_file.cadres or round_file.suitability)))
     index = open_index(session, round_file.as_of or round_file.start)
     prepared = prepare_round(index, round_file)
     proposal, diagnosis = draw(prepared, seed,
                                settings or SolveSettings(tolerance=round_file.tolerance))
+    units = index.snapshot.units
     return RoundRun(prepared.plan, prepared.screening, prepared.instance, prepared.context,
-                    seed, proposal, diagnosis)
+                    seed, proposal, diagnosis,
+                    {u: units[u].name for u in prepared.plan.targets})
 
 
-def recusal_summary(run: RoundRun) -> dict[int, dict[str, int]]:
-    """Per team: how many cadres each hard rule kept away from the team's targets."""
-    out: dict[int, dict[str, int]] = {}
-    for team in run.plan.teams:
-        counts: dict[str, set[str]] = {}
-        for (cadre, unit), rules in run.context.recused_by.items():
-            if unit in team.targets:
-                for rule in rules:
-                    counts.setdefault(rule, set()).add(cadre)
-        out[team.no] = {rule: len(c) for rule, c in sorted(counts.items())}
-    return out
+def screened_recusals(screening: Screening, targets: Iterable[str]) -> list[list[Any]]:
+    """Every recusal the screening found for these targets, as a recusal statement stores
+    them: sorted [cadre, target, rule, hard]."""
+    wanted = set(targets)
+    return sorted([r.cadre_key, r.target_key, r.rule_id, r.hard]
+                  for r in screening.recusals() if r.target_key in wanted)
+
+
+TargetRecusals = tuple[dict[str, int], int]  # cadres per hard rule, distinct cadres in all
+
+
+def partial_roles(policy: Policy) -> dict[str, tuple[str, ...]]:
+    """The hard rules that bar only some roles (rule id → those roles), such as a leader
+    rule: a cadre it names may still join the team in another role."""
+    every = set(Role)
+    return {r.id: tuple(role.value for role in r.roles)
+            for r in policy.rules if r.hard and set(r.roles) != every}
+
+
+def recusal_counts(recusals: Iterable[Sequence[Any]],
+                   partial: Mapping[str, Sequence[str]] | None = None
+                   ) -> dict[str, TargetRecusals]:
+    """Per target: how many distinct cadres each hard rule keeps away from it, and how
+    many are kept away altogether (by a rule barring every role; `partial` names the
+    rules that bar only some roles, counted by rule but not in that total), from
+    [cadre, target, rule, hard] rows. The one count the CLI (`assemble`) and the round
+    report (回避情况说明) both show."""
+    partial = partial or {}
+    cadres: dict[str, dict[str, set[str]]] = {}
+    for cadre, target, rule, hard in recusals:
+        if hard:
+            cadres.setdefault(target, {}).setdefault(rule, set()).add(cadre)
+    return {target: ({rule: len(c) for rule, c in sorted(rules.items())},
+                     len(set().union(*(c for rule, c in rules.items()
+                                       if rule not in partial))))
+            for target, rules in sorted(cadres.items())}
+
+
+def recusal_summary(run: RoundRun) -> dict[int, dict[str, TargetRecusals]]:
+    """Per team and target: `recusal_counts` over the run's screening, as the round
+    report counts them."""
+    counts = recusal_counts(screened_recusals(run.screening, run.plan.targets),
+                            partial_roles(run.screening.policy))
+    return {team.no: {target: counts.get(target, ({}, 0)) for target in team.targets}
+            for team in run.plan.teams}
 
 
 def run_to_dict(run: RoundRun) -> dict[str, Any]:
@@ -314,7 +365,9 @@ def run_to_dict(run: RoundRun) -> dict[str, Any]:
         "policy_hash": run.screening.policy.hash, "input_hash": run.instance.input_hash,
         "trial": True, "seed": run.seed, "candidates": len(run.instance.candidates),
         "excluded": {k: [zh for zh, _en in v] for k, v in sorted(run.context.excluded.items())},
-        "recusals_by_team": recusal_summary(run),
+        "recusals_by_team": {no: {target: {"by_rule": rules, "cadres": total}
+                                  for target, (rules, total) in targets.items()}
+                             for no, targets in recusal_summary(run).items()},
         "proposal": run.proposal.to_dict() if run.proposal else None,
         "diagnosis": None if run.diagnosis is None else {
             "feasible": run.diagnosis.feasible,

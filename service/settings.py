@@ -37,6 +37,10 @@ class Settings(BaseSettings):
         default=None,
         description="the Ed25519 private key (PEM file, kept outside the database) that signs "
                     "audit checkpoints; `xuncha audit keygen` makes one")
+    report_font: Path | None = Field(
+        default=None,
+        description="the CJK font file (.ttf/.otf/.ttc) embedded in PDF reports; default: "
+                    "fontconfig's Noto Sans CJK SC, else known system paths")
     host: str = "127.0.0.1"
     port: int = 8000
     # request limits (docs/security.md "限制 / Limits")

@@ -13,14 +13,13 @@ from sqlalchemy import select
 from pool import models as m
 from pool.db import transaction
 from service.api.common import Accepted, UtcTime, queue_job
-from service.api.draws import round_draw_reads
 from service.api.rounds import DrawSummary, RoundKey, draw_summaries, visible_round
 from service.auth import Action, Principal
 from service.changes import ChangeCreate, apply_change, approval_blockers, approve
 from service.decisions import MAX_SEED, proposal_or_404, round_plan
 from service.deps import SessionDep, StateDep, ensure_region, refusals_audited, require
-from service.errors import Unprocessable
-from service.report import round_report
+from service.errors import ErrorResponse, Unprocessable
+from service.report_files import PDF, XLSX, report_file
 from service.sealing import MASK, names_visible, seal_for
 
 router = APIRouter(tags=["proposals"])
@@ -29,7 +28,6 @@ Reader = Annotated[Principal, Depends(require(Action.rounds_read))]
 Writer = Annotated[Principal, Depends(require(Action.rounds_write))]
 Approver = Annotated[Principal, Depends(require(Action.approve))]
 ProposalId = Annotated[int, Path(ge=1, le=2**31 - 1, description="方案编号 / proposal id")]
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class ProposalCreate(BaseModel):
@@ -293,16 +291,31 @@ def post_replay(proposal_id: ProposalId, session: SessionDep, state: StateDep,
                      region=rnd.region_code if rnd else None)
 
 
+def _report(session: SessionDep, state: StateDep, request: Request, principal: Principal,
+            proposal_id: int, fmt: str) -> Response:
+    row = visible_proposal(session, state, request, principal, proposal_id)
+    report = report_file(session, row, fmt, show_names=names_visible(row, principal),
+                         seal=seal_for(session, principal, [row]),
+                         font=state.settings.report_font)
+    return Response(content=report.content, media_type=report.media_type, headers={
+        "Content-Disposition": f'attachment; filename="{report.filename}"'})
+
+
 @router.get("/proposals/{proposal_id}/report.xlsx", response_class=Response,
             responses={200: {"content": {XLSX: {}}}})
 def get_report(proposal_id: ProposalId, session: SessionDep, state: StateDep,
                request: Request, principal: Reader) -> Response:
-    """轮次报告（.xlsx）：队伍、角色、专长、成员回避说明、回避情况说明 / the round report."""
-    row = visible_proposal(session, state, request, principal, proposal_id)
-    rnd = session.get(m.Round, row.round_key)
-    assert rnd is not None
-    draws = [d.model_dump(mode="json") for d in round_draw_reads(session, row.round_key)]
-    data = round_report(rnd, row, show_names=names_visible(row, principal), draws=draws,
-                        seal=seal_for(session, principal, [row]))
-    return Response(content=data, media_type=XLSX, headers={
-        "Content-Disposition": f'attachment; filename="proposal-{row.id}.xlsx"'})
+    """轮次报告（.xlsx，可直接打印）：队伍、成员回避声明、回避情况说明、人工调整、抽取记录、
+    批准与签字 / the round report, print-ready."""
+    return _report(session, state, request, principal, proposal_id, "xlsx")
+
+
+@router.get("/proposals/{proposal_id}/report.pdf", response_class=Response,
+            responses={200: {"content": {PDF: {}}},
+                       503: {"model": ErrorResponse, "description": (
+                           "未安装中文字体 / no CJK font installed (fonts-noto-cjk or "
+                           "XUNCHA_REPORT_FONT)")}})
+def get_report_pdf(proposal_id: ProposalId, session: SessionDep, state: StateDep,
+                   request: Request, principal: Reader) -> Response:
+    """轮次报告（.pdf，内容与 .xlsx 相同）/ the round report as a PDF, the same content."""
+    return _report(session, state, request, principal, proposal_id, "pdf")

@@ -23,6 +23,7 @@ from service import ceremony as ceremony_service
 from service.auth import Role, issue_token
 from tests.e2e import ceremony
 from tests.e2e.api_client import Api
+from tests.e2e.report_book import open_book, table
 
 SMALL = {
     "key": "R-INS", "name": "云川市委2027年第一轮巡察（内部人测试）", "start": "2027-03-01",
@@ -301,10 +302,10 @@ def test_whoever_changed_a_proposal_by_hand_cannot_approve_it(sqlite_api: Api) -
     ok = api.post(f"/v1/proposals/{proposal['id']}/approve", "approver", json={})
     assert ok.status_code == 200, ok.text
     book = api.get(f"/v1/proposals/{proposal['id']}/report.xlsx", "auditor")
-    rows = list(load_workbook(BytesIO(book.content))["巡察组 Teams"].iter_rows(
-        min_row=2, values_only=True))
-    by_hand = [r for r in rows if str(r[8]).startswith("人工调整")]
-    assert len(by_hand) == 1 and by_hand[0][4] == for_swap and "因病" in by_hand[0][8]
+    rows = table(open_book(book.content), "巡察组 Teams")
+    by_hand = [r for r in rows if str(r["产生方式 placed"]).startswith("人工调整")]
+    assert len(by_hand) == 1 and by_hand[0]["人员编号 key"] == for_swap
+    assert "因病" in by_hand[0]["产生方式 placed"]
 
 
 def _replacements(api: Api, proposal_id: int, member: dict[str, Any],

@@ -5,15 +5,14 @@ step in order."""
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from openpyxl import load_workbook
 
 from tests.e2e import ceremony
 from tests.e2e.api_client import Api, running_api
+from tests.e2e.report_book import open_book, table
 from tests.e2e.test_api_rounds import ROUND, members
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_data" / "city"
@@ -52,8 +51,8 @@ def test_from_upload_to_approved_decision_and_report_over_http(empty_api: Api) -
     assert {p["person_key"] for p in history["items"]} == set(seated)
 
     report = api.get(f"/v1/proposals/{proposal_id}/report.xlsx", "auditor")
-    book = load_workbook(io.BytesIO(report.content))
-    provenance = dict(book["依据 Provenance"].iter_rows(min_row=2, values_only=True))
+    provenance = {r["项目 item"]: r["内容 value"]
+                  for r in table(open_book(report.content), "依据与批准 Provenance")}
     assert provenance["输入包 sha256 bundle"] == approved.json()["bundle_sha256"]
     assert approved.json()["seed_hex"] == held.draw["seed"]
     assert provenance["种子 seed"] == approved.json()["seed_hex"]

@@ -164,7 +164,7 @@ def test_assemble_command_staffs_the_sample_round_reproducibly(sample_url: str) 
     ("key: R\nname: n\nstart: 2027-01-01\nend: 2026-01-01\nteams: [{targets: [U00003]}]\n",
      "start 2027-01-01 is after end"),
     ("key: R\nname: n\nstart: 2026-12-01\nend: 2027-01-01\nseed: 1\n"
-     "teams: [{targets: [U_NOWHERE]}]\n", "被巡察单位不存在"),
+     "teams: [{targets: [U_NOWHERE]}]\n", "没有编号或名称为“U_NOWHERE”的单位"),
     ("key: R\nname: n\nstart: 2026-12-01\nend: 2027-01-01\nseed: 1\nbogus: 1\n"
      "teams: [{targets: [U00003]}]\n", "bogus"),
     ("key: R\nname: n\nstart: 2026-12-01\nend: 2027-01-01\nteams: [{targets: [U00003]}]\n",
@@ -280,8 +280,9 @@ def test_elevated_round_draws_from_the_higher_level_and_applies_the_region_rule_
     for team in runs["town"]["proposal"]["teams"]:
         for member in team["members"]:  # only cadres of the city's own units
             assert snap.units[snap.cadres[member["key"]].home_unit_key].region_code == "320100"
-    regional = {name: sum(n for counts in run["recusals_by_team"].values()
-                          for rule, n in counts.items() if rule == "region")
+    regional = {name: sum(n for targets in run["recusals_by_team"].values()
+                          for counts in targets.values()
+                          for rule, n in counts["by_rule"].items() if rule == "region")
                 for name, run in runs.items()}
     assert regional["town"] < regional["county"]
     assert runs["town"]["policy_hash"] != runs["county"]["policy_hash"]
