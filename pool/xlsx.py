@@ -145,7 +145,7 @@ def _write_sheet(part: IO[bytes], sheet: Sheet) -> None:
     n, width = sheet.rows, len(sheet.columns)
     letters = [column_letter(i) for i in range(width)]
     last = f"{letters[-1]}{n + 1}" if letters else "A1"
-    part.write(f'{_HEAD}<worksheet xmlns="{_MAIN}"><dimension ref="A1:{last}"/>'
+    part.write(f'{_HEAD}<worksheet xmlns="{_MAIN}">{_FIT_TO_PAGE}<dimension ref="A1:{last}"/>'
                f'{_view(sheet.frozen_columns)}{_cols(sheet)}<sheetData>'.encode())
     header = "".join(f'<c r="{letter}1" t="inlineStr" s="{_BOLD}"><is><t>'
                      f'{_escape_one(c.header)}</t></is></c>'
@@ -159,7 +159,17 @@ def _write_sheet(part: IO[bytes], sheet: Sheet) -> None:
         rows = pc.binary_join_element_wise('<row r="', numbers, '">', *cells, "</row>", "")
         part.write(_buffer(rows))
     autofilter = f'<autoFilter ref="A1:{last}"/>' if width else ""
-    part.write(f"</sheetData>{autofilter}</worksheet>".encode())
+    part.write(f"</sheetData>{autofilter}{_PRINT}</worksheet>".encode())
+
+
+# Printed: A4 landscape, every column on the page's width (as many pages down as needed),
+# the header row repeated on each page (the Print_Titles name in the workbook), the sheet's
+# name at the top and "第 N 页 共 M 页" at the bottom.
+_FIT_TO_PAGE = '<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>'
+_PRINT = ('<pageMargins left="0.4" right="0.4" top="0.6" bottom="0.6" header="0.3" '
+          'footer="0.3"/><pageSetup paperSize="9" orientation="landscape" fitToWidth="1" '
+          'fitToHeight="0"/><headerFooter><oddHeader>&amp;C&amp;A</oddHeader><oddFooter>'
+          '&amp;C第 &amp;P 页 共 &amp;N 页</oddFooter></headerFooter>')
 
 
 def _cells(letter: str, numbers: pa.Array, kind: CellKind, values: Sequence[str]
@@ -276,10 +286,14 @@ def _workbook(sheets: Sequence[Sheet]) -> str:
     listed = "".join(f'<sheet name={quoteattr(s.title)} sheetId="{no}" r:id="rId{no}"/>'
                      for no, s in enumerate(sheets, start=1))
     # Excel keeps each sheet's filter range as a hidden name; a reader may rely on it
+    # and the header row printed on every page as Print_Titles (names sorted by name)
     names = "".join(
         f'<definedName name="_xlnm._FilterDatabase" localSheetId="{no}" hidden="1">'
         f"{escape(_quoted_title(s.title))}!$A$1:${column_letter(len(s.columns) - 1)}$"
         f"{s.rows + 1}</definedName>"
+        for no, s in enumerate(sheets) if s.columns) + "".join(
+        f'<definedName name="_xlnm.Print_Titles" localSheetId="{no}">'
+        f"{escape(_quoted_title(s.title))}!$1:$1</definedName>"
         for no, s in enumerate(sheets) if s.columns)
     defined = f"<definedNames>{names}</definedNames>" if names else ""
     return (f'{_HEAD}<workbook xmlns="{_MAIN}" xmlns:r="{_DOC_REL}"><sheets>{listed}'

@@ -3,16 +3,14 @@ hand and approved; the workbook's page setup and content, then both files render
 the .xlsx through LibreOffice, the .pdf through poppler — and saved as PNGs under
 $XUNCHA_TEST_SHOTS/xuncha-shots/ to be looked at.
 
-`XUNCHA_TEST_RENDER` works as XUNCHA_TEST_BROWSER does: `auto` (default) skips the
-rendering without soffice/poppler/a CJK font, `required` (CI) fails, `off` skips."""
+`XUNCHA_TEST_RENDER` (tests/e2e/render.py): `auto` (default) skips the rendering without
+soffice/poppler/a CJK font, `required` (CI) fails, `off` skips."""
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,35 +25,16 @@ from service.auth import Role, issue_token
 from service.cli import app
 from tests.e2e import ceremony
 from tests.e2e.api_client import Api, running_api
+from tests.e2e.render import MODE, SHOTS, missing, pngs, run, tool, workbook_pdf
+from tests.e2e.render import pages as page_texts
 from tests.e2e.report_book import header_row, open_book, table
 from tests.e2e.test_api_insider import _replacements
 from tests.e2e.test_api_rounds import ROUND
 
-MODE = os.environ.get("XUNCHA_TEST_RENDER", "auto")
-SHOTS = Path(os.environ.get("XUNCHA_TEST_SHOTS") or tempfile.gettempdir()) / "xuncha-shots"
 REASON = "原组员因病不能参加，由𠮷姓同志接替"
 APPROVER = "王𠮷明"
 NOTE = "经市委巡察工作领导小组2027年第2次会议研究同意"
 BARE_KEY = re.compile(r"(?<!（)\bU\d{5}\b(?!）)")  # a unit key without its name before it
-
-
-def _tool(name: str) -> str:
-    if MODE == "off":
-        pytest.skip("rendering tests are off (XUNCHA_TEST_RENDER=off)")
-    found = shutil.which(name)
-    if found is None:
-        why = f"{name} not found (apt-get install libreoffice-calc-nogui poppler-utils)"
-        if MODE == "required":
-            pytest.fail(f"{why}; XUNCHA_TEST_RENDER=required")
-        pytest.skip(why)
-    return found
-
-
-def _run(*args: str, cwd: Path | None = None) -> str:
-    done = subprocess.run(args, capture_output=True, text=True, timeout=300, cwd=cwd,
-                          check=False)
-    assert done.returncode == 0, (args, done.stderr)
-    return done.stdout
 
 
 @dataclass
@@ -220,7 +199,7 @@ def test_before_approval_the_report_is_sealed(drawn: Drawn) -> None:
     assert not sorted(x for x in drawn.names_before if x in text)
     assert "批准前不公开" in text and "因病" in text
     if drawn.sealed_pdf is not None:
-        _tool("pdftotext")
+        tool("pdftotext")
         shown = _pdf_text(drawn.sealed_pdf)
         assert not sorted(x for x in drawn.names_before if x in shown)
         assert "批准前不公开" in shown
@@ -230,7 +209,7 @@ def _pdf_text(content: bytes) -> str:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "r.pdf"
         path.write_bytes(content)
-        return _run("pdftotext", "-layout", str(path), "-")
+        return run("pdftotext", "-layout", str(path), "-")
 
 
 def test_the_cli_writes_the_report_and_refuses_other_files(drawn: Drawn,
@@ -254,32 +233,25 @@ def test_the_cli_writes_the_report_and_refuses_other_files(drawn: Drawn,
 def rendered(drawn: Drawn) -> dict[str, Path]:
     """Both reports as PDFs and PNG pages under SHOTS: the workbook through LibreOffice
     (converted once), the PDF as the service made it."""
-    soffice = _tool("soffice")
-    _tool("pdftoppm")
+    tool("soffice")
+    tool("pdftoppm")
     SHOTS.mkdir(parents=True, exist_ok=True)
     for old in SHOTS.glob("report-*"):
         old.unlink()
     xlsx = SHOTS / "report-xlsx.xlsx"
     xlsx.write_bytes(drawn.xlsx)
-    with tempfile.TemporaryDirectory() as profile:
-        _run(soffice, f"-env:UserInstallation=file://{profile}", "--headless",
-             "--convert-to", "pdf", "--outdir", str(SHOTS), str(xlsx))
-    out = {"xlsx": SHOTS / "report-xlsx.pdf"}
+    out = {"xlsx": workbook_pdf(xlsx, SHOTS)}
     if drawn.pdf is not None:
         out["pdf"] = SHOTS / "report-pdf.pdf"
         out["pdf"].write_bytes(drawn.pdf)
     for name, pdf in out.items():
-        _run("pdftoppm", "-r", "60", "-png", str(pdf), str(SHOTS / f"report-{name}"))
+        pngs(pdf, SHOTS / f"report-{name}")
     return out
-
-
-def _pages(pdf: Path) -> list[str]:
-    return _run("pdftotext", "-layout", str(pdf), "-").split("\f")[:-1]
 
 
 def test_libreoffice_prints_the_workbook_without_spilling_columns(
         rendered: dict[str, Path], drawn: Drawn) -> None:
-    pages = _pages(rendered["xlsx"])
+    pages = page_texts(rendered["xlsx"])
     assert 6 <= len(pages) <= 20, len(pages)
     assert len(list(SHOTS.glob("report-xlsx-*.png"))) == len(pages)
     book = open_book(drawn.xlsx)
@@ -297,15 +269,15 @@ def test_libreoffice_prints_the_workbook_without_spilling_columns(
 def test_the_pdf_embeds_a_cjk_subset_and_keeps_every_character(
         rendered: dict[str, Path], drawn: Drawn) -> None:
     if "pdf" not in rendered:
-        pytest.skip("no CJK font here (fonts-noto-cjk)")
+        missing("no CJK font here (apt-get install fonts-noto-cjk)")
     pdf = rendered["pdf"]
-    pages = _pages(pdf)
-    info = _run("pdfinfo", str(pdf))
+    pages = page_texts(pdf)
+    info = run("pdfinfo", str(pdf))
     assert f"Pages:          {len(pages)}" in info or f"Pages: {len(pages)}" in " ".join(
         info.split())
     assert 4 <= len(pages) <= 20
     assert len(list(SHOTS.glob("report-pdf-*.png"))) == len(pages)
-    fonts = _run("pdffonts", str(pdf)).splitlines()[2:]
+    fonts = run("pdffonts", str(pdf)).splitlines()[2:]
     assert any(re.match(r"[A-Z]{6}\+\S*CJK", line) and " yes yes yes " in line
                for line in fonts), fonts
     text = "\n".join(pages)
