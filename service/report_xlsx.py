@@ -29,7 +29,10 @@ def _lines(value: object, width: float) -> int:
     heights are written out, as spreadsheet programs do not all fit them on opening."""
     if value is None or isinstance(value, dt.datetime | int | float):
         return 1
-    room = max(width - 1.5, 1.0)
+    # a fifth less room than the width: a line breaks before a word that does not fit
+    # (rule ids such as employment.leader-long-service are long words), and a CJK glyph
+    # of the printing font is a little wider than two digits
+    room = max((width - 1.5) / 1.2, 1.0)
     return sum(max(1, math.ceil(sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1
                                     for ch in line) / room))
                for line in str(value).split("\n"))
