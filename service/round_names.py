@@ -91,12 +91,22 @@ def _fold(label: str) -> str:
     return normalize_text(label).lower()
 
 
+SUGGESTED_AT_MOST = 20  # unknown units and cadres of one plan given "did you mean": each search
+# runs over every unit name or cadre key, so a plan of thousands of unknown values (a
+# `cadres:` table may hold 100,000) must not cost minutes; the rest are listed without
+
+
 class _Resolver:
     """Resolves values one by one, collecting every problem."""
 
     def __init__(self, catalogue: Catalogue, prefix: Loc) -> None:
         self.cat, self.prefix = catalogue, prefix
         self.problems: list[PlanProblem] = []
+        self.searches = 0
+
+    def _may_suggest(self) -> bool:
+        self.searches += 1
+        return self.searches <= SUGGESTED_AT_MOST
 
     def _add(self, loc: Loc, what_zh: str, what_en: str, hint_zh: str = "",
              hint_en: str = "", suggestions: Iterable[str] = (),
@@ -163,7 +173,8 @@ class _Resolver:
                 prefix=self.prefix), suggestions=tuple(keys)))
             return given
         wanted = normalize_name(given)
-        matches = close(wanted, self.cat.named) + close(key, [u[0] for u in self.cat.shown])
+        matches = close(wanted, self.cat.named) + close(key, [u[0] for u in self.cat.shown]) \
+            if self._may_suggest() else []
         found = list(dict.fromkeys(k for m in matches for k in self.cat.named.get(m, [m])))
         self._add(loc, f"没有编号或名称为“{clip(given)}”的单位",
                   f"no unit has the key or name '{clip(given)}'",
@@ -185,7 +196,8 @@ class _Resolver:
         cadres = self.cat.cadres
         if cadres is None or key in cadres:
             return
-        near = [k for k in cadres if k[:2] == key[:2] and abs(len(k) - len(key)) <= 2]
+        near = [k for k in cadres if k[:2] == key[:2] and abs(len(k) - len(key)) <= 2] \
+            if self._may_suggest() else []
         self._add(loc, f"人才库中没有干部“{clip(key)}”", f"no cadre in the pool has the key "
                   f"'{clip(key)}'", "请写干部的人员编号", "write the cadre's person key",
                   close(key, near[:20_000]))

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from service.cross import CrossFile
 from service.plan_problems import RoundFileError, translate
-from service.round_names import Catalogue, resolve_cross, resolve_round
+from service.round_names import SUGGESTED_AT_MOST, Catalogue, resolve_cross, resolve_round
 from service.rounds import RoundFile
 
 CATALOGUE = Catalogue(
@@ -125,6 +125,19 @@ def test_unknown_cadres_are_refused_with_the_key_meant() -> None:
                                suitability={"P0000367": {1: 5}}))
     assert error.problems[0].field == "suitability.P0000367"
     assert error.problems[0].suggestions == ("P00000367",)
+
+
+def test_only_the_first_unknown_values_are_searched_for_what_was_meant() -> None:
+    # a `cadres:` table of 500 near-miss keys: every one refused, the first 20 with
+    # the key meant, the rest listed without (each search runs over the whole pool)
+    near = {f"P0000036{n:04}": {"capacity": 1} for n in range(500)}
+    many = Catalogue(CATALOGUE.skills, CATALOGUE.units,
+                     cadres=frozenset(f"P000003{n:05}" for n in range(5_000)))
+    error = refusal(round_file(teams=[{"targets": ["U00003"]}], cadres=near), many)
+    assert len(error.problems) == 500
+    suggested = [p for p in error.problems if p.suggestions]
+    assert len(suggested) == SUGGESTED_AT_MOST
+    assert suggested == list(error.problems[:SUGGESTED_AT_MOST])
 
 
 def test_a_cross_plan_names_units_and_skills_too() -> None:
