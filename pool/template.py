@@ -142,8 +142,12 @@ def _width(*texts: str) -> float:
 
 def _notes_sheet(sheet: Worksheet, notes: list[ColumnNote]) -> None:
     sheet.cell(1, 1, "巡察干部人才库导入模板 说明 / xuncha import template: notes").font = _BOLD
+    last = get_column_letter(len(NOTES_HEADER))
     for row, text in enumerate(GENERAL_NOTES, start=2):
-        _put(sheet, row, 1, text)
+        _put(sheet, row, 1, text)  # across the table's width, wrapped
+        sheet.merge_cells(f"A{row}:{last}{row}")
+        sheet.cell(row, 1).alignment = _WRAP
+        sheet.row_dimensions[row].height = 15 * max(1, -(-len(text) // 110))
     top = len(GENERAL_NOTES) + 3
     for column, (title, width) in enumerate(zip(NOTES_HEADER, NOTES_WIDTHS, strict=True),
                                             start=1):
@@ -159,6 +163,13 @@ def _notes_sheet(sheet: Worksheet, notes: list[ColumnNote]) -> None:
         if note.required:
             sheet.cell(row, 2).fill = _REQUIRED_FILL
     sheet.freeze_panes = f"A{top + 1}"
+    # printed: A4 landscape, the columns on one page's width, the header row on each page
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_title_rows = f"{top}:{top}"
+    sheet.oddFooter.center.text = "第 &P 页 共 &N 页"
 
 
 def _lists_sheet(sheet: Worksheet, catalogue: Catalogue) -> dict[tuple[str, ...], str]:
