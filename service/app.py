@@ -27,6 +27,7 @@ from service.limits import RequestLimits
 from service.replay import run_replay
 from service.settings import Settings, get_settings
 from service.state import ServiceState
+from service.web import install_web
 
 DESCRIPTION = """巡察干部人才库与回避审查服务 API / the inspection-cadre pool and recusal API.
 
@@ -72,4 +73,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (system_api, pool_api, recusals_api, rounds_api, draws_api, proposals_api,
                    jobs_api, audit_api):
         app.include_router(module.router, prefix="/v1")
+    install_web(app)  # the workbench's pages, and HTML error pages for browsers
     return app

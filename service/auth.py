@@ -80,17 +80,20 @@ ROLE_ZH = {Role.admin: "管理员", Role.organizer: "组织人员", Role.approve
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: the token's id and name, role and region scope (None: all)."""
+    """Who is calling: the token's id and name (or the account's, `kind` "user"), role
+    and region scope (None: all)."""
 
     token_id: str
     name: str
     role: Role
     scope: str | None
     regions: frozenset[str] | None  # the scope's subtree; None when unscoped
+    kind: str = "token"  # or "user": a person's account signed in to the workbench
 
     @property
     def actor(self) -> str:
-        return f"token:{self.token_id}:{self.name}"
+        return f"user:{self.name}" if self.kind == "user" else \
+            f"token:{self.token_id}:{self.name}"
 
     def same_person(self, actor: str) -> bool:
         """Whether `actor` (as recorded) is this caller: the same token, or a token under
@@ -115,6 +118,8 @@ class IssuedToken:
 
 def _holder(actor: str) -> tuple[str, str]:
     kind, _, rest = actor.partition(":")
+    if kind == "user":  # an account: the same holder as a token under its name
+        return actor, rest.strip().casefold()
     if kind != "token":
         return actor, actor
     token_id, _, name = rest.partition(":")

@@ -22,6 +22,7 @@ from service.cli_export import export_command
 from service.cli_report import report_command
 from service.cli_template import template_command
 from service.cli_tokens import token_app
+from service.cli_users import user_app
 from service.settings import Settings, get_settings
 
 app = typer.Typer(
@@ -33,6 +34,7 @@ app = typer.Typer(
 db_app = typer.Typer(help="数据库 / database", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(token_app, name="token")
+app.add_typer(user_app, name="user")
 app.add_typer(audit_app, name="audit")
 app.add_typer(seed_app, name="seed")
 app.add_typer(round_app, name="round")

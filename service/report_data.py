@@ -41,14 +41,14 @@ class ReportFacts:
 
 
 def holder_name(actor: str | None) -> str:
-    """Who an actor is, by name: a token's holder (`token:<id>:<name>`), or the user of a
-    command (`cli:<user>`)."""
+    """Who an actor is, by name: a token's holder (`token:<id>:<name>`), an account
+    (`user:<name>`), or the user of a command (`cli:<user>`)."""
     if not actor:
         return ""
     kind, _, rest = actor.partition(":")
     if kind == "token":
         return rest.partition(":")[2] or rest
-    return rest if kind == "cli" and rest else actor
+    return rest if kind in ("cli", "user") and rest else actor  # user: a signed-in account
 
 
 def _approval_note(session: Session, row: m.ProposalRecord) -> str | None:

@@ -59,6 +59,23 @@ class Settings(BaseSettings):
     auth_failures_per_window: int = Field(
         default=10, ge=1, description="failed tokens one client may send per window (429)")
     auth_failure_window_seconds: float = Field(default=60.0, gt=0, le=86400)
+    # the workbench's sign-in (docs/security.md "账户与登录 / Accounts and sign-in")
+    session_idle_minutes: float = Field(
+        default=30.0, gt=0, le=24 * 60,
+        description="a signed-in browser left alone this long must sign in again")
+    session_max_hours: float = Field(
+        default=12.0, gt=0, le=7 * 24,
+        description="a session ends this long after sign-in, however busy")
+    session_cookie_secure: bool | None = Field(
+        default=None,
+        description="mark the session cookie Secure; default: when the request came over "
+                    "https (behind a TLS proxy, set it true)")
+    signin_lock_failures: int = Field(
+        default=5, ge=1, description="failed sign-ins of one account that lock it")
+    signin_lock_window_minutes: float = Field(
+        default=15.0, gt=0, description="…counted within this many minutes")
+    signin_lock_minutes: float = Field(
+        default=15.0, gt=0, description="how long a locked account stays locked")
 
 
 @lru_cache(maxsize=1)

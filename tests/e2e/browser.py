@@ -9,7 +9,9 @@ import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -42,3 +44,32 @@ def chromium() -> Iterator[Any]:
             yield browser
         finally:
             browser.close()
+
+
+@dataclass
+class WatchedPage:
+    """A page whose every request outside this machine's loopback is refused and listed
+    (`outside`: the workbench must work on an intranet without internet), and whose
+    console errors and uncaught exceptions are listed (`problems`)."""
+
+    page: Any
+    outside: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+def watched_page(browser: Any, **options: Any) -> WatchedPage:
+    """A new page of `browser` (Playwright `new_page` options, e.g. locale, viewport)."""
+    watched = WatchedPage(browser.new_page(**options))
+
+    def only_loopback(route: Any) -> None:
+        if urlsplit(route.request.url).hostname == "127.0.0.1":
+            route.continue_()
+        else:
+            watched.outside.append(route.request.url)
+            route.abort()
+
+    watched.page.route("**/*", only_loopback)
+    watched.page.on("console", lambda m: watched.problems.append(m.text)
+                    if m.type == "error" else None)
+    watched.page.on("pageerror", lambda e: watched.problems.append(str(e)))
+    return watched

@@ -7,12 +7,10 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 
-from tests.e2e.browser import chromium
+from tests.e2e.browser import chromium, watched_page
 from tests.e2e.serve_process import serving
 
 SHOTS = Path(os.environ.get("XUNCHA_TEST_SHOTS", tempfile.gettempdir())) / "xuncha-shots"
@@ -21,20 +19,8 @@ SHOTS = Path(os.environ.get("XUNCHA_TEST_SHOTS", tempfile.gettempdir())) / "xunc
 @pytest.mark.slow
 def test_the_docs_page_works_offline(sqlite_url: str) -> None:
     with serving(sqlite_url) as server, chromium() as browser:
-        page = browser.new_page(locale="zh-CN", viewport={"width": 1280, "height": 900})
-        outside: list[str] = []
-        problems: list[str] = []
-
-        def only_loopback(route: Any) -> None:
-            if urlsplit(route.request.url).hostname == "127.0.0.1":
-                route.continue_()
-            else:
-                outside.append(route.request.url)
-                route.abort()
-
-        page.route("**/*", only_loopback)
-        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: problems.append(str(e)))
+        watched = watched_page(browser, locale="zh-CN", viewport={"width": 1280, "height": 900})
+        page, outside, problems = watched.page, watched.outside, watched.problems
         page.goto(f"{server.base_url}/docs", wait_until="networkidle")
 
         operations = page.locator(".opblock")

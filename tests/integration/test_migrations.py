@@ -10,7 +10,7 @@ from pool.models import Base, Skill
 def test_upgrade_head_creates_every_table_and_seeds_skills(engine: Engine) -> None:
     tables = set(inspect(engine).get_table_names())
     assert {t.name for t in Base.metadata.sorted_tables} <= tables
-    assert current_revision(engine) == "0004_audit_region"
+    assert current_revision(engine) == "0005_accounts"
     with engine.connect() as conn:
         codes = set(conn.execute(select(Skill.code)).scalars())
     assert codes == {c.code for c in DEFAULT_SKILLS}
@@ -35,7 +35,7 @@ def test_downgrade_to_base_and_back(db_url: str) -> None:
     from pool.db import make_engine
 
     eng = make_engine(db_url)
-    assert current_revision(eng) == "0004_audit_region"
+    assert current_revision(eng) == "0005_accounts"
     eng.dispose()
 
 
