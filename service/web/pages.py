@@ -7,6 +7,7 @@ from __future__ import annotations
 import inspect
 import json
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
-from service.auth import ROLE_ZH, Role
+from service.auth import ROLE_ZH, Action, Role
 from service.errors import DomainError
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
@@ -30,6 +31,26 @@ def role_label(role: Role) -> str:
 
 
 TEMPLATES.env.globals["role_label"] = role_label
+
+
+@dataclass(frozen=True)
+class NavItem:
+    href: str
+    zh: str
+    en: str
+    action: Action  # shown only to those who may do it (service.auth decides)
+
+
+# the workbench's sections, in the order of the header's navigation; an area adds its own
+# line here when its pages exist
+NAV: list[NavItem] = []
+
+
+def nav_items(person: Any) -> list[NavItem]:
+    return [item for item in NAV if person.principal.may(item.action)]
+
+
+TEMPLATES.env.globals["nav_items"] = nav_items
 
 # pages: this app's scripts, styles and images only; no inline script or style, no frames;
 # forms post only here. Same-origin referrers, so a form post carries its Origin.
