@@ -31,6 +31,7 @@ class CadreFilter:
     status: str | None = None
     regions: frozenset[str] | None = None  # home unit's region among these
     q: str | None = None  # substring of the name or the person key
+    system: str | None = None  # home unit's system
 
 
 @dataclass(frozen=True)
@@ -191,6 +192,8 @@ class PoolBrowser:
             stmt = stmt.where(getattr(m.Cadre, flag).is_(True))
         if f.status:
             stmt = stmt.where(m.Cadre.status == f.status)
+        if f.system:
+            stmt = stmt.where(m.Unit.system_code == f.system)
         if f.q and f.q.strip():
             stmt = stmt.where(_matches(f.q.strip()))
         return stmt

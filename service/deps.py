@@ -177,14 +177,21 @@ def require(action: Action) -> Callable[..., Awaitable[Principal]]:
     """A dependency that lets the call through only for roles allowed `action`."""
 
     async def check(request: Request, state: StateDep, principal: PrincipalDep) -> Principal:
-        if not principal.may(action):
-            raise deny(state, request, principal,
-                       f"角色“{ROLE_ZH[principal.role]}”无权执行此操作（{action.value}）",
-                       f"role {principal.role.value} may not do this ({action.value})",
-                       action=action.value)
+        ensure_may(state, request, principal, action)
         return principal
 
     return check
+
+
+def ensure_may(state: ServiceState, request: Request, principal: Principal,
+               action: Action) -> None:
+    """403 (audited) unless the principal's role may do `action` (`require`, and the
+    workbench's pages for the signed-in person)."""
+    if not principal.may(action):
+        raise deny(state, request, principal,
+                   f"角色“{ROLE_ZH[principal.role]}”无权执行此操作（{action.value}）",
+                   f"role {principal.role.value} may not do this ({action.value})",
+                   action=action.value)
 
 
 def ensure_region(state: ServiceState, request: Request, principal: Principal,

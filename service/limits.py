@@ -20,6 +20,8 @@ PUBLIC_PATHS = frozenset({"/v1/health"})  # answered without a token
 # endpoints that take files (multipart); tests/e2e/test_limits.py checks that every
 # operation of the OpenAPI with a multipart body is listed here
 UPLOAD_PATHS = frozenset({"/v1/imports"})
+# the workbench's upload form: the same size limit; its session is checked by the page
+WEB_UPLOAD_PATHS = frozenset({"/pool/import"})
 
 
 class _TooLarge(Exception):
@@ -65,7 +67,7 @@ class RequestLimits:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        upload = scope["path"] in UPLOAD_PATHS
+        upload = scope["path"] in UPLOAD_PATHS or scope["path"] in WEB_UPLOAD_PATHS
         limit = self.upload_bytes if upload else self.body_bytes
         refusal = await self._refusal(scope, Headers(scope=scope), upload, limit)
         if refusal is not None:
@@ -86,7 +88,7 @@ class RequestLimits:
             return missing_token()
         if length is not None and length > limit:
             return too_large(limit, upload)
-        if upload:  # the same check as the endpoint's, before the upload is received
+        if path in UPLOAD_PATHS:  # the same check as the endpoint's, before the upload
             client = scope.get("client")
             try:
                 await authenticate(scope["app"].state.xuncha, secret,

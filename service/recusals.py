@@ -20,6 +20,16 @@ from pool.snapshot import load_snapshot
 from pool.validation import normalize_name
 
 
+class AmbiguousName(ScreeningError):
+    """A name several cadres (or units) share; `candidates` lets a page offer them as
+    choices: (key, home unit key, home unit name, birth year) for cadres, (key, region
+    name, parent unit name) for units."""
+
+    def __init__(self, message: str, candidates: Sequence[tuple[object, ...]]) -> None:
+        super().__init__(message)
+        self.candidates = list(candidates)
+
+
 @dataclass(frozen=True)
 class CadreCheck:
     """One cadre against many units: the screening and an explanation per recused unit."""
@@ -84,10 +94,11 @@ def resolve_cadre(repo: PoolRepository, index: ConflictIndex, given: str) -> str
         lines = [f"  {key}  {given}  {unit_name}（{unit_key}）  "
                  f"{born.year if born else '—'}年生 born" for key, born, unit_key, unit_name
                  in cadres]
-        raise ScreeningError("\n".join([
+        raise AmbiguousName("\n".join([
             f"有{len(cadres)}名干部同名“{given}”，请用人员编号指明（--cadre 编号）/ "
             f"{len(cadres)} cadres are named {given}: give the person key (--cadre KEY)",
-            *lines]))
+            *lines]), [(key, unit_key, unit_name, born.year if born else None)
+                       for key, born, unit_key, unit_name in cadres])
     if len(named) == 1:
         return named[0][0]  # check_cadre says that this person is not a cadre
     if named:
@@ -118,7 +129,7 @@ def resolve_units(repo: PoolRepository, index: ConflictIndex,
                                  f"name: {text}")
         lines = [f"  {key}  {text}  {region}" + (f" · {parent}" if parent else "")
                  for key, region, parent in named]
-        raise ScreeningError("\n".join([
+        raise AmbiguousName("\n".join([
             f"有{len(named)}个单位名为“{text}”，请用单位编号指明（--unit 编号）/ {len(named)} "
-            f"units are named {text}: give the unit key (--unit KEY)", *lines]))
+            f"units are named {text}: give the unit key (--unit KEY)", *lines]), named)
     return keys

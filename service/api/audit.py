@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
-from sqlalchemy import func, select
 
-from pool import models as m
-from service import audit, checkpoint
+from service import checkpoint
 from service.api.common import Page, Paging, UtcTime, paging
 from service.api.pool_access import require_unscoped
+from service.audit_reading import EventFilter, count, sealed, verification_for, visible_events
 from service.auth import Action, Principal
 from service.bounds import Time
 from service.deps import SessionDep, StateDep, require
-from service.sealing import Seal, proposal_of_event, seal_for
 
 router = APIRouter(tags=["audit"])
 Auditor = Annotated[Principal, Depends(require(Action.audit_read))]
@@ -67,27 +64,17 @@ def list_events(
 ) -> Page[AuditEventRead]:
     """审计事件（按操作人、类型、对象、时间筛选）；限定区划的令牌只看到记入本区划的事件 /
     audit events, filtered; a scoped token sees the events recorded for its subtree."""
-    stmt = audit.query(actor=actor, kind=kind, object_type=object_type, object_key=object_key,
-                       since=_naive(since), until=_naive(until),
-                       regions=principal.regions)
-    total = session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
-    rows = session.execute(stmt.limit(page.limit).offset(page.offset)).scalars().all()
-    seals: dict[int, Seal] = {}
-
-    def sealed(e: m.AuditEvent) -> Any:
-        data = json.loads(e.data)
-        proposal = proposal_of_event(session, e.object_type, e.object_key, data)
-        if proposal is None:
-            return data
-        if proposal.id not in seals:
-            seals[proposal.id] = seal_for(session, principal, [proposal])
-        return seals[proposal.id](data)
-
-    items = [AuditEventRead(seq=e.seq, at=e.at, actor=e.actor, kind=e.kind,
-                            object_type=e.object_type, object_key=e.object_key,
-                            data=sealed(e), prev_hash=e.prev_hash, hash=e.hash,
-                            region=e.region)
-             for e in rows]
+    where = EventFilter(actor=actor, kind=kind, object_type=object_type,
+                        object_key=object_key, since=_naive(since), until=_naive(until))
+    stmt = visible_events(principal, where)
+    total = count(session, stmt)
+    rows = list(session.execute(stmt.limit(page.limit).offset(page.offset)).scalars())
+    items = [AuditEventRead(seq=r.event.seq, at=r.event.at, actor=r.event.actor,
+                            kind=r.event.kind, object_type=r.event.object_type,
+                            object_key=r.event.object_key, data=r.data,
+                            prev_hash=r.event.prev_hash, hash=r.event.hash,
+                            region=r.event.region)
+             for r in sealed(session, principal, rows)]
     return Page(items=items, total=total, limit=page.limit, offset=page.offset)
 
 
@@ -101,15 +88,7 @@ def _naive(value: dt.datetime | None) -> dt.datetime | None:
 def verify_chain(session: SessionDep, principal: Auditor) -> VerificationRead:
     """校验哈希链，并核对各项记录与写入它们的事件；指出位置 / verify the hash chain and
     check the records against their events, saying where."""
-    result = audit.verify(session).to_dict()
-    if principal.scope is not None:  # records of other regions are not this token's to see
-        named = [p for p in result["problems"] if p["object_type"] is not None]
-        result["problems"] = [p for p in result["problems"] if p["object_type"] is None]
-        if named:
-            result["problems"].append({
-                "seq": 0, "zh": f"另有{len(named)}处记录与其事件不符，须由不限区划的审计人员查看",
-                "en": f"{len(named)} more records disagree with their events; an auditor "
-                      "with an unscoped token must look at them"})
+    result = verification_for(session, principal)
     return VerificationRead.model_validate(result)
 
 

@@ -60,8 +60,9 @@ def job_read(session: Session, job: m.Job, principal: Principal) -> JobRead:
                    result=result, error=None if error is None else JobError(**error))
 
 
-def _job(session: SessionDep, state: StateDep, request: Request, principal: Principal,
-         job_id: str) -> m.Job:
+def visible_job(session: SessionDep, state: StateDep, request: Request,
+                principal: Principal, job_id: str) -> m.Job:
+    """A job the caller may follow: its own, or one in its region scope (404, 403)."""
     job = session.get(m.Job, job_id)
     if job is None:
         raise not_found("任务", "job", job_id, field="job_id")
@@ -74,7 +75,7 @@ def _job(session: SessionDep, state: StateDep, request: Request, principal: Prin
 def get_job(job_id: JobId, session: SessionDep, state: StateDep, request: Request,
             principal: Annotated[Principal, Depends(require(Action.rounds_read))]) -> JobRead:
     """任务状态；完成后含结果或错误 / a job's status, and its result or error when done."""
-    return job_read(session, _job(session, state, request, principal, job_id), principal)
+    return job_read(session, visible_job(session, state, request, principal, job_id), principal)
 
 
 @router.post("/jobs/{job_id}/cancel", response_model=JobRead)
@@ -84,7 +85,7 @@ def cancel_job(job_id: JobId, session: SessionDep, state: StateDep, request: Req
     """取消任务：排队中的立即取消，运行中的在下一检查点取消；抽取结果的任务不能取消 /
     cancel a job (not a draw of record's: it runs once)."""
     with refusals_audited(request, principal, "job.refused"):
-        job = _job(session, state, request, principal, job_id)
+        job = visible_job(session, state, request, principal, job_id)
         if job.kind == "proposal" and "draw_id" in json.loads(job.payload):
             raise Conflict("抽取结果的任务只运行一次，不能取消（种子已定，取消即等于重抽）",
                            "a draw of record's job runs once and cannot be cancelled (the seed "

@@ -9,7 +9,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from pool.api_repository import CadreFilter
 from pool.db import transaction
 from pool.exporter import IdNumbers
 from pool.validation import mask_id_number
@@ -23,6 +22,7 @@ from service.api.pool_access import (
     Reader,
     SensitiveReader,
     browser,
+    cadre_filter,
     cadre_read,
     ensure_person,
     outside,
@@ -47,7 +47,7 @@ from service.api.pool_schemas import (
 )
 from service.auth import Action, Principal
 from service.deps import SessionDep, StateDep
-from service.errors import Unprocessable, not_found
+from service.errors import not_found
 from service.state import ServiceState
 
 router = APIRouter(tags=["pool"])
@@ -248,17 +248,14 @@ def list_cadres(
         "所在单位的行政区划（含下级）/ home unit's region, with its subtree"))] = None,
     q: Annotated[str | None, Query(max_length=64, pattern=TEXT_PATTERN, description=(
         "姓名或编号包含的文字 / text in the name or key"))] = None,
+    system: Annotated[str | None, Query(pattern=KEY_PATTERN, description=(
+        "所在单位的系统代码 / home unit's system"))] = None,
 ) -> Page[CadreRead]:
-    """巡察干部（按特长、标记、状态、区划、姓名或编号筛选，分页）/ cadres, filtered by
-    skill, flag, status, region and free text, paged."""
+    """巡察干部（按特长、标记、状态、区划、系统、姓名或编号筛选，分页）/ cadres, filtered
+    by skill, flag, status, region, system and free text, paged."""
     pool = browser(session, principal)
-    if skill is not None and pool.skill(skill) is None:
-        raise Unprocessable(f"没有专业特长 {skill}", f"no skill {skill}", field="skill")
-    if skill_level is not None and skill is None:
-        raise Unprocessable("指定等级时须同时指定专业特长", "skill_level needs skill",
-                            field="skill_level")
-    f = CadreFilter(skill=skill, skill_level=skill_level, flags=tuple(flag or ()),
-                    status=status, regions=region_filter(state, session, pool, region), q=q)
+    f = cadre_filter(state, session, pool, skill=skill, skill_level=skill_level,
+                     flags=flag or (), status=status, region=region, system=system, q=q)
     return page_of(pool, pool.cadres_list(f), page,
                    lambda rows: [cadre_read(r) for r in pool.cadre_rows(rows)])
 

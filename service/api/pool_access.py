@@ -18,7 +18,7 @@ from fastapi import Depends, Path, Request
 from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
-from pool.api_repository import CadreRow, PoolBrowser
+from pool.api_repository import CadreFilter, CadreRow, PoolBrowser
 from service.api.common import Page, Paging
 from service.api.pool_schemas import CadreRead, CadreSkillRead
 from service.auth import ROLE_ZH, Action, Principal, region_subtree
@@ -80,6 +80,25 @@ def region_filter(state: ServiceState, session: Session, pool: PoolBrowser,
     if pool.region(code) is None:
         raise Unprocessable(f"没有行政区划 {code}", f"no region {code}", field="region")
     return state.scope_regions(session, code, lambda root: region_subtree(session, root))
+
+
+def cadre_filter(state: ServiceState, session: Session, pool: PoolBrowser, *,
+                 skill: str | None = None, skill_level: int | None = None,
+                 flags: Sequence[str] = (), status: str | None = None,
+                 region: str | None = None, system: str | None = None,
+                 q: str | None = None) -> CadreFilter:
+    """The filter of the cadre list (the API's and the workbench's): an unknown skill,
+    region or system, or a level without its skill, is a 422 naming the field."""
+    if skill is not None and pool.skill(skill) is None:
+        raise Unprocessable(f"没有专业特长 {skill}", f"no skill {skill}", field="skill")
+    if skill_level is not None and skill is None:
+        raise Unprocessable("指定等级时须同时指定专业特长", "skill_level needs skill",
+                            field="skill_level")
+    if system is not None and pool.system(system) is None:
+        raise Unprocessable(f"没有系统 {system}", f"no system {system}", field="system")
+    return CadreFilter(skill=skill, skill_level=skill_level, flags=tuple(flags),
+                       status=status, regions=region_filter(state, session, pool, region),
+                       q=q, system=system)
 
 
 def ensure_person(state: ServiceState, request: Request, principal: Principal,

@@ -7,21 +7,27 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path, PurePath
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
+from sqlalchemy.orm import Session
+from starlette.datastructures import UploadFile as StarletteUpload
 
 from pool.display import table_bytes, unstorable_cells
 from pool.exporter import IdNumbers
 from pool.formats import ENTITIES, ENTITY_BY_NAME
+from pool.importer import ImportReport
 from pool.validation import clip
 from service.api.pool_access import Reader, SensitiveReader, Writer, require_unscoped
 from service.api.pool_schemas import ImportReportRead, ImportTableRead
+from service.auth import Principal
 from service.deps import SessionDep, StateDep
 from service.errors import Unprocessable
 from service.exports import read_export, record_export
 from service.imports import import_and_record
+from service.state import ServiceState
 from service.templates import template_workbook
 
 router = APIRouter(tags=["pool"])
@@ -31,7 +37,7 @@ MEDIA = {"csv": "text/csv; charset=utf-8",
          "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
-def _file_names(files: list[UploadFile]) -> list[str]:
+def _file_names(files: Sequence[StarletteUpload]) -> list[str]:
     """Safe, distinct `.csv`/`.xlsx` names for the uploads (the importer matches tables by
     file name, so the name is kept; directories in it are dropped)."""
     names: list[str] = []
@@ -55,6 +61,22 @@ def _file_names(files: list[UploadFile]) -> list[str]:
     return names
 
 
+def import_uploads(session: Session, state: ServiceState, request: Request,
+                   principal: Principal, files: Sequence[StarletteUpload], *,
+                   dry_run: bool) -> ImportReport:
+    """Import uploaded files into `session` (the API's and the workbench's upload): an
+    unscoped caller, safe distinct names, all or nothing (`ImportRejected` with every
+    error; the caller's transaction must roll back)."""
+    require_unscoped(state, request, principal, "导入", "importing")
+    names = _file_names(files)
+    with tempfile.TemporaryDirectory(prefix="xuncha-import-") as tmp:
+        for upload, name in zip(files, names, strict=True):
+            with (Path(tmp) / name).open("wb") as out:
+                shutil.copyfileobj(upload.file, out)
+        return import_and_record(session, Path(tmp), actor=principal.actor, dry_run=dry_run,
+                                 source="upload:" + ",".join(names))
+
+
 @router.post("/imports", response_model=ImportReportRead)
 def import_files(
     session: SessionDep, state: StateDep, request: Request, principal: Writer,
@@ -67,15 +89,8 @@ def import_files(
 ) -> ImportReportRead:
     """导入文件：全部成功或全部不写入；有错误时 422 列出每一处 / import files, all or
     nothing; on any error a 422 listing every one. Needs an unscoped token."""
-    require_unscoped(state, request, principal, "导入", "importing")
-    names = _file_names(files)
-    dry = dry_run or dry_run_form
-    with tempfile.TemporaryDirectory(prefix="xuncha-import-") as tmp:
-        for upload, name in zip(files, names, strict=True):
-            with (Path(tmp) / name).open("wb") as out:
-                shutil.copyfileobj(upload.file, out)
-        report = import_and_record(session, Path(tmp), actor=principal.actor, dry_run=dry,
-                                   source="upload:" + ",".join(names))
+    report = import_uploads(session, state, request, principal, files,
+                            dry_run=dry_run or dry_run_form)
     return ImportReportRead(
         dry_run=report.dry_run, rows=report.rows, seconds=round(report.seconds, 3),
         tables=[ImportTableRead(entity=t.entity, source=t.source, encoding=t.encoding,
@@ -113,8 +128,15 @@ def export_files(
     """按导入格式导出（中文列名），身份证号默认脱敏；完整导出可直接再导入 / export in
     the import format (Chinese headers), ID numbers masked unless `id_numbers=full`; a full
     export is importable as is. Needs pool:read-sensitive and an unscoped token."""
+    return export_download(state, request, principal, entity or (), format, id_numbers)
+
+
+def export_download(state: ServiceState, request: Request, principal: Principal,
+                    entity: Sequence[str], format: str, id_numbers: IdNumbers) -> Response:
+    """The export as a download (the API's and the workbench's; the caller has checked
+    pool:read-sensitive): an unscoped caller, built in memory, audited once built."""
     require_unscoped(state, request, principal, "导出", "exporting")
-    chosen = list(dict.fromkeys(entity or ()))
+    chosen = list(dict.fromkeys(entity))
     unknown = [e for e in chosen if e not in ENTITY_BY_NAME]
     if unknown:
         valid = ", ".join(e.name for e in ENTITIES)

@@ -11,7 +11,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
-from conflicts.evidence import explain
 from conflicts.policy import PolicyError, cached_policy, shipped_policies
 from conflicts.screening import screen_index
 from pool.db import transaction
@@ -19,8 +18,9 @@ from service import jobs
 from service.api.common import Accepted, queue_job
 from service.auth import Action, Principal
 from service.bounds import Day
-from service.deps import SessionDep, StateDep, ensure_region, refusals_audited, require
-from service.errors import Forbidden, Unprocessable, not_found
+from service.deps import SessionDep, StateDep, refusals_audited, require
+from service.errors import Forbidden, Unprocessable
+from service.recusal_check import checked_explanation
 from service.recusals import open_index
 from service.scope import check_screening
 from service.state import PoolScreen, ServiceState
@@ -86,22 +86,8 @@ async def check_recusal(
 
 def answer_check(state: ServiceState, request: Request, principal: Principal,
                  screened: PoolScreen, cadre: str, unit: str, day: dt.date) -> RecusalCheck:
-    index, rules = screened.index, screened.policy
-    snap = index.snapshot
-    if unit not in snap.units:
-        raise not_found("单位", "unit", unit, field="unit")
-    if cadre not in index.cadres:
-        if cadre in snap.persons:
-            raise Unprocessable(f"{cadre} 不在巡察干部人才库中", f"{cadre} is not a cadre in "
-                                "the pool", field="cadre")
-        raise not_found("干部", "cadre", cadre, field="cadre")
-    home = snap.units[index.cadres[cadre].home_unit_key].region_code
-    ensure_region(state, request, principal, home, f"干部 {cadre}", f"cadre {cadre}")
-    ensure_region(state, request, principal, snap.units[unit].region_code, f"单位 {unit}",
-                  f"unit {unit}")
-    ex = explain(index, rules, cadre, unit, applies=screened.applies.get((cadre, unit), ()))
-    if not principal.may(Action.pool_read_sensitive):  # need to know: no relatives
-        ex = ex.without_relatives()
+    rules = screened.policy
+    ex = checked_explanation(state, request, principal, screened, cadre, unit)
     barred = sorted({r for reason in ex.reasons if reason.hard for r in reason.roles})
     return RecusalCheck(cadre=cadre, unit=unit, as_of=day, policy=rules.name,
                         policy_hash=rules.hash, recused=ex.recused, roles=barred,

@@ -43,7 +43,11 @@ class NavItem:
 
 # the workbench's sections, in the order of the header's navigation; an area adds its own
 # line here when its pages exist
-NAV: list[NavItem] = []
+NAV: list[NavItem] = [
+    NavItem("/pool", "人才库", "Pool", Action.pool_read),
+    NavItem("/recusals", "回避审查", "Recusals", Action.recusal_check),
+    NavItem("/audit", "审计", "Audit", Action.audit_read),
+]
 
 
 def nav_items(person: Any) -> list[NavItem]:

@@ -7,11 +7,11 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass
 from typing import Annotated
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from pool import models as m
 from pool.db import transaction
@@ -137,3 +137,12 @@ def set_session_cookie(request: Request, response: Response, name: str, value: s
 
 def clear_cookie(request: Request, response: Response, name: str, path: str = "/") -> None:
     set_session_cookie(request, response, name, "", path=path, max_age=0)
+
+
+def signin_redirect(request: Request) -> Response:
+    """Signed out: to the sign-in page, coming back here after (htmx: the whole page)."""
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    target = f"/signin?next={quote(here, safe='')}"
+    if request.headers.get("hx-request"):
+        return Response(status_code=200, headers={"HX-Redirect": target})
+    return RedirectResponse(target, status_code=303)
