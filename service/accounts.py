@@ -9,6 +9,7 @@ audit event, never with a password in it."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -90,6 +91,13 @@ def _named(session: Session, name: str) -> m.User:
     return user
 
 
+def hash_digest(password_hash: str) -> str:
+    """The sha256 of a stored password hash, kept in the audit events that set it, so
+    that verification finds a hash replaced straight in the database (the argon2 hash
+    itself, salted, is never logged)."""
+    return hashlib.sha256(password_hash.encode("utf-8")).hexdigest()
+
+
 def create_user(session: Session, *, name: str, password: str, role: Role,
                 scope: str | None, actor: str, now: dt.datetime) -> m.User:
     """A new account, with its `user.create` event."""
@@ -107,7 +115,8 @@ def create_user(session: Session, *, name: str, password: str, role: Role,
     session.add(user)
     session.flush()
     audit.record(session, actor, "user.create", object_type="user", object_key=name,
-                 data={"role": role.value, "scope": scope}, region=scope)
+                 data={"role": role.value, "scope": scope,
+                       "password_sha256": hash_digest(user.password_hash)}, region=scope)
     return user
 
 
@@ -133,7 +142,9 @@ def reset_password(session: Session, name: str, password: str, *, actor: str,
     user.failures, user.first_failure_at, user.locked_until = 0, None, None
     ended = end_user_sessions(session, user.name, now=now, reason="password_reset")
     audit.record(session, actor, "user.reset-password", object_type="user",
-                 object_key=user.name, data={"sessions_ended": ended}, region=user.scope)
+                 object_key=user.name, region=user.scope,
+                 data={"sessions_ended": ended,
+                       "password_sha256": hash_digest(user.password_hash)})
     return ended
 
 
@@ -161,6 +172,9 @@ def check_sign_in(session: Session, name: str, password: str, *, policy: LockPol
         user.failures, user.first_failure_at, user.locked_until = 0, None, None
         if _hasher.check_needs_rehash(user.password_hash):
             user.password_hash = _hasher.hash(password)
+            audit.record(session, f"user:{user.name}", "user.rehash", object_type="user",
+                         object_key=user.name, region=user.scope,
+                         data={"password_sha256": hash_digest(user.password_hash)})
         return Outcome.signed_in, user
     outcome = Outcome.refused
     if reason == "unknown_or_wrong":

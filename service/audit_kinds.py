@@ -46,6 +46,7 @@ KINDS: dict[str, tuple[str, str]] = {
     "user.create": ("建立账户", "account created"),
     "user.disable": ("停用账户", "account disabled"),
     "user.reset-password": ("重设密码", "password reset"),
+    "user.rehash": ("密码哈希升级", "password hash upgraded"),
     "web.signin": ("登录", "signed in"),
     "web.signin-failed": ("登录失败", "sign-in failed"),
     "web.locked": ("账户被锁定", "account locked"),

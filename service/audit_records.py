@@ -1,6 +1,6 @@
 """Verification's second half (DESIGN §8): the service's records checked against the
 audit events that wrote them, so a change made straight in the database is found even
-while the hash chain is whole: tokens, round plans, draws and their parties here;
+while the hash chain is whole: tokens, accounts, round plans, draws and their parties here;
 proposals, approvals and participations in `service.audit_decisions`.
 
 Each finding names the record, what differs and the event to compare it with. Records
@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from assignment.ceremony import CeremonyError, derive_seed, secret_commitment, spec_hash
 from pool import models as m
+from service.accounts import hash_digest
 from service.audit import Verification
 from service.audit_decisions import check_decisions
 from service.record_events import (
@@ -34,6 +35,7 @@ def cross_check(session: Session, out: Verification) -> None:
     """Add a problem to `out` for every record that disagrees with its events."""
     events = load_events(session)
     roles = _check_tokens(session, out, events["token"])
+    _check_users(session, out, events["user"])
     service_rounds = _check_rounds(session, out, events["round"])
     _check_draws(session, out, events["draw"], roles)
     check_decisions(session, out, events["proposal"], roles, service_rounds)
@@ -83,6 +85,56 @@ def _check_tokens(session: Session, out: Verification,
     out.checked["tokens"] = len(rows)
     return {key: str(made.data.get("role")) for key, evs in events.items()
             if (made := first(evs, "token.create")) is not None}
+
+
+# -- accounts ----------------------------------------------------------------------------
+
+_PASSWORD_EVENTS = ("user.create", "user.reset-password", "user.rehash")
+
+
+def _check_users(session: Session, out: Verification, events: dict[str, list[Event]]) -> None:
+    """Every account was created (`user.create`) as it stands, its password hash is the
+    one its last password event recorded, and it is disabled exactly when a
+    `user.disable` says so."""
+    rows = session.execute(select(m.User)).scalars().all()
+    for row in rows:
+        where = Where("user", row.name, f"账户 {row.name}", f"account {row.name}")
+        evs = events.get(row.name, [])
+        made = first(evs, "user.create")
+        if made is None:
+            where.say(out, 0, f"角色 {row.role}，没有开设事件 user.create：不是本服务开设的，"
+                      "而是直接写入数据库的；请立即停用"
+                      f"（./dev xuncha user disable {row.name}）并查明来源",
+                      f"role {row.role}, has no user.create event: the service did not "
+                      "create it, it was written into the database directly; disable it now "
+                      f"(`./dev xuncha user disable {row.name}`) and find out who wrote it")
+            continue
+        for name, zh, stored in (("role", "角色", row.role), ("scope", "区划范围", row.scope)):
+            if name in made.data and made.data[name] != stored:
+                where.differs(out, made, zh, name, stored, made.data[name])
+        if made.actor != row.created_by:
+            where.differs(out, made, "开设人", "created by", row.created_by, made.actor)
+        password = next((e for e in reversed(evs) if e.kind in _PASSWORD_EVENTS
+                         and "password_sha256" in e.data), None)
+        if password is not None and password.data["password_sha256"] != \
+                hash_digest(row.password_hash):
+            where.say(out, password.seq, f"密码哈希与第{password.seq}号事件设定的不同：有人可能"
+                      "直接改了密码以冒用此账户；请立即停用并重设密码",
+                      f"its password hash differs from the one event {password.seq} set: "
+                      "someone may have changed the password in the database to use this "
+                      "account; disable it now and reset the password")
+        disabled = first(evs, "user.disable")
+        if disabled is not None and row.disabled_at is None:
+            where.say(out, disabled.seq, f"已于第{disabled.seq}号事件停用，库中却仍可登录：停用被"
+                      "撤销；请再次停用并查明来源",
+                      f"was disabled by event {disabled.seq} but may sign in again in the "
+                      "database: the disabling was undone; disable it again and find out who")
+        elif disabled is None and row.disabled_at is not None:
+            where.say(out, made.seq, "库中标为已停用，但没有停用事件 user.disable",
+                      "is marked disabled without a user.disable event")
+    deleted_records(out, events, {r.name for r in rows}, "user.create", "user",
+                    ("账户", "account"), ("开设", "created"))
+    out.checked["users"] = len(rows)
 
 
 # -- rounds and draws ----------------------------------------------------------------------

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from pool import models as m
 from service.audit import Verification
 
-OBJECT_TYPES = ("token", "round", "draw", "proposal")
+OBJECT_TYPES = ("token", "user", "round", "draw", "proposal")
 RESTORE_ZH = "记录在本服务之外被改动；请以该事件为准核对，从备份恢复并查明是谁写了数据库"
 RESTORE_EN = ("the record was changed outside the service; check it against that event, "
               "restore it from a backup and find out who wrote the database")
