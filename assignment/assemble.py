@@ -102,7 +102,7 @@ def assemble(instance: Instance, seed: int,
     solver = _solver(settings, seed)
     status = solver.solve(tm.model)
     det_time = solver.deterministic_time
-    wall_hit = solver.wall_time >= settings.wall_time * 0.99
+    wall_hit = _wall_stopped(solver, status, settings)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return _empty(instance, _STATUS.get(status, "unknown"), seed, settings, started,
                       det_time, wall_hit)
@@ -126,7 +126,7 @@ def assemble(instance: Instance, seed: int,
         second = _solver(settings, seed)
         status2 = second.solve(tm.model)
         det_time += second.deterministic_time
-        wall_hit = wall_hit or second.wall_time >= settings.wall_time * 0.99
+        wall_hit = wall_hit or _wall_stopped(second, status2, settings)
         if status2 in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             solver = second
     teams = _teams(tm, solver)
@@ -141,6 +141,19 @@ def assemble(instance: Instance, seed: int,
                     seed, instance.input_hash, settings.tolerance, settings.parameters(seed),
                     time.perf_counter() - started, det_time, wall_hit, considered,
                     allowed is not None)
+
+
+def _wall_stopped(solver: cp_model.CpSolver, status: cp_model.CpSolverStatus,
+                  settings: SolveSettings) -> bool:
+    """Whether the wall-clock safety net stopped this solve. CP-SAT's reported wall time
+    can fall short of the limit that stopped it (its clock starts before the solve is
+    timed), so a search that ended unfinished (feasible or unknown) before spending its
+    deterministic budget counts as stopped by the wall clock too: with one objective
+    and no other limit, nothing else ends a search early."""
+    if solver.wall_time >= settings.wall_time * 0.99:
+        return True
+    return status in (cp_model.FEASIBLE, cp_model.UNKNOWN) \
+        and solver.deterministic_time < settings.deterministic_time
 
 
 def _hint(tm: TeamModel, teams: dict[int, dict[str, str]]) -> None:
