@@ -10,11 +10,14 @@ of the body is never received."""
 from __future__ import annotations
 
 from starlette.datastructures import Headers
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.deps import authenticate, missing_token
 from service.errors import DomainError, PayloadTooLarge, error_response
 from service.settings import Settings
+from service.web.pages import error_page, wants_html
 
 PUBLIC_PATHS = frozenset({"/v1/health"})  # answered without a token
 # endpoints that take files (multipart); tests/e2e/test_limits.py checks that every
@@ -45,8 +48,12 @@ def too_large(limit: int, upload: bool) -> PayloadTooLarge:
 
 
 async def _answer(error: DomainError, scope: Scope, receive: Receive, send: Send) -> None:
-    """The error as JSON, closing the connection (the body may not have been read)."""
-    response = error_response(error)
+    """The error as JSON, or as a page for a browser outside /v1 (the workbench's upload
+    form), closing the connection (the body may not have been read)."""
+    request = Request(scope)
+    response: Response = error_page(request, error.status, error.zh, error.en,
+                                    dict(error.headers)) \
+        if wants_html(request) else error_response(error)
     response.headers["Connection"] = "close"
     await response(scope, receive, send)
 

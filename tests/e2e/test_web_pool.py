@@ -61,8 +61,8 @@ class Person:
 
 
 @contextmanager
-def signed_in(url: str, role: Role = Role.organizer, scope: str | None = None
-              ) -> Iterator[Person]:
+def signed_in(url: str, role: Role = Role.organizer, scope: str | None = None,
+              **settings: Any) -> Iterator[Person]:
     name = f"{role.value}-{scope or 'all'}-𠮷"
     engine = make_engine(url)
     with transaction(engine) as session:
@@ -70,7 +70,8 @@ def signed_in(url: str, role: Role = Role.organizer, scope: str | None = None
             create_user(session, name=name, password=PASSWORD, role=role, scope=scope,
                         actor="tests", now=audit.utcnow())
     engine.dispose()
-    app = create_app(Settings(database_url=url, run_jobs=False))  # type: ignore[call-arg]
+    app = create_app(Settings(database_url=url, run_jobs=False,  # type: ignore[call-arg]
+                              **settings))
     with TestClient(app, raise_server_exceptions=False) as client:
         token = re.search(r'name="csrf_token" value="([^"]+)"',
                           client.get("/signin", headers=PAGE).text)
@@ -298,6 +299,17 @@ def test_import_form_problems_are_shown_on_the_form(city_sqlite_url: str) -> Non
         assert odd.status_code == 422 and "不支持的文件“notes.txt”" in odd.text
         forged = p.upload({"persons.csv": GOOD_PERSONS}, dry_run=False, token="forged")
         assert forged.status_code == 403 and "表单已失效" in forged.text
+        assert p.scalar(select(func.count()).select_from(m.Person)
+                        .where(m.Person.key == "P90000003")) == 0
+
+
+def test_an_upload_over_the_limit_is_a_page_saying_so(city_sqlite_url: str) -> None:
+    with signed_in(city_sqlite_url, max_upload_bytes=4096) as p:
+        big = p.upload({"persons.csv": GOOD_PERSONS + b"#" * 8192}, dry_run=False)
+        assert big.status_code == 413
+        assert big.headers["content-type"].startswith("text/html")
+        assert "上传的文件合计超过 4 KB 的上限" in big.text and "import the files" in big.text
+        assert "Content-Security-Policy" in big.headers
         assert p.scalar(select(func.count()).select_from(m.Person)
                         .where(m.Person.key == "P90000003")) == 0
 
