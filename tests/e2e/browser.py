@@ -73,3 +73,19 @@ def watched_page(browser: Any, **options: Any) -> WatchedPage:
                     if m.type == "error" else None)
     watched.page.on("pageerror", lambda e: watched.problems.append(str(e)))
     return watched
+
+
+SCREENSHOTS = os.environ.get("XUNCHA_SCREENSHOTS")  # a directory: keep the main pages' shots
+
+
+def save_screenshot(page: Any, name: str, *, full_page: bool = True) -> None:
+    """Save `page` as `name` (e.g. "overview.png") in the directory `XUNCHA_SCREENSHOTS`
+    names, when it is set (`./dev screenshots` sets it to docs/screenshots); otherwise
+    nothing is written. Tests take and look at their own screenshots either way."""
+    if not SCREENSHOTS:
+        return
+    from pathlib import Path
+
+    folder = Path(SCREENSHOTS)
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / name), full_page=full_page)
