@@ -78,10 +78,11 @@ def watched_page(browser: Any, **options: Any) -> WatchedPage:
 SCREENSHOTS = os.environ.get("XUNCHA_SCREENSHOTS")  # a directory: keep the main pages' shots
 
 
-def save_screenshot(page: Any, name: str, *, full_page: bool = True) -> None:
+def save_screenshot(page: Any, name: str, *, full_page: bool = False) -> None:
     """Save `page` as `name` (e.g. "overview.png") in the directory `XUNCHA_SCREENSHOTS`
-    names, when it is set (`./dev screenshots` sets it to docs/screenshots); otherwise
-    nothing is written. Tests take and look at their own screenshots either way."""
+    names, when it is set (`./dev screenshots` sets it to docs/screenshots): the visible
+    part of the page unless `full_page`. Otherwise nothing is written; tests take and look
+    at their own screenshots either way."""
     if not SCREENSHOTS:
         return
     from pathlib import Path

@@ -19,7 +19,7 @@ from service.accounts import create_user
 from service.auth import Role
 from tests.e2e import ceremony
 from tests.e2e.api_client import running_api
-from tests.e2e.browser import chromium, watched_page
+from tests.e2e.browser import chromium, save_screenshot, watched_page
 from tests.e2e.serve_process import serving
 from tests.e2e.test_api_rounds import ROUND
 
@@ -62,6 +62,7 @@ def test_an_auditor_filters_the_log_verifies_the_chain_and_replays(
         page.wait_for_url(f"{server.base_url}/audit", wait_until="networkidle")
         assert page.get_by_role("heading", name="审计日志 Audit log").is_visible()
         page.screenshot(path=str(SHOTS / "web-audit-log.png"), full_page=True)
+        save_screenshot(page, "audit-log.png")
 
         # filter by kind: htmx replaces the table only, and the address follows
         page.get_by_label("事件类型").select_option("proposal.approve")
@@ -94,6 +95,7 @@ def test_an_auditor_filters_the_log_verifies_the_chain_and_replays(
         page.get_by_text("四项比较全部一致").wait_for(timeout=180_000)
         assert page.locator(".replay-table tbody tr").count() == 4
         page.screenshot(path=str(SHOTS / "web-audit-replay.png"), full_page=True)
+        save_screenshot(page, "audit-replay.png")
 
         assert outside == [], f"requests beyond the app: {outside}"
         assert problems == [], problems

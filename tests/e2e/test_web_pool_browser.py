@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from pool import models as m
 from pool.db import make_engine, transaction
-from tests.e2e.browser import chromium, watched_page
+from tests.e2e.browser import chromium, save_screenshot, watched_page
 from tests.e2e.serve_process import CLI, ROOT, serving
 from tests.e2e.test_web_signin_browser import SHOTS
 
@@ -73,6 +73,7 @@ def test_an_organizer_filters_the_pool_reads_a_cadre_and_dry_runs_an_import(
             assert "财务" in rows.nth(i).inner_text()
             assert "组长库" in rows.nth(i).locator(".pool-tag").all_inner_texts()
         page.screenshot(path=str(SHOTS / "web-pool-filtered.png"), full_page=True)
+        save_screenshot(page, "pool-list.png")
 
         # a cadre: skills with levels, home unit with its key, rounds served
         first = rows.first.get_by_role("link")
@@ -85,6 +86,7 @@ def test_an_organizer_filters_the_pool_reads_a_cadre_and_dry_runs_an_import(
         assert page.get_by_role("heading", name="参与巡察 Rounds served").is_visible()
         assert page.get_by_role("heading", name="任职经历 Employment history").is_visible()
         page.screenshot(path=str(SHOTS / "web-pool-cadre.png"), full_page=True)
+        save_screenshot(page, "pool-cadre.png")
 
         # imports need an account without a region scope (as the API's): the city's
         # organizer is not offered one; an unscoped organizer dry-runs a file with an error
@@ -106,6 +108,7 @@ def test_an_organizer_filters_the_pool_reads_a_cadre_and_dry_runs_an_import(
         row = errors.first.inner_text()
         assert "persons.csv" in row and "出生日期" in row and "1980-13-45" in row
         page.screenshot(path=str(SHOTS / "web-pool-import-errors.png"), full_page=True)
+        save_screenshot(page, "pool-import-errors.png")
 
         assert outside == [], f"requests beyond the app: {outside}"
         # the rejected import is answered 422, which Chromium logs as a failed load

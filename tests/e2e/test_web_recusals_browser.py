@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.e2e.browser import chromium, watched_page
+from tests.e2e.browser import chromium, save_screenshot, watched_page
 from tests.e2e.serve_process import CLI, ROOT, serving
 from tests.e2e.test_web_recusals import (
     AS_OF,
@@ -83,6 +83,7 @@ def test_an_organizer_checks_a_cadre_with_a_relative_in_the_unit(city_sqlite_url
         assert box is not None and box["width"] > 300 and box["height"] > 40
         graph.scroll_into_view_if_needed()
         page.screenshot(path=str(SHOTS / "web-recusals-result.png"), full_page=True)
+        save_screenshot(page, "recusal-check.png")
         graph.screenshot(path=str(SHOTS / "web-recusals-graph.png"))
 
         assert watched.outside == [], "a page asked for something outside this machine"

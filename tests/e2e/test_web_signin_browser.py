@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.e2e.browser import chromium, watched_page
+from tests.e2e.browser import chromium, save_screenshot, watched_page
 from tests.e2e.serve_process import CLI, ROOT, serving
 
 SHOTS = Path(os.environ.get("XUNCHA_TEST_SHOTS", tempfile.gettempdir())) / "xuncha-shots"
@@ -36,6 +36,7 @@ def test_an_organizer_signs_in_and_out(city_sqlite_url: str) -> None:
         page.goto(f"{server.base_url}/", wait_until="networkidle")
         assert urlsplit(page.url).path == "/signin"
         page.screenshot(path=str(SHOTS / "web-signin.png"))
+        save_screenshot(page, "signin.png")
 
         def refusal(name: str, password: str) -> str:
             page.get_by_label("账户名").fill(name)
