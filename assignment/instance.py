@@ -125,6 +125,12 @@ class Instance:
         `candidates` in key order)."""
         return {c.key: i for i, c in enumerate(self.candidates)}
 
+    @cached_property
+    def by_key(self) -> dict[str, Candidate]:
+        """Candidate key → candidate (built once; the validator and the soft-term
+        recomputation read it, which a replacement ranking calls once per candidate)."""
+        return {c.key: c for c in self.candidates}
+
     def barred(self, cadre: str, team: TeamSpec) -> frozenset[str]:
         """Roles the cadre may not take on `team` (recused from any of its targets)."""
         out: frozenset[str] = frozenset()

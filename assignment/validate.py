@@ -12,7 +12,7 @@ from assignment.proposal import Proposal
 def violations(instance: Instance, proposal: Proposal) -> list[str]:
     """Every hard rule the proposal breaks, in words (empty: the proposal is valid)."""
     out: list[str] = []
-    cands = {c.key: c for c in instance.candidates}
+    cands = instance.by_key
     specs = {t.no: t for t in instance.teams}
     if {t.no for t in proposal.teams} != set(specs):
         out.append(f"巡察组与轮次不符 / teams differ from the round: "
@@ -66,10 +66,11 @@ def violations(instance: Instance, proposal: Proposal) -> list[str]:
                 name = instance.side_name(side)
                 out.append(f"{where}: 来自{name}的组员{n}人，须至少{spec.min_per_side}人 / "
                            f"{n} member(s) from {name}, needs {spec.min_per_side}")
-        members = set(keys)
-        for a, b in instance.conflicts:
-            if a in members and b in members:
-                out.append(f"{where}: {a} 与 {b} 不得同组 / may not serve together")
+        members = sorted(set(keys))  # pairs are stored (a < b)
+        for i, a in enumerate(members):
+            for b in members[i + 1:]:
+                if (a, b) in instance.conflicts:
+                    out.append(f"{where}: {a} 与 {b} 不得同组 / may not serve together")
     return out
 
 
@@ -93,7 +94,7 @@ def _side_violations(instance: Instance, where: str, spec: TeamSpec, role: str,
 def term_values(instance: Instance, teams: dict[int, dict[str, str]]) -> dict[str, int]:
     """The soft terms of a team set, computed plainly (team no → {cadre: role}); the model's
     reported terms must equal these, and a manual change is re-scored with them."""
-    cands = {c.key: c for c in instance.candidates}
+    cands = instance.by_key
     specs = {t.no: t for t in instance.teams}
     v = dict.fromkeys(("experience", "training", "rotation_leader", "rotation_member",
                        "rotation_pair", "fairness", "depth", "gender", "suitability"), 0)

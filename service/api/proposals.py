@@ -4,9 +4,20 @@ from __future__ import annotations
 
 import json
 import secrets
+from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Body, Depends, Path, Request, Response, status
+from fastapi import (
+    APIRouter,
+    BackgroundTasks,
+    Body,
+    Depends,
+    Path,
+    Query,
+    Request,
+    Response,
+    status,
+)
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
@@ -19,6 +30,7 @@ from service.changes import ChangeCreate, apply_change, approval_blockers, appro
 from service.decisions import MAX_SEED, proposal_or_404, round_plan
 from service.deps import SessionDep, StateDep, ensure_region, refusals_audited, require
 from service.errors import ErrorResponse, Unprocessable
+from service.replacements import MAX_LIMIT, rank_replacements
 from service.report_files import PDF, XLSX, report_file
 from service.sealing import MASK, names_visible, seal_for
 
@@ -120,6 +132,57 @@ class ChangeRead(BaseModel):
     reason: str
     actor: str
     at: UtcTime
+
+
+class ReplacementTermRead(BaseModel):
+    name: str
+    zh: str
+    en: str
+    weight: int
+    before: int = Field(description="调整前该项的值（本方案）/ the term's value before")
+    after: int = Field(description="换入此人后的值 / after the swap")
+    change: int = Field(description="该项对目标值的影响 / its share of the objective change")
+
+
+class ReplacementOptionRead(BaseModel):
+    rank: int = Field(description="名次，1为最佳 / 1 = best")
+    cadre: str
+    name: str
+    home_unit: str = Field(description="所在单位（编号）/ home unit, e.g. 云川市公安局（U00003）")
+    role: str
+    skills: list[str] = Field(description="专业特长，如“财务 finance” / skills")
+    objective_change: int = Field(description="对调后方案目标值的变化 / objective after − "
+                                              "before")
+    terms: list[ReplacementTermRead]
+    why_zh: str
+    why_en: str
+
+
+class ExclusionRead(BaseModel):
+    code: str = Field(description="on_team / unavailable / role / recused / tie / skill / "
+                                  "side / other")
+    count: int
+    zh: str
+    en: str
+
+
+class ReplacementsRead(BaseModel):
+    """Who could take a leaving member's seat keeping every hard rule, best first. Only a
+    suggestion: the swap is `POST /v1/proposals/{id}/changes` with a reason."""
+
+    proposal_id: int
+    team: int
+    leaving: str
+    leaving_name: str
+    role: str = Field(description="席位的角色 / the seat's role: leader / deputy / member")
+    objective: int | None = Field(description="方案当前目标值 / the proposal's objective now")
+    eligible: int = Field(description="可接替的总人数 / how many could take the seat")
+    considered: int = Field(description="考察的候选人数 / candidates examined")
+    options: list[ReplacementOptionRead]
+    excluded: list[ExclusionRead] = Field(description="其余候选人不能接替的原因及人数 / why "
+                                                      "the others cannot, with counts")
+    none_zh: str | None = Field(description="无人可接替时的原因 / why nobody can, if so")
+    none_en: str | None
 
 
 class ApprovalCreate(BaseModel):
@@ -241,6 +304,24 @@ def post_change(proposal_id: ProposalId, change: Annotated[ChangeCreate, Body(
         visible_proposal(session, state, request, principal, proposal_id)
         row, _new = apply_change(session, proposal_id, change, principal.actor)
         return proposal_read(session, row, principal)
+
+
+@router.get("/proposals/{proposal_id}/teams/{team}/replacements",
+            response_model=ReplacementsRead)
+def get_replacements(
+        proposal_id: ProposalId,
+        team: Annotated[int, Path(ge=1, le=10_000, description="组号 / the team's number")],
+        leaving: Annotated[str, Query(min_length=1, max_length=64, description=(
+            "离开的成员（人员编号）/ the key of the member who leaves"))],
+        session: SessionDep, state: StateDep, request: Request, principal: Writer,
+        limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description=(
+            "最多列出几人 / how many options to list"))] = 20) -> ReplacementsRead:
+    """替换人选：谁能接替离开成员的席位且全部硬性规则仍然成立，按调整后的目标值由好到差排列，
+    各附理由；仅供参考，对调仍须 `POST /v1/proposals/{id}/changes` 并写明理由 / ranked
+    replacements for a leaving member, each keeping every hard rule, with why."""
+    visible_proposal(session, state, request, principal, proposal_id)
+    ranking = rank_replacements(session, principal, proposal_id, team, leaving, limit=limit)
+    return ReplacementsRead.model_validate(asdict(ranking))
 
 
 @router.get("/proposals/{proposal_id}/changes", response_model=list[ChangeRead])

@@ -53,6 +53,7 @@ RULES: dict[str, str] = {
     "GET /v1/proposals/{proposal_id}": "object",
     "POST /v1/proposals/{proposal_id}/changes": "object",
     "GET /v1/proposals/{proposal_id}/changes": "object",
+    "GET /v1/proposals/{proposal_id}/teams/{team}/replacements": "object",
     "POST /v1/proposals/{proposal_id}/approve": "object",
     "POST /v1/proposals/{proposal_id}/replay": "object",
     "GET /v1/proposals/{proposal_id}/report.xlsx": "object",
@@ -124,7 +125,9 @@ def _path(op: str, world: dict[str, str]) -> str:
     if "/participations/" in path or "/evaluations/" in path:
         return re.sub(r"\{round_key\}/\{person_key\}", world["participation"], path)
     values = {"round_key": world["round_key"], "proposal_id": world["proposal_id"],
-              "job_id": world["job_id"], "draw_id": world["draw_id"]}
+              "job_id": world["job_id"], "draw_id": world["draw_id"], "team": "1"}
+    if path.endswith("/replacements"):
+        path += "?leaving=P00000367"
     if path.startswith("/v1/units/"):
         values["key"] = world["unit"]
     elif path.startswith("/v1/ties/"):

@@ -43,7 +43,9 @@ def _everything(api: Api, role: str, ids: dict[str, list[str]]) -> dict[str, str
             path = template
             for name, value in zip(names, values, strict=True):
                 path = path.replace("{" + name + "}", value)
-            r = api.get(path, role, params={"limit": 500} if path.endswith("/events") else None)
+            params = {"limit": 500} if path.endswith("/events") else \
+                {"leaving": ids["leaving"][0]} if path.endswith("/replacements") else None
+            r = api.get(path, role, params=params)
             if r.status_code == 403:
                 continue  # the role may not read it at all
             assert r.status_code == 200, (role, path, r.text[:300])
@@ -85,8 +87,9 @@ def test_names_are_sealed_everywhere_until_approval(api: Api) -> None:
     jobs = [trial["id"], replay["id"]]
     draw = api.post("/v1/rounds/R2027-01/draws", "organizer", json={"reveal_by": deadline()})
     assert draw.status_code == 201, draw.text
+    stays = next(m for m in team["members"] if m["key"] != leaving["key"])
     ids = {"round_key": ["R2027-01"], "proposal_id": [str(pid)], "job_id": jobs,
-           "draw_id": [str(draw.json()["id"])]}
+           "draw_id": [str(draw.json()["id"])], "team": ["1"], "leaving": [stays["key"]]}
 
     # the organizer sees what the others may not: the test looks for the right things
     seen = _everything(api, "organizer", ids)
@@ -95,6 +98,7 @@ def test_names_are_sealed_everywhere_until_approval(api: Api) -> None:
     assert leader["key"] in seen[f"/v1/proposals/{pid}/report.xlsx"]
     assert "replayed_result" in seen[f"/v1/jobs/{replay['id']}"]
     assert f"组长：{leader['name']}" in seen[f"/v1/proposals/{pid}"]  # a requirement's text
+    assert stays["name"] in seen[f"/v1/proposals/{pid}/teams/1/replacements"]  # who leaves
 
     for role in SEALED_ROLES:
         answers = _everything(api, role, ids)
