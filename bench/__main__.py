@@ -3,7 +3,8 @@
 `./dev bench plain [--size 1000] [--repeat 5] [--baseline-size 1000]`,
 `./dev bench api [--duration 20] [--clients 32] [--rate 200] [--store sqlite]`,
 `./dev bench draws [--seeds 200] [--baseline] [--ceremonies 30]`,
-`./dev bench export [--repeat 3]`.
+`./dev bench export [--repeat 3]`,
+`./dev bench web [--requests 50] [--loads 10] [--store postgres] [--no-browser]`.
 
 Prints a table of measured figures against the targets of the issue.
 """
@@ -108,10 +109,21 @@ def main(argv: list[str] | None = None) -> int:
     export = sub.add_parser("export", help="xlsx export of the sample city and its "
                                            "re-import into a fresh database")
     export.add_argument("--repeat", type=int, default=3)
+    web = sub.add_parser("web", help="workbench pages: server time and browser load on the "
+                                     "sample city")
+    web.add_argument("--requests", type=int, default=50,
+                     help="sequential requests per page for the server time")
+    web.add_argument("--loads", type=int, default=10, help="browser loads per page")
+    web.add_argument("--no-browser", action="store_true", help="server time only")
+    web.add_argument("--store", action="append", choices=["sqlite", "postgres"],
+                     help="default sqlite")
+    web.add_argument("--postgres-admin-url", default=os.environ.get(
+        "XUNCHA_TEST_POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/test"))
     args = parser.parse_args(argv)
     suites = {"pair": "bench.pairing_bench:run", "assemble": "bench.assembly_bench:run",
               "conflicts": "bench.conflicts_bench:main_table", "api": "bench.api:run",
-              "draws": "bench.draws_bench:run", "export": "bench.export_bench:run"}
+              "draws": "bench.draws_bench:run", "export": "bench.export_bench:run",
+              "web": "bench.web:run"}
     if args.suite in suites:
         module, name = suites[args.suite].split(":")
         getattr(importlib.import_module(module), name)(args)

@@ -141,6 +141,19 @@ class PoolBrowser:
             stmt = stmt.where(m.Unit.parent_key == parent)
         return stmt
 
+    def units_matching(self, q: str, limit: int) -> list[tuple[str, str, str, str]]:
+        """Units whose name contains `q` or whose key contains it in any case, in the
+        scope: key, name, region code and region name, by key (the round wizard's
+        search)."""
+        stmt = (select(m.Unit.key, m.Unit.name, m.Unit.region_code, m.Region.name)
+                .join(m.Region, m.Region.code == m.Unit.region_code)
+                .where(or_(m.Unit.name.contains(q, autoescape=True),
+                           m.Unit.key.icontains(q, autoescape=True)))
+                .order_by(m.Unit.key).limit(limit))
+        if self.regions is not None:
+            stmt = stmt.where(m.Unit.region_code.in_(self.regions))
+        return [(k, n, c, r) for k, n, c, r in self.session.execute(stmt)]
+
     def unit(self, key: str) -> m.Unit | None:
         return self.session.get(m.Unit, key)
 

@@ -6,7 +6,18 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, FastAPI
 
-from service.web import audit, audit_replay, auth, main, pool, recusals
+from service.web import (
+    audit,
+    audit_replay,
+    auth,
+    draws,
+    main,
+    overview,
+    pool,
+    proposals,
+    recusals,
+    rounds,
+)
 from service.web.pages import install_error_pages
 from service.web.session import check_csrf
 
@@ -14,7 +25,8 @@ from service.web.session import check_csrf
 def install_web(app: FastAPI) -> None:
     """Mount the pages on `app` (after `service.errors.install_handlers`)."""
     pages = APIRouter(include_in_schema=False, dependencies=[Depends(check_csrf)])
-    for area in (auth, main, pool, recusals, audit, audit_replay):
+    for area in (auth, main, overview, pool, recusals, audit, audit_replay, rounds,
+                 draws, proposals):
         pages.include_router(area.router)
     app.include_router(pages)
     install_error_pages(app)

@@ -44,8 +44,10 @@ class NavItem:
 # the workbench's sections, in the order of the header's navigation; an area adds its own
 # line here when its pages exist
 NAV: list[NavItem] = [
+    NavItem("/overview", "概览", "Overview", Action.pool_read),
     NavItem("/pool", "人才库", "Pool", Action.pool_read),
     NavItem("/recusals", "回避审查", "Recusals", Action.recusal_check),
+    NavItem("/rounds", "巡察轮次", "Rounds", Action.rounds_read),
     NavItem("/audit", "审计", "Audit", Action.audit_read),
 ]
 

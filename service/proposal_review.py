@@ -1,0 +1,195 @@
+"""A proposal as the review page shows it: the API's reading (`service.api.proposals.
+proposal_read`, sealed as the API seals it) plus what a person reviewing it needs beside:
+units, skills and home units by their Chinese names with codes, each requirement checked
+against the teams as they are now (after manual changes, with the counts), the soft terms
+with their names and weights, the manual changes, and why it cannot be approved.
+
+Everything returned passes through the proposal's seal (`service.sealing.seal_for`) for
+the reader; a reader who may not see names gets no member's key, name or home unit."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from assignment.assemble import requirements
+from assignment.proposal import Member
+from pool import models as m
+from service.api.proposals import proposal_read
+from service.auth import Action, Principal
+from service.changes import approval_blockers, instance_from_canonical
+from service.report import ROLE_ZH, Report, beijing_text, report_content
+from service.report_data import holder_name
+from service.sealing import MASK, names_visible, seal_for
+
+STATUS_ZH = {"draft": "草案", "approved": "已批准", "infeasible": "无法组建",
+             "superseded": "已被取代"}
+DRAW_STATUS_ZH = {"awaiting_consent": "待同意", "committing": "提交承诺中",
+                  "revealing": "揭示中", "seeded": "种子已定", "drawn": "已抽取",
+                  "failed": "失败", "expired": "已过期", "cancelled": "已取消"}
+OP_ZH = {"swap": "对调", "add": "增加", "remove": "移出"}
+
+
+def _unit_names(session: Session, keys: set[str]) -> dict[str, str]:
+    if not keys:
+        return {}
+    units = {k: f"{name}（{k}）" for k, name in session.execute(
+        select(m.Unit.key, m.Unit.name).where(m.Unit.key.in_(sorted(keys))))}
+    regions = {k: f"{name}（{k}）" for k, name in session.execute(
+        select(m.Region.code, m.Region.name).where(m.Region.code.in_(sorted(keys))))}
+    return regions | units  # a cross-inspection's sides are regions
+
+
+def _home_units(session: Session, keys: list[str]) -> dict[str, str]:
+    if not keys:
+        return {}
+    rows = session.execute(select(m.Cadre.person_key, m.Unit.key, m.Unit.name)
+                           .join(m.Unit, m.Unit.key == m.Cadre.home_unit_key)
+                           .where(m.Cadre.person_key.in_(sorted(set(keys)))))
+    return {person: f"{name}（{unit}）" for person, unit, name in rows}
+
+
+def _skill_names(session: Session) -> dict[str, str]:
+    return {code: f"{name} {code}" for code, name in session.execute(
+        select(m.Skill.code, m.Skill.name_zh))}
+
+
+def current_requirements(row: m.ProposalRecord) -> dict[int, list[dict[str, Any]]]:
+    """Each team's requirements checked against its members now (the optimizer's own
+    wording, `assignment.assemble.requirements`), by team number."""
+    teams = {t["no"]: t for t in json.loads(row.teams)["teams"]}
+    out: dict[int, list[dict[str, Any]]] = {}
+    for part in json.loads(row.instance).get("parts", []):
+        inst = instance_from_canonical(part["instance"], part["input_hash"])
+        skills = {c.key: c.skills for c in inst.candidates}
+        for local, spec in enumerate(inst.teams, start=1):
+            no = local + part["offset"]
+            team = teams.get(no)
+            if team is None:
+                continue
+            members = tuple(Member(x["key"], x["name"], x["role"],
+                                   tuple(skills.get(x["key"], tuple(x.get("skills", ())))),
+                                   x.get("side")) for x in team["members"])
+            out[no] = [{"code": r.code, "zh": r.zh, "en": r.en, "met": r.met}
+                       for r in requirements(spec, members, inst.skill_names,
+                                             inst.side_names)]
+    return out
+
+
+def _term_labels(result: Any, out: dict[str, dict[str, Any]]) -> None:
+    """The soft terms' Chinese names, weights and signs, wherever a solve reported them."""
+    if isinstance(result, dict):
+        terms = result.get("terms")
+        if isinstance(terms, list):
+            for t in terms:
+                if isinstance(t, dict) and isinstance(t.get("name"), str):
+                    out.setdefault(t["name"], t)
+        for v in result.values():
+            _term_labels(v, out)
+    elif isinstance(result, list):
+        for v in result:
+            _term_labels(v, out)
+
+
+def _terms(row: m.ProposalRecord) -> list[dict[str, Any]]:
+    labels: dict[str, dict[str, Any]] = {}
+    _term_labels(json.loads(row.result), labels)
+    values = json.loads(row.teams)["terms"]
+    out = []
+    for name, value in values.items():
+        label = labels.get(name, {})
+        weight, sign = label.get("weight"), label.get("sign")
+        out.append({"name": name, "zh": label.get("zh") or name, "value": value,
+                    "weight": weight, "sign": sign,
+                    "contribution": None if weight is None or sign is None
+                    else sign * weight * value})
+    return out
+
+
+def _changes(session: Session, row: m.ProposalRecord) -> list[dict[str, Any]]:
+    rows = session.execute(select(m.ProposalChange).where(
+        m.ProposalChange.proposal_id == row.id).order_by(m.ProposalChange.revision))
+    out = []
+    for c in rows.scalars():
+        change = json.loads(c.change)
+        out.append({"revision": c.revision, "op": change.get("op"),
+                    "op_zh": OP_ZH.get(change.get("op", ""), change.get("op")),
+                    "team": change.get("team"), "cadre": change.get("cadre"),
+                    "replacement": change.get("replacement"), "role": change.get("role"),
+                    "reason": c.reason, "actor": holder_name(c.actor),
+                    "at": beijing_text(c.at)})
+    return out
+
+
+def proposal_review(session: Session, row: m.ProposalRecord,
+                    principal: Principal) -> dict[str, Any]:
+    """The review page's content for `principal`, sealed."""
+    show = names_visible(row, principal)
+    read = proposal_read(session, row, principal).model_dump(mode="json")
+    stored = json.loads(row.teams)["teams"]
+    unit_keys = {u for t in stored for u in t["targets"]} | {
+        x["side"] for t in stored for x in t["members"] if x.get("side")}
+    units = _unit_names(session, unit_keys)
+    skills = _skill_names(session)
+    homes = _home_units(session, [x["key"] for t in stored for x in t["members"]]) \
+        if show else {}
+    checks = current_requirements(row)
+    teams = []
+    for t, shown in zip(stored, read["teams"], strict=True):
+        members = []
+        for x, y in zip(t["members"], shown["members"], strict=True):
+            placed = y.get("placed_by_hand")
+            members.append({
+                "key": y["key"], "name": y["name"], "role": x["role"],
+                "role_zh": ROLE_ZH.get(x["role"], x["role"]),
+                "skills": [skills.get(s, s) for s in x.get("skills", [])],
+                "home_unit": homes.get(x["key"]) if show else None,
+                "side": units.get(x["side"], x["side"]) if x.get("side") else None,
+                "placed": None if not placed else placed | {
+                    "actor": holder_name(placed["actor"]),
+                    "at": beijing_text(dt.datetime.fromisoformat(placed["at"]))}})
+        reqs = checks.get(t["no"], [])
+        teams.append({"no": t["no"], "targets": [units.get(u, u) for u in t["targets"]],
+                      "members": members, "requirements": reqs,
+                      "met": all(r["met"] for r in reqs)})
+    rnd = session.get(m.Round, row.round_key)
+    assert rnd is not None
+    approver_blockers = None
+    if principal.may(Action.approve):
+        approver_blockers = [{"code": c, "zh": z, "en": e}
+                             for c, z, e in approval_blockers(session, row, principal.actor)]
+    content = {
+        "p": read, "show": show, "teams": teams, "terms": _terms(row),
+        "changes": _changes(session, row),
+        "round": {"key": rnd.key, "name": rnd.name, "start": rnd.start.isoformat(),
+                  "end": rnd.end.isoformat()},
+        "status_zh": STATUS_ZH.get(row.status, row.status),
+        "draw_status_zh": DRAW_STATUS_ZH,
+        "created_by": holder_name(row.created_by), "created_at": beijing_text(row.created_at),
+        "approved_by": holder_name(row.approved_by),
+        "approved_at": beijing_text(row.approved_at) if row.approved_at else None,
+        "approver_blockers": approver_blockers,
+        "may_change": principal.may(Action.rounds_write) and row.status == "draft",
+        "may_approve": principal.may(Action.approve),
+    }
+    seal = seal_for(session, principal, [row])
+    if not seal:
+        return content
+    sealed: dict[str, Any] = seal(content)
+    for c in sealed["changes"]:  # as GET /v1/proposals/{id}/changes: a masked reason
+        c["reason"] = c["reason"] or MASK
+    return sealed
+
+
+def print_report(session: Session, row: m.ProposalRecord, principal: Principal) -> Report:
+    """The round report's content for the print views, exactly as `report_file` builds
+    it for the .xlsx and .pdf (the API's draws, the reader's seal)."""
+    from service.api.draws import round_draw_reads
+
+    draws = [d.model_dump(mode="json") for d in round_draw_reads(session, row.round_key)]
+    return report_content(session, row, show_names=names_visible(row, principal),
+                          draws=draws, seal=seal_for(session, principal, [row]))
