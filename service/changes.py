@@ -9,6 +9,7 @@ that no member already serves on a team in an overlapping round."""
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import fields
 from typing import Any, Literal
@@ -67,6 +68,17 @@ def instance_from_canonical(data: dict[str, Any], expected_hash: str) -> Instanc
     if inst.input_hash != expected_hash:
         raise RuntimeError(f"stored instance hashes to {inst.input_hash}, not {expected_hash}")
     return inst
+
+
+@functools.lru_cache(maxsize=8)
+def stored_parts(stored: str) -> tuple[tuple[dict[str, Any], Instance], ...]:
+    """A proposal's stored instances (`ProposalRecord.instance`): each part's header
+    (offset, side, …) with its instance, checked against its recorded hash. Kept for the
+    few proposals last read: the stored text never changes (another text is another key),
+    so reviewing a proposal, ranking seat after seat and changing it parse it once."""
+    return tuple(({k: v for k, v in p.items() if k != "instance"},
+                  instance_from_canonical(p["instance"], p["input_hash"]))
+                 for p in json.loads(stored).get("parts", []))
 
 
 def _as_proposal(inst: Instance, teams: list[dict[str, Any]]) -> Proposal:
@@ -141,8 +153,7 @@ def apply_change(session: Session, proposal_id: int, change: ChangeCreate,
         raise Conflict(f"方案状态为 {row.status}，只有草案可以调整",
                        f"the proposal is {row.status}; only a draft can be changed",
                        field="proposal_id")
-    parts = [(p, instance_from_canonical(p["instance"], p["input_hash"]))
-             for p in json.loads(row.instance)["parts"]]
+    parts = stored_parts(row.instance)
     current = json.loads(row.teams)
     part, inst = next(((p, i) for p, i in parts
                        if p["offset"] < change.team <= p["offset"] + len(i.teams)),

@@ -21,7 +21,7 @@ from assignment.proposal import Member
 from pool import models as m
 from service.api.proposals import proposal_read
 from service.auth import Action, Principal
-from service.changes import approval_blockers, instance_from_canonical
+from service.changes import approval_blockers, stored_parts
 from service.report import ROLE_ZH, Report, beijing_text, report_content
 from service.report_data import holder_name
 from service.sealing import MASK, names_visible, seal_for
@@ -63,8 +63,7 @@ def current_requirements(row: m.ProposalRecord) -> dict[int, list[dict[str, Any]
     wording, `assignment.assemble.requirements`), by team number."""
     teams = {t["no"]: t for t in json.loads(row.teams)["teams"]}
     out: dict[int, list[dict[str, Any]]] = {}
-    for part in json.loads(row.instance).get("parts", []):
-        inst = instance_from_canonical(part["instance"], part["input_hash"])
+    for part, inst in stored_parts(row.instance):
         skills = {c.key: c.skills for c in inst.candidates}
         for local, spec in enumerate(inst.teams, start=1):
             no = local + part["offset"]

@@ -16,7 +16,6 @@ overlapping round that has been decided since the draw."""
 
 from __future__ import annotations
 
-import functools
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -31,7 +30,7 @@ from assignment.validate import term_values
 from conflicts.screening import STATUS_TEXT
 from pool import models as m
 from service.auth import ROLE_ZH, Action, Principal
-from service.changes import instance_from_canonical
+from service.changes import stored_parts
 from service.decisions import proposal_or_404
 from service.errors import Conflict, Forbidden, Unprocessable
 from service.sealing import names_visible
@@ -123,14 +122,10 @@ def rank_replacements(session: Session, principal: Principal, proposal_id: int,
                     current.get("objective"))
 
 
-@functools.lru_cache(maxsize=4)
 def _parts(stored: str) -> tuple[tuple[int, Instance], ...]:
-    """The stored instances of a proposal (offset of its teams, instance), each checked
-    against its recorded hash as a change checks them; kept for the few proposals last
-    asked about (the stored text never changes, and a different text is another key), so
-    ranking seat after seat of one proposal reads it once."""
-    return tuple((p["offset"], instance_from_canonical(p["instance"], p["input_hash"]))
-                 for p in json.loads(stored)["parts"])
+    """The stored instances of a proposal (offset of its teams, instance), parsed once
+    for the few proposals last read (`service.changes.stored_parts`)."""
+    return tuple((part["offset"], inst) for part, inst in stored_parts(stored))
 
 
 def _unavailable(session: Session, rnd: m.Round, inst: Instance

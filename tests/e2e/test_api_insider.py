@@ -273,15 +273,13 @@ def test_whoever_changed_a_proposal_by_hand_cannot_approve_it(sqlite_api: Api) -
     assert record.proposal is not None
     proposal = api.get(f"/v1/proposals/{record.proposal['id']}", "admin").json()
     team = proposal["teams"][0]
-    member = next(x for x in team["members"] if x["role"] == "member")
     seated = {x["key"] for t in proposal["teams"] for x in t["members"]}
-    # a cadre with the member's skills, not yet seated, whom the rules let serve
-    for for_swap in _replacements(api, record.proposal["id"], member, seated):
-        swap = api.post(f"/v1/proposals/{proposal['id']}/changes", "admin", json={
-            "op": "swap", "team": team["no"], "cadre": member["key"],
-            "replacement": for_swap, "reason": "原组员因病不能参加"})
-        if swap.status_code == 200:
-            break
+    # a member someone could replace, and the first the service ranks for the seat
+    member, for_swap = next((x, ranked[0]) for x in team["members"] if x["role"] == "member"
+                            if (ranked := _replacements(api, record.proposal["id"], x, seated)))
+    swap = api.post(f"/v1/proposals/{proposal['id']}/changes", "admin", json={
+        "op": "swap", "team": team["no"], "cadre": member["key"],
+        "replacement": for_swap, "reason": "原组员因病不能参加"})
     assert swap.status_code == 200, swap.text
     placed = next(x for t in swap.json()["teams"] for x in t["members"] if x["key"] == for_swap)
     assert placed["placed"] == "by_hand"
@@ -310,15 +308,14 @@ def test_whoever_changed_a_proposal_by_hand_cannot_approve_it(sqlite_api: Api) -
 
 def _replacements(api: Api, proposal_id: int, member: dict[str, Any],
                   seated: set[str]) -> list[str]:
-    with transaction(api.engine) as session:
-        row = session.get(m.ProposalRecord, proposal_id)
-        assert row is not None
-        inst = json.loads(row.instance)["parts"][0]["instance"]
-    recused = {(c, u) for c, u, _r in inst["recusals"]}
-    targets = json.loads(row.teams)["teams"][0]["targets"]
-    return [str(c["key"]) for c in inst["candidates"]
-            if c["key"] not in seated and set(member["skills"]) <= set(c["skills"])
-            and all((c["key"], u) not in recused for u in targets)][:20]
+    """Who could take `member`'s seat keeping every hard rule, best first (the service's
+    ranking, GET …/replacements), leaving out anyone already seated."""
+    teams = api.get(f"/v1/proposals/{proposal_id}", "admin").json()["teams"]
+    no = next(t["no"] for t in teams if any(x["key"] == member["key"] for x in t["members"]))
+    ranked = api.get(f"/v1/proposals/{proposal_id}/teams/{no}/replacements", "admin",
+                     params={"leaving": member["key"], "limit": 20})
+    assert ranked.status_code == 200, ranked.text
+    return [o["cadre"] for o in ranked.json()["options"] if o["cadre"] not in seated]
 
 
 def test_one_person_cannot_be_both_parties(sqlite_api: Api) -> None:

@@ -52,14 +52,13 @@ def _decide(api: Api) -> Decided:
     pid = record.proposal["id"]
     proposal = api.get(f"/v1/proposals/{pid}", "organizer").json()
     team = proposal["teams"][0]
-    member = next(x for x in team["members"] if x["role"] == "member")
     seated = {x["key"] for t in proposal["teams"] for x in t["members"]}
-    for replacement in _replacements(api, pid, member, seated):
-        swap = api.post(f"/v1/proposals/{pid}/changes", "organizer", json={
-            "op": "swap", "team": team["no"], "cadre": member["key"],
-            "replacement": replacement, "reason": "原组员因病不能参加"})
-        if swap.status_code == 200:
-            break
+    member, replacement = next((x, ranked[0]) for x in team["members"]
+                               if x["role"] == "member"
+                               if (ranked := _replacements(api, pid, x, seated)))
+    swap = api.post(f"/v1/proposals/{pid}/changes", "organizer", json={
+        "op": "swap", "team": team["no"], "cadre": member["key"],
+        "replacement": replacement, "reason": "原组员因病不能参加"})
     assert swap.status_code == 200, swap.text
     approved = api.post(f"/v1/proposals/{pid}/approve", "approver", json={"note": "同意"})
     assert approved.status_code == 200, approved.text
