@@ -35,11 +35,26 @@ ABILITIES: dict[Action, tuple[str, str]] = {
 }
 
 
+# what each section of the workbench is for (the header's NAV decides who sees it)
+SECTIONS: dict[str, tuple[str, str]] = {
+    "/overview": ("人才库与轮次的数量和图表", "counts and charts of the pool and its rounds"),
+    "/pool": ("筛选干部、查看干部信息、导入导出人才库",
+              "filter cadres, read a cadre's record, import and export the pool"),
+    "/recusals": ("某名干部对某些单位是否须回避、依据和证据",
+                  "whether a cadre must recuse from units, with the rules and evidence"),
+    "/rounds": ("巡察轮次、建立轮次、抽取仪式、方案审核与打印",
+                "rounds, the round wizard, the draw ceremony, proposal review and print"),
+    "/audit": ("审计日志、链校验和方案重放", "the audit log, chain verification and replay"),
+}
+
+
 @router.get("/")
 async def home(request: Request, person: MaybePersonDep) -> Response:
     if person is None:
         ended = "?notice=ended" if request.cookies.get(COOKIE) else ""
         return RedirectResponse(f"/signin{ended}", status_code=303)
     may = [text for action, text in ABILITIES.items() if person.principal.may(action)]
-    return render(request, "main/home.html", {"abilities": may})
+    return render(request, "main/home.html", {"abilities": may, "sections": SECTIONS,
+                                              "may_create": person.principal.may(
+                                                  Action.rounds_write)})
 

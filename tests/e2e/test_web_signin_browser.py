@@ -73,6 +73,7 @@ def test_an_organizer_signs_in_and_out(city_sqlite_url: str) -> None:
         assert page.get_by_role("heading", name="你好，林晓𠮷").is_visible()
         assert page.get_by_text("导入和修改人才库数据").is_visible()
         page.screenshot(path=str(SHOTS / "web-home.png"))
+        save_screenshot(page, "home.png")
         cookie = next(c for c in page.context.cookies() if c["name"] == "xuncha_session")
         assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
 
