@@ -34,8 +34,9 @@ from service.record_events import (
 def cross_check(session: Session, out: Verification) -> None:
     """Add a problem to `out` for every record that disagrees with its events."""
     events = load_events(session)
-    roles = _check_tokens(session, out, events["token"])
-    _check_users(session, out, events["user"])
+    # who may do what, as issued: tokens by id, accounts (the workbench) by user:<name>
+    roles = _check_tokens(session, out, events["token"]) | \
+        _check_users(session, out, events["user"])
     service_rounds = _check_rounds(session, out, events["round"])
     _check_draws(session, out, events["draw"], roles)
     check_decisions(session, out, events["proposal"], roles, service_rounds)
@@ -92,10 +93,11 @@ def _check_tokens(session: Session, out: Verification,
 _PASSWORD_EVENTS = ("user.create", "user.reset-password", "user.rehash")
 
 
-def _check_users(session: Session, out: Verification, events: dict[str, list[Event]]) -> None:
+def _check_users(session: Session, out: Verification,
+                 events: dict[str, list[Event]]) -> dict[str, str]:
     """Every account was created (`user.create`) as it stands, its password hash is the
     one its last password event recorded, and it is disabled exactly when a
-    `user.disable` says so."""
+    `user.disable` says so. Returns each account's role as created, by `user:<name>`."""
     rows = session.execute(select(m.User)).scalars().all()
     for row in rows:
         where = Where("user", row.name, f"账户 {row.name}", f"account {row.name}")
@@ -135,6 +137,8 @@ def _check_users(session: Session, out: Verification, events: dict[str, list[Eve
     deleted_records(out, events, {r.name for r in rows}, "user.create", "user",
                     ("账户", "account"), ("开设", "created"))
     out.checked["users"] = len(rows)
+    return {f"user:{name}": str(made.data.get("role")) for name, evs in events.items()
+            if (made := first(evs, "user.create")) is not None}
 
 
 # -- rounds and draws ----------------------------------------------------------------------
@@ -248,9 +252,9 @@ def _check_party(out: Verification, where: Where, row: m.Draw, party: m.DrawPart
         role = role_of(committed.actor, roles)
         if role is not None and role != party.role:
             where.say(out, committed.seq, f"{role_zh}的承诺（第{committed.seq}号事件）由“{role}”"
-                      "角色的令牌提交，不是该参与方",
+                      "角色的令牌或账户提交，不是该参与方",
                       f"the {party.role}'s commitment (event {committed.seq}) came from a "
-                      f"{role} token, not that party")
+                      f"{role} token or account, not that party")
     if party.secret is not None and party.commitment is not None:
         try:
             opens = secret_commitment(row.spec_sha256, party.secret) == party.commitment

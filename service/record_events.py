@@ -96,6 +96,9 @@ def deleted_records(out: Verification, events: dict[str, list[Event]], present: 
 
 
 def role_of(actor: str, roles: dict[str, str]) -> str | None:
-    """The role, as issued, of the token an actor names (None: not a token)."""
+    """The role, as issued, of the token or the account an actor names (`roles`: by token
+    id, and by `user:<name>` for an account as created; None: neither)."""
     kind, _, rest = actor.partition(":")
-    return roles.get(rest.partition(":")[0]) if kind == "token" else None
+    if kind == "token":
+        return roles.get(rest.partition(":")[0])
+    return roles.get(actor) if kind == "user" else None

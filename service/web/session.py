@@ -105,6 +105,12 @@ async def check_csrf(request: Request, person: MaybePersonDep) -> None:
     if (origin is not None and not _same_host(request, origin)) or \
             (origin is None and referer is not None and not _same_host(request, referer)):
         raise _csrf_refused(request, person, "origin")
+    if person is None and request.cookies.get(COOKIE) and request.url.path != "/signin":
+        # the session ended while its page was open (idle timeout, lifetime, a disabled
+        # account): nothing is done, and the page says to sign in again (a 401 page)
+        raise Unauthorized("登录已过期或已结束，本次提交未做任何更改：请重新登录后再提交",
+                           "your session has ended and nothing was changed: sign in, "
+                           "then send the form again", code="session_ended")
     form = await request.form()
     sent = form.get(CSRF_FIELD)
     expected = [person.csrf_token] if person is not None else []
