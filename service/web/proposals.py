@@ -26,6 +26,7 @@ from service.changes import ChangeCreate, apply_change, approve
 from service.deps import SessionDep, StateDep, ensure_may, record_refusal, refusals_audited
 from service.errors import DomainError, Forbidden, NotFound, Unprocessable
 from service.proposal_review import print_report, proposal_review
+from service.report import HIDDEN
 from service.report_files import report_file
 from service.sealing import names_visible, seal_for
 from service.state import ServiceState
@@ -316,7 +317,7 @@ def print_view(proposal_id: ProposalId, view: str, request: Request, session: Se
     return render(request, "proposals/print.html", {
         "report": report, "tables": tables, "view": view, "view_zh": zh, "view_en": en,
         "base": _base(proposal_id), "row": row, "round": rnd, "prints": PRINTS,
-        "grouped": _grouped, "percent": _percent})
+        "grouped": _grouped, "percent": _percent, "hidden": HIDDEN})
 
 
 def _percent(widths: tuple[int, ...]) -> list[str]:
