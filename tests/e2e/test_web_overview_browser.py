@@ -47,7 +47,8 @@ def test_an_organizer_reads_the_overview_charts(city_sqlite_url: str) -> None:
         page.get_by_label("密码").fill(PASSWORD)
         page.get_by_role("button", name="登录 / Sign in").click()
         page.wait_for_url(f"{server.base_url}/", wait_until="networkidle")
-        page.get_by_role("link", name="概览 Overview").click()
+        page.get_by_role("navigation", name="主要栏目 / main sections").get_by_role(
+            "link", name="概览 Overview").click()
         page.wait_for_url(f"{server.base_url}/overview", wait_until="networkidle")
         assert page.get_by_role("heading", level=1).inner_text() == "概览 Overview"
 
