@@ -4,7 +4,8 @@
 `./dev bench api [--duration 20] [--clients 32] [--rate 200] [--store sqlite]`,
 `./dev bench draws [--seeds 200] [--baseline] [--ceremonies 30]`,
 `./dev bench export [--repeat 3]`,
-`./dev bench web [--requests 50] [--loads 10] [--store postgres] [--no-browser]`.
+`./dev bench web [--requests 50] [--loads 10] [--store postgres] [--no-browser]`,
+`./dev bench caps [--draws 1000] [--repeat 5]`.
 
 Prints a table of measured figures against the targets of the issue.
 """
@@ -119,8 +120,12 @@ def main(argv: list[str] | None = None) -> int:
                      help="default sqlite")
     web.add_argument("--postgres-admin-url", default=os.environ.get(
         "XUNCHA_TEST_POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/test"))
+    caps = sub.add_parser("caps", help="probability caps: preflib1 at the published caps")
+    caps.add_argument("--draws", type=int, default=1000, help="draws per cap")
+    caps.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args(argv)
-    suites = {"pair": "bench.pairing_bench:run", "assemble": "bench.assembly_bench:run",
+    suites = {"caps": "bench.caps_bench:run",
+              "pair": "bench.pairing_bench:run", "assemble": "bench.assembly_bench:run",
               "conflicts": "bench.conflicts_bench:main_table", "api": "bench.api:run",
               "draws": "bench.draws_bench:run", "export": "bench.export_bench:run",
               "web": "bench.web:run"}
