@@ -1,0 +1,404 @@
+"""Probability-capped team sets (issue 16, item 2): a distribution over feasible team sets
+(every hard rule of the round holds in each) that maximizes the expected objective
+subject to P(cadre on team t) ≤ Q and P(cadre leads team t) ≤ Q_lead, after Jecmen et al.
+(NeurIPS 2020), generalized from reviewer–paper pairs to teams with roles.
+
+**Column generation.** The master problem is a linear program over team sets S (columns)
+with weights λ_S ≥ 0:
+
+    max Σ c_S λ_S   s.t.  Σ λ_S = 1                                   (μ)
+                          Σ_{S: i on t in S} λ_S ≤ Q        for each (i, t)   (y_it)
+                          Σ_{S: i leads t in S} λ_S ≤ Q_lead for each (i, t)   (z_it)
+
+c_S is the round's objective of S (`assignment.validate` recomputes it plainly). Only
+rows for pairs that occur in some column are written: a row no column touches is slack
+and its dual is zero. A new column comes from the pricing problem, the round's own CP-SAT
+model (`assignment.model.build`: every hard rule) with the objective
+c_S − Σ y_it x_it − Σ z_it lead_it; it enters while its reduced cost beats μ.
+
+**Phase one** minimizes θ with the caps scaled by θ, from the uncapped optimum; it stops
+as soon as θ ≤ 1 (the caps can be met) or, converged with θ > 1, says the caps cannot be
+met and gives θ·Q and θ·Q_lead as the smallest caps that can (for the proportions asked).
+
+**Bound and gap.** For any duals y, z ≥ 0, μ + Σ y·Q + Σ z·Q_lead is an upper bound on the
+capped optimum once μ is at least the pricing problem's optimum; the last pricing
+solve's best bound gives it, so the distribution's optimality gap is reported honestly
+even when the pricing search was cut short by its deterministic limit.
+
+Reproducibility: GLOP is deterministic; every CP-SAT solve has one worker (or the
+settings' workers with interleaved search), a fixed seed and a deterministic limit. The
+draw (`draw_team_set`) takes a uniform number from SHA-256 of a domain-separated seed.
+
+Pure: no database, no web framework.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from ortools.linear_solver import pywraplp
+from ortools.sat.python import cp_model
+
+from assignment.capped import as_cap
+from assignment.ceremony import solver_seed
+from assignment.instance import Instance
+from assignment.model import TeamModel, build
+from assignment.validate import objective, term_values
+
+SCALE = 1000  # duals enter the pricing objective in thousandths of an objective point
+DRAW_DOMAIN = b"xuncha-capped-team-draw-v1"
+Pair = tuple[str, int]  # (cadre key, team number)
+
+
+@dataclass(frozen=True)
+class CapSettings:
+    cap: Fraction  # P(cadre on a given team) at most
+    leader_cap: Fraction  # P(cadre leads a given team) at most
+    pricing_time: float = 2.0  # deterministic seconds per pricing solve
+    final_time: float = 20.0  # deterministic seconds of the pricing that must prove it
+    max_iterations: int = 400
+    workers: int = 1
+    wall_time: float = 300.0  # safety net per solve; hitting it is reported
+
+    @classmethod
+    def of(cls, cap: float | str | Fraction, leader_cap: float | str | Fraction | None = None,
+           **kw: float | int) -> CapSettings:
+        q = as_cap(cap)
+        return cls(q, q if leader_cap is None else as_cap(leader_cap), **kw)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class TeamSet:
+    """One column: every team's members with their roles, and the round's objective."""
+
+    teams: tuple[tuple[int, tuple[tuple[str, str], ...]], ...]  # (no, ((key, role), …))
+    objective: int
+
+    def as_dict(self) -> dict[int, dict[str, str]]:
+        return {no: dict(members) for no, members in self.teams}
+
+    def pairs(self) -> Iterable[Pair]:
+        return ((k, no) for no, members in self.teams for k, _r in members)
+
+    def leaders(self) -> Iterable[Pair]:
+        return ((k, no) for no, members in self.teams for k, r in members if r == "leader")
+
+
+@dataclass(frozen=True)
+class CappedTeams:
+    status: str  # optimal (gap closed) / feasible (gap open) / infeasible / unstaffable
+    settings: CapSettings
+    columns: tuple[TeamSet, ...]
+    weights: tuple[float, ...]  # P(column), summing to 1
+    expected: float | None  # expected objective of the distribution
+    uncapped: int | None  # the uncapped optimum (or best found)
+    bound: float | None  # an upper bound on the capped optimum
+    gap: float | None  # (bound − expected) / |bound|
+    iterations: int
+    seconds: float
+    deterministic_time: float
+    wall_limit_hit: bool
+    smallest: tuple[Fraction, Fraction] | None = None  # when the caps cannot be met
+    explanation: tuple[str, ...] = ()
+    marginal: Mapping[Pair, float] = field(default_factory=dict)
+    leader_marginal: Mapping[Pair, float] = field(default_factory=dict)
+
+    @property
+    def max_marginal(self) -> float:
+        return max(self.marginal.values(), default=0.0)
+
+    @property
+    def max_leader_marginal(self) -> float:
+        return max(self.leader_marginal.values(), default=0.0)
+
+    @property
+    def share(self) -> float | None:
+        """Expected objective as a share of the uncapped optimum (objectives may be
+        negative: the share is then of the distance from zero, read with care)."""
+        if self.expected is None or not self.uncapped:
+            return None
+        return self.expected / self.uncapped
+
+
+class _Pricer:
+    """The round's CP-SAT model, re-solved with dual-weighted objectives."""
+
+    def __init__(self, instance: Instance, settings: CapSettings, seed: int) -> None:
+        self.instance = instance
+        self.settings = settings
+        self.seed = seed
+        self.tm: TeamModel = build(instance)
+        self.original = self.tm.objective()
+        self.nos = instance.team_nos
+        self.det_time = 0.0
+        self.wall_hit = False
+
+    def var(self, pair: Pair, leader: bool) -> cp_model.IntVar | None:
+        i = self.instance.index.get(pair[0])
+        j = self.nos.index(pair[1])
+        return (self.tm.lead if leader else self.tm.x).get((i, j)) if i is not None else None
+
+    def solve(self, weight_objective: int, member_cost: Mapping[Pair, int],
+              leader_cost: Mapping[Pair, int], hint: TeamSet | None, limit: float
+              ) -> tuple[TeamSet | None, float | None, bool]:
+        """Maximize weight_objective·objective − Σ cost·var: (column, best bound, proven)."""
+        tm = self.tm
+        variables: list[cp_model.IntVar] = []
+        coefficients: list[int] = []
+        for costs, leader in ((member_cost, False), (leader_cost, True)):
+            for pair, cost in sorted(costs.items()):
+                v = self.var(pair, leader)
+                if v is not None and cost:
+                    variables.append(v)
+                    coefficients.append(-cost)
+        tm.model.maximize(cp_model.LinearExpr.weighted_sum(
+            [self.original, *variables], [weight_objective, *coefficients]))
+        tm.model.clear_hints()
+        if hint is not None:
+            _hint(tm, hint)
+        solver = cp_model.CpSolver()
+        solver.parameters.num_workers = self.settings.workers
+        solver.parameters.interleave_search = self.settings.workers > 1
+        solver.parameters.random_seed = solver_seed(self.seed)
+        solver.parameters.max_deterministic_time = limit
+        solver.parameters.max_time_in_seconds = self.settings.wall_time
+        solver.parameters.linearization_level = 2
+        status = solver.solve(tm.model)
+        self.det_time += solver.deterministic_time
+        if solver.wall_time >= self.settings.wall_time * 0.99:
+            self.wall_hit = True
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return None, None, False
+        return (self._column(solver), solver.best_objective_bound,
+                status == cp_model.OPTIMAL)
+
+    def _column(self, solver: cp_model.CpSolver) -> TeamSet:
+        tm, inst = self.tm, self.instance
+        teams: dict[int, dict[str, str]] = {}
+        for j, spec in enumerate(inst.teams):
+            members: dict[str, str] = {}
+            for i, v in tm.in_team(j):
+                if solver.value(v):
+                    role = ("leader" if (i, j) in tm.lead and solver.value(tm.lead[i, j]) else
+                            "deputy" if (i, j) in tm.deputy and solver.value(tm.deputy[i, j])
+                            else "member")
+                    members[inst.candidates[i].key] = role
+            teams[spec.no] = members
+        return column(inst, teams)
+
+
+def column(instance: Instance, teams: Mapping[int, Mapping[str, str]]) -> TeamSet:
+    value = objective(instance, term_values(instance, {no: dict(m) for no, m in teams.items()}))
+    return TeamSet(tuple((no, tuple(sorted(teams[no].items()))) for no in sorted(teams)),
+                   value)
+
+
+def _hint(tm: TeamModel, hint: TeamSet) -> None:
+    placed = {(tm.instance.index[k], tm.instance.team_nos.index(no)): r
+              for no, members in hint.teams for k, r in members}
+    for key, v in tm.x.items():
+        tm.model.add_hint(v, key in placed)
+    for key, v in tm.lead.items():
+        tm.model.add_hint(v, placed.get(key) == "leader")
+    for key, v in tm.deputy.items():
+        tm.model.add_hint(v, placed.get(key) == "deputy")
+
+
+@dataclass
+class _Master:
+    """The restricted master LP over the columns so far."""
+
+    columns: list[TeamSet]
+    cap: float
+    leader_cap: float
+    phase_one: bool
+
+    def solve(self) -> tuple[float, list[float], float, dict[Pair, float], dict[Pair, float]]:
+        """(value, weights, μ, y, z) with y, z ≥ 0 in the maximization's sign."""
+        lp = pywraplp.Solver.CreateSolver("GLOP")
+        lam = [lp.NumVar(0, 1, f"l{k}") for k in range(len(self.columns))]
+        theta = lp.NumVar(0, lp.infinity(), "theta") if self.phase_one else None
+        convex = lp.Add(sum(lam) == 1)
+        rows_m: dict[Pair, list[int]] = {}
+        rows_l: dict[Pair, list[int]] = {}
+        for k, col in enumerate(self.columns):
+            for p in col.pairs():
+                rows_m.setdefault(p, []).append(k)
+            for p in col.leaders():
+                rows_l.setdefault(p, []).append(k)
+        cons_m: dict[Pair, pywraplp.Constraint] = {}
+        cons_l: dict[Pair, pywraplp.Constraint] = {}
+        for rows, cons, cap in ((rows_m, cons_m, self.cap), (rows_l, cons_l, self.leader_cap)):
+            for p, ks in sorted(rows.items()):
+                lhs = sum(lam[k] for k in ks)
+                cons[p] = lp.Add(lhs <= (cap * theta if theta is not None else cap))
+        if theta is not None:
+            lp.Minimize(theta)
+        else:
+            lp.Maximize(sum(col.objective * lam[k] for k, col in enumerate(self.columns)))
+        status = lp.Solve()
+        if status != pywraplp.Solver.OPTIMAL:
+            raise RuntimeError(f"主问题线性规划求解失败 / the master LP failed: {status}")
+        value = theta.solution_value() if theta is not None else lp.Objective().Value()
+        weights = [v.solution_value() for v in lam]
+        # GLOP's duals: for a maximization the ≤ rows' are ≥ 0; for the phase-one
+        # minimization they are ≤ 0: flip them so both read as prices ≥ 0. The convexity
+        # row's μ is the threshold as it stands: a column enters phase one when its priced
+        # load is below μ, phase two when its objective less its priced load is above μ
+        sign = -1.0 if theta is not None else 1.0
+        y = {p: max(0.0, sign * c.dual_value()) for p, c in cons_m.items()}
+        z = {p: max(0.0, sign * c.dual_value()) for p, c in cons_l.items()}
+        return value, weights, convex.dual_value(), y, z
+
+
+def capped_teams(instance: Instance, settings: CapSettings, seed: int = 0,
+                 start: Iterable[Mapping[int, Mapping[str, str]]] = ()) -> CappedTeams:
+    """The capped distribution over team sets of `instance` (see the module text).
+    `start` may give team sets to begin from (e.g. earlier draws); each must be valid."""
+    started = time.perf_counter()
+    pricer = _Pricer(instance, settings, seed)
+    best, _bound, _proven = pricer.solve(1, {}, {}, None, settings.final_time)
+    if best is None:
+        return _result("unstaffable", settings, [], [], None, None, None, 0, pricer, started,
+                       explanation=("本轮无法配齐（不设概率上限也无解），请先查看诊断 / the round "
+                                    "cannot be staffed even without caps: see its diagnosis",))
+    columns = _unique([best, *(column(instance, s) for s in start)])
+    q, ql = float(settings.cap), float(settings.leader_cap)
+    iterations = 0
+    # phase one: can the caps be met at all?
+    theta, weights, mu, y, z = _Master(columns, q, ql, True).solve()
+    while theta > 1 + 1e-9 and iterations < settings.max_iterations:
+        iterations += 1
+        # price: the column with the least dual-weighted load (Σ y·x + Σ z·lead < μ)
+        new, bnd, proven = pricer.solve(0, _scaled(y), _scaled(z), columns[-1],
+                                        settings.pricing_time)
+        improving = new is not None and _load(new, y, z) < mu - 1e-9 and new not in columns
+        if not improving:
+            new, bnd, proven = pricer.solve(0, _scaled(y), _scaled(z), columns[-1],
+                                            settings.final_time)
+            improving = new is not None and _load(new, y, z) < mu - 1e-9 and new not in columns
+            if not improving:
+                exact = Fraction(str(round(theta, 9)))  # the LP's float, to 9 places
+                smallest = (_up(settings.cap * exact), _up(settings.leader_cap * exact))
+                status = "infeasible" if proven else "unknown"
+                return _result(status, settings, columns, weights, None, best.objective, None,
+                               iterations, pricer, started, smallest=smallest,
+                               explanation=(_too_low(settings, smallest, proven),))
+        assert new is not None
+        columns.append(new)
+        theta, weights, mu, y, z = _Master(columns, q, ql, True).solve()
+    if theta > 1 + 1e-9:
+        return _result("unknown", settings, columns, weights, None, best.objective, None,
+                       iterations, pricer, started,
+                       explanation=("列生成在迭代上限内未能满足概率上限 / column generation did "
+                                    "not meet the caps within its iteration limit",))
+    # phase two: the best expected objective under the caps
+    value, weights, mu, y, z = _Master(columns, q, ql, False).solve()
+    bound: float | None = None
+    status = "feasible"
+    while iterations < settings.max_iterations:
+        iterations += 1
+        new, bnd, proven = pricer.solve(SCALE, _scaled(y), _scaled(z), _heaviest(columns,
+                                        weights), settings.pricing_time)
+        if new is None or _reduced(new, y, z) <= mu + 1e-9 or new in columns:
+            new, bnd, proven = pricer.solve(SCALE, _scaled(y), _scaled(z),
+                                            _heaviest(columns, weights), settings.final_time)
+            if bnd is not None:
+                bound = bnd / SCALE + sum(_rounded(v) * q for v in y.values()) + sum(
+                    _rounded(v) * ql for v in z.values())
+            if new is None or _reduced(new, y, z) <= mu + 1e-9 or new in columns:
+                status = "optimal" if proven else "feasible"
+                break
+        columns.append(new)
+        value, weights, mu, y, z = _Master(columns, q, ql, False).solve()
+    bound = value if status == "optimal" else bound
+    return _result(status, settings, columns, weights, value, best.objective, bound,
+                   iterations, pricer, started)
+
+
+def _scaled(prices: Mapping[Pair, float]) -> dict[Pair, int]:
+    return {p: round(v * SCALE) for p, v in prices.items() if round(v * SCALE)}
+
+
+def _rounded(v: float) -> float:
+    return round(v * SCALE) / SCALE
+
+
+def _load(col: TeamSet, y: Mapping[Pair, float], z: Mapping[Pair, float]) -> float:
+    return sum(y.get(p, 0.0) for p in col.pairs()) + sum(z.get(p, 0.0) for p in col.leaders())
+
+
+def _reduced(col: TeamSet, y: Mapping[Pair, float], z: Mapping[Pair, float]) -> float:
+    return col.objective - _load(col, y, z)
+
+
+def _heaviest(columns: list[TeamSet], weights: list[float]) -> TeamSet:
+    return columns[max(range(len(columns)), key=lambda k: (weights[k], -k))]
+
+
+def _unique(columns: Iterable[TeamSet]) -> list[TeamSet]:
+    return list(dict.fromkeys(columns))
+
+
+def _up(value: Fraction) -> Fraction:
+    """Rounded up to three decimals, and never above 1."""
+    return min(Fraction(1), Fraction(-(-value.numerator * 1000 // value.denominator), 1000))
+
+
+def _too_low(settings: CapSettings, smallest: tuple[Fraction, Fraction], proven: bool) -> str:
+    q, ql = settings.cap, settings.leader_cap
+    about = "" if proven else "约"
+    about_en = "" if proven else "about "
+    return (f"概率上限无法满足：任何一名干部进入某一巡察组的概率不超过{float(q):.0%}、担任组长的"
+            f"概率不超过{float(ql):.0%}时，本轮配不齐各组。按同样比例，可行的最小上限{about}为"
+            f"进组{float(smallest[0]):.1%}、任组长{float(smallest[1]):.1%}（组长人选少的组最先"
+            f"受限）/ the caps cannot be met: with no cadre on a given team with probability "
+            f"above {float(q):.0%} or leading it above {float(ql):.0%} the round cannot be "
+            f"staffed; in the same proportion the smallest caps that can are {about_en}"
+            f"{float(smallest[0]):.1%} (member) and {float(smallest[1]):.1%} (leader); teams "
+            f"with few eligible leaders bind first")
+
+
+def _result(status: str, settings: CapSettings, columns: list[TeamSet], weights: list[float],
+            value: float | None, uncapped: int | None, bound: float | None, iterations: int,
+            pricer: _Pricer, started: float, *,
+            smallest: tuple[Fraction, Fraction] | None = None,
+            explanation: tuple[str, ...] = ()) -> CappedTeams:
+    kept = [(c, w) for c, w in zip(columns, weights, strict=False) if w > 1e-12] \
+        if value is not None else []
+    total = sum(w for _c, w in kept) or 1.0
+    kept_cols = tuple(c for c, _w in kept)
+    kept_w = tuple(w / total for _c, w in kept)
+    marginal: dict[Pair, float] = {}
+    leader: dict[Pair, float] = {}
+    for col, w in zip(kept_cols, kept_w, strict=True):
+        for p in col.pairs():
+            marginal[p] = marginal.get(p, 0.0) + w
+        for p in col.leaders():
+            leader[p] = leader.get(p, 0.0) + w
+    gap = None
+    if value is not None and bound is not None:
+        gap = max(0.0, bound - value) / max(abs(bound), 1.0)
+    return CappedTeams(status, settings, kept_cols, kept_w, value, uncapped, bound, gap,
+                       iterations, time.perf_counter() - started, pricer.det_time,
+                       pricer.wall_hit, smallest, explanation, marginal, leader)
+
+
+def draw_team_set(distribution: CappedTeams, seed: int | bytes) -> int:
+    """The index of the column drawn with `seed`: u = SHA-256(domain, seed) / 2²⁵⁶, the
+    first column whose cumulative weight exceeds u (columns in their fixed order)."""
+    if not distribution.columns:
+        raise ValueError("没有可抽取的分布 / there is no distribution to draw from")
+    raw = seed if isinstance(seed, bytes) else str(int(seed)).encode()
+    u = Fraction(int.from_bytes(hashlib.sha256(DRAW_DOMAIN + b"\x00" + raw).digest(), "big"),
+                 1 << 256)
+    acc = Fraction(0)
+    for k, w in enumerate(distribution.weights):
+        acc += Fraction(w)
+        if u < acc:
+            return k
+    return len(distribution.weights) - 1
