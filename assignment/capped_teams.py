@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -144,8 +144,9 @@ class _Pricer:
 
     def solve(self, weight_objective: int, member_cost: Mapping[Pair, int],
               leader_cost: Mapping[Pair, int], hint: TeamSet | None, limit: float
-              ) -> tuple[TeamSet | None, float | None, bool]:
-        """Maximize weight_objective·objective − Σ cost·var: (column, best bound, proven)."""
+              ) -> tuple[list[TeamSet], float | None, bool]:
+        """Maximize weight_objective·objective − Σ cost·var: (every solution the search
+        found, best last; the best bound; whether the last is proven optimal)."""
         tm = self.tm
         variables: list[cp_model.IntVar] = []
         coefficients: list[int] = []
@@ -167,28 +168,42 @@ class _Pricer:
         solver.parameters.max_deterministic_time = limit
         solver.parameters.max_time_in_seconds = self.settings.wall_time
         solver.parameters.linearization_level = 2
-        status = solver.solve(tm.model)
+        found = _Collector(self)
+        status = solver.solve(tm.model, found)
         self.det_time += solver.deterministic_time
         if solver.wall_time >= self.settings.wall_time * 0.99:
             self.wall_hit = True
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            return None, None, False
-        return (self._column(solver), solver.best_objective_bound,
-                status == cp_model.OPTIMAL)
+            return [], None, False
+        return (_unique([*found.columns, self.column(solver.value)]),
+                solver.best_objective_bound, status == cp_model.OPTIMAL)
 
-    def _column(self, solver: cp_model.CpSolver) -> TeamSet:
+    def column(self, value: Callable[[cp_model.IntVar], int]) -> TeamSet:
         tm, inst = self.tm, self.instance
         teams: dict[int, dict[str, str]] = {}
         for j, spec in enumerate(inst.teams):
             members: dict[str, str] = {}
             for i, v in tm.in_team(j):
-                if solver.value(v):
-                    role = ("leader" if (i, j) in tm.lead and solver.value(tm.lead[i, j]) else
-                            "deputy" if (i, j) in tm.deputy and solver.value(tm.deputy[i, j])
+                if value(v):
+                    role = ("leader" if (i, j) in tm.lead and value(tm.lead[i, j]) else
+                            "deputy" if (i, j) in tm.deputy and value(tm.deputy[i, j])
                             else "member")
                     members[inst.candidates[i].key] = role
             teams[spec.no] = members
         return column(inst, teams)
+
+
+class _Collector(cp_model.CpSolverSolutionCallback):
+    """Every solution the pricing search passes through: each is a valid team set, and
+    those that price well enter the master together (fewer pricing solves)."""
+
+    def __init__(self, pricer: _Pricer) -> None:
+        super().__init__()
+        self.pricer = pricer
+        self.columns: list[TeamSet] = []
+
+    def on_solution_callback(self) -> None:
+        self.columns.append(self.pricer.column(self.value))
 
 
 def column(instance: Instance, teams: Mapping[int, Mapping[str, str]]) -> TeamSet:
@@ -261,35 +276,36 @@ def capped_teams(instance: Instance, settings: CapSettings, seed: int = 0,
     `start` may give team sets to begin from (e.g. earlier draws); each must be valid."""
     started = time.perf_counter()
     pricer = _Pricer(instance, settings, seed)
-    best, _bound, _proven = pricer.solve(1, {}, {}, None, settings.final_time)
-    if best is None:
+    found, _bound, _proven = pricer.solve(1, {}, {}, None, settings.final_time)
+    if not found:
         return _result("unstaffable", settings, [], [], None, None, None, 0, pricer, started,
                        explanation=("本轮无法配齐（不设概率上限也无解），请先查看诊断 / the round "
                                     "cannot be staffed even without caps: see its diagnosis",))
+    best = found[-1]
     columns = _unique([best, *(column(instance, s) for s in start)])
     q, ql = float(settings.cap), float(settings.leader_cap)
     iterations = 0
-    # phase one: can the caps be met at all?
+    # phase one: can the caps be met at all? Columns enter while their priced load is
+    # below μ; the search prefers good objectives among light loads (weight 1 against
+    # loads priced in thousandths), and only a pure load search may say "cannot"
     theta, weights, mu, y, z = _Master(columns, q, ql, True).solve()
     while theta > 1 + 1e-9 and iterations < settings.max_iterations:
         iterations += 1
-        # price: the column with the least dual-weighted load (Σ y·x + Σ z·lead < μ)
-        new, bnd, proven = pricer.solve(0, _scaled(y), _scaled(z), columns[-1],
-                                        settings.pricing_time)
-        improving = new is not None and _load(new, y, z) < mu - 1e-9 and new not in columns
-        if not improving:
-            new, bnd, proven = pricer.solve(0, _scaled(y), _scaled(z), columns[-1],
-                                            settings.final_time)
-            improving = new is not None and _load(new, y, z) < mu - 1e-9 and new not in columns
-            if not improving:
+        found, _bnd, _proven = pricer.solve(1, _scaled(y), _scaled(z), columns[-1],
+                                            settings.pricing_time)
+        new = [c for c in found if _load(c, y, z) < mu - 1e-9 and c not in columns]
+        if not new:
+            found, _bnd, proven = pricer.solve(0, _scaled(y), _scaled(z), columns[-1],
+                                               settings.final_time)
+            new = [c for c in found if _load(c, y, z) < mu - 1e-9 and c not in columns]
+            if not new:
                 exact = Fraction(str(round(theta, 9)))  # the LP's float, to 9 places
                 smallest = (_up(settings.cap * exact), _up(settings.leader_cap * exact))
                 status = "infeasible" if proven else "unknown"
                 return _result(status, settings, columns, weights, None, best.objective, None,
                                iterations, pricer, started, smallest=smallest,
                                explanation=(_too_low(settings, smallest, proven),))
-        assert new is not None
-        columns.append(new)
+        columns.extend(new)
         theta, weights, mu, y, z = _Master(columns, q, ql, True).solve()
     if theta > 1 + 1e-9:
         return _result("unknown", settings, columns, weights, None, best.objective, None,
@@ -302,20 +318,23 @@ def capped_teams(instance: Instance, settings: CapSettings, seed: int = 0,
     status = "feasible"
     while iterations < settings.max_iterations:
         iterations += 1
-        new, bnd, proven = pricer.solve(SCALE, _scaled(y), _scaled(z), _heaviest(columns,
-                                        weights), settings.pricing_time)
-        if new is None or _reduced(new, y, z) <= mu + 1e-9 or new in columns:
-            new, bnd, proven = pricer.solve(SCALE, _scaled(y), _scaled(z),
-                                            _heaviest(columns, weights), settings.final_time)
+        hint = _heaviest(columns, weights)
+        found, bnd, proven = pricer.solve(SCALE, _scaled(y), _scaled(z), hint,
+                                          settings.pricing_time)
+        new = [c for c in found if _reduced(c, y, z) > mu + 1e-9 and c not in columns]
+        if not new:
+            found, bnd, proven = pricer.solve(SCALE, _scaled(y), _scaled(z), hint,
+                                              settings.final_time)
             if bnd is not None:
                 bound = bnd / SCALE + sum(_rounded(v) * q for v in y.values()) + sum(
                     _rounded(v) * ql for v in z.values())
-            if new is None or _reduced(new, y, z) <= mu + 1e-9 or new in columns:
-                status = "optimal" if proven else "feasible"
+            new = [c for c in found if _reduced(c, y, z) > mu + 1e-9 and c not in columns]
+            if not new:
+                closed = bound is not None and bound - value <= 1e-6 * max(1.0, abs(bound))
+                status = "optimal" if proven and closed else "feasible"
                 break
-        columns.append(new)
+        columns.extend(new)
         value, weights, mu, y, z = _Master(columns, q, ql, False).solve()
-    bound = value if status == "optimal" else bound
     return _result(status, settings, columns, weights, value, best.objective, bound,
                    iterations, pricer, started)
 
