@@ -32,6 +32,7 @@ class CadreFilter:
     regions: frozenset[str] | None = None  # home unit's region among these
     q: str | None = None  # substring of the name or the person key
     system: str | None = None  # home unit's system
+    full_time: bool | None = None  # 专职巡察干部 (True) or seconded (False); None: both
 
 
 @dataclass(frozen=True)
@@ -203,6 +204,8 @@ class PoolBrowser:
             stmt = stmt.where(m.Cadre.person_key.in_(having))
         for flag in f.flags:
             stmt = stmt.where(getattr(m.Cadre, flag).is_(True))
+        if f.full_time is not None:
+            stmt = stmt.where(m.Cadre.full_time.is_(f.full_time))
         if f.status:
             stmt = stmt.where(m.Cadre.status == f.status)
         if f.system:

@@ -85,20 +85,27 @@ def _converters(record_type: type) -> list[Any]:
     return out
 
 
+def _older(record_type: type, fields: list[str]) -> bool:
+    """A bundle written before trailing fields with defaults were added (e.g. the cadre's
+    full_time flag): its rows are read with those defaults."""
+    known = dataclasses.fields(record_type)
+    return (len(fields) < len(known) and fields == [f.name for f in known[:len(fields)]]
+            and all(f.default is not dataclasses.MISSING for f in known[len(fields):]))
+
+
 def _build(record_type: type, fields: list[str], rows: list[list[Any]]) -> list[Any]:
     expected = [f.name for f in dataclasses.fields(record_type)]
-    if fields != expected:
+    if fields != expected and not _older(record_type, fields):
         raise BundleError(f"捆绑包中 {record_type.__name__} 的字段与本版本不符 / "
                           f"{record_type.__name__} fields differ: {fields} vs {expected}")
-    conv = _converters(record_type)
+    conv = _converters(record_type)[:len(fields)]
     if record_type is r.Cadre:
-        return [_cadre(row) for row in rows]
+        return [_cadre(fields, row) for row in rows]
     return [record_type(*[c(v) if c else v for c, v in zip(conv, row, strict=True)])
             for row in rows]
 
 
-def _cadre(row: list[Any]) -> r.Cadre:
-    names = [f.name for f in dataclasses.fields(r.Cadre)]
+def _cadre(names: list[str], row: list[Any]) -> r.Cadre:
     values = dict(zip(names, row, strict=True))
     values["skills"] = tuple((code, level) for code, level in values["skills"])
     values["unavailable"] = tuple(r.Period(_date(s), _date(e), why)  # type: ignore[arg-type]

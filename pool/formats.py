@@ -337,6 +337,9 @@ CADRES = Entity(
         Column("expert_pool", "专家库", "expert_pool", "bool"),
         Column("reserve", "后备干部", "reserve", "bool"),
         Column("newly_promoted", "新提拔", "newly_promoted", "bool"),
+        Column("full_time", "是否专职巡察干部", "full_time", "bool",
+               description="是：专职巡察干部；否或留空：抽调干部 / yes: full-time "
+                           "inspection staff; no or blank: seconded"),
         Column("status", "状态", "status", "enum", choices=CADRE_STATUSES),
         Column("status_reason", "状态原因", "status_reason", "text"),
         Column("status_from", "状态起始", "status_from", "date"),
@@ -445,6 +448,9 @@ EVALUATIONS = Entity(
         Column("comment", "评语", "comment", "text"),
         Column("evaluator", "评估人", "evaluator", "text"),
         Column("evaluated_on", "评估日期", "evaluated_on", "date"),
+        Column("accountability", "问责情况", "accountability", "text",
+               description="记录的问责认定，如 隐情不报、应发现未发现；无则留空 / a recorded "
+                           "accountability finding, blank when none"),
     ),
     key=("round_key", "person_key"), en_title="Post-round evaluations",
 )

@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -103,6 +104,8 @@ class Cadre(Base):
     expert_pool: Mapped[bool] = mapped_column(Boolean, default=False)
     reserve: Mapped[bool] = mapped_column(Boolean, default=False)
     newly_promoted: Mapped[bool] = mapped_column(Boolean, default=False)
+    # 专职巡察干部 (full-time inspection staff) rather than seconded (抽调)
+    full_time: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     status: Mapped[str] = mapped_column(CODE, default="active")
     status_reason: Mapped[str | None] = mapped_column(Text)
     status_from: Mapped[dt.date | None] = mapped_column(Date)
@@ -207,6 +210,7 @@ class Evaluation(Base):
     comment: Mapped[str | None] = mapped_column(Text)
     evaluator: Mapped[str | None] = mapped_column(String(128))
     evaluated_on: Mapped[dt.date | None] = mapped_column(Date)
+    accountability: Mapped[str | None] = mapped_column(Text)  # 问责情况
 
     __table_args__ = (
         ForeignKeyConstraint(

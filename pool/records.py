@@ -127,6 +127,7 @@ class Cadre:
     max_rounds_per_year: int | None
     joined_on: dt.date | None
     unavailable: tuple[Period, ...] = ()
+    full_time: bool = False  # 专职巡察干部, as opposed to seconded (抽调)
 
     def status_on(self, day: dt.date) -> str:
         """The recorded status applies inside its window; outside it the cadre is active."""
@@ -219,6 +220,7 @@ class Evaluation:
     comment: str | None
     evaluator: str | None
     evaluated_on: dt.date | None
+    accountability: str | None = None  # 问责情况, e.g. 隐情不报
 
 
 @dataclass(frozen=True, slots=True)

@@ -210,7 +210,7 @@ def load_snapshot(session: Session, as_of: dt.date) -> r.Snapshot:
         if row.round_key in rounds)
     evaluations = tuple(
         r.Evaluation(row.round_key, row.person_key, row.grade, row.score, row.comment,
-                     row.evaluator, row.evaluated_on)
+                     row.evaluator, row.evaluated_on, row.accountability)
         for row in _rows(session, select(m.Evaluation)
                          .order_by(m.Evaluation.round_key, m.Evaluation.person_key))
         if row.round_key in rounds and (row.evaluated_on is None or row.evaluated_on <= as_of))
@@ -244,5 +244,5 @@ def _cadres(session: Session, as_of: dt.date) -> dict[str, r.Cadre]:
             tuple(skills.get(row.person_key, ())), row.leader_pool, row.deputy_pool,
             row.expert_pool, row.reserve, row.newly_promoted, row.status, row.status_reason,
             row.status_from, row.status_to, row.max_rounds_per_year, row.joined_on,
-            tuple(periods.get(row.person_key, ())))
+            tuple(periods.get(row.person_key, ())), row.full_time)
     return cadres

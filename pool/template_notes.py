@@ -70,7 +70,8 @@ EXAMPLES: dict[str, dict[str, str]] = {
                "political_status": "中共党员", "skills": "财务:3;审计",
                "leader_pool": TRUE_LABEL, "deputy_pool": FALSE_LABEL,
                "expert_pool": FALSE_LABEL, "reserve": FALSE_LABEL,
-               "newly_promoted": FALSE_LABEL, "status": "在库", "status_reason": "",
+               "newly_promoted": FALSE_LABEL, "full_time": FALSE_LABEL,
+               "status": "在库", "status_reason": "",
                "status_from": "", "status_to": "", "max_rounds_per_year": "2",
                "joined_on": "2020-01-01"},
     "unavailability": {"person_key": "P00001", "start": "2027-03-01", "end": "2027-03-31",
@@ -91,7 +92,7 @@ EXAMPLES: dict[str, dict[str, str]] = {
                        "second_target_unit_key": ""},
     "evaluations": {"round_key": "R2027-01", "person_key": "P00001", "grade": "优秀",
                     "score": "95", "comment": "熟悉财务审计", "evaluator": "王五",
-                    "evaluated_on": "2027-07-15"},
+                    "evaluated_on": "2027-07-15", "accountability": ""},
 }
 
 

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from pool.formats import DEFAULT_SKILLS, ENTITY_BY_NAME
-from pool.synthetic import frames
+from pool.synthetic import frames, practice
 from pool.synthetic.cadres import build_pool, build_unavailability
 from pool.synthetic.careers import build_careers
 from pool.synthetic.common import keys
@@ -132,7 +132,9 @@ def generate_scale(scale: Scale, seed: int, out_dir: Path,
     say("任职与人才库 careers and the cadre pool")
     careers = build_careers(rng, geo, units, kin)
     pool = build_pool(rng, units, kin, careers, scale.cadres, scale.leader_pool)
-    write("cadres", frames.cadres_frame(pool, person_keys, units))
+    practice_rng = np.random.default_rng([seed, practice.STREAM])
+    write("cadres", frames.cadres_frame(pool, person_keys, units,
+                                        practice.full_time_staff(practice_rng, pool)))
     off = build_unavailability(rng, pool, kin.male)
     write("unavailability", frames.unavailability_frame(off, pool, person_keys))
     write("employments", frames.employments_frame(rng, careers, person_keys, units))
@@ -164,5 +166,7 @@ def generate_scale(scale: Scale, seed: int, out_dir: Path,
     write("rounds", frames.rounds_frame(rounds, region_code))
     write("participations", frames.participations_frame(teams, rounds, pool, person_keys,
                                                         units))
-    write("evaluations", frames.evaluations_frame(evals, teams, rounds, pool, person_keys))
+    write("evaluations", frames.evaluations_frame(
+        evals, teams, rounds, pool, person_keys,
+        practice.accountability(practice_rng, evals.grade)))
     return counts

@@ -14,6 +14,7 @@ from pool.synthetic.careers import Careers
 from pool.synthetic.common import (
     AS_OF,
     NO_DAY,
+    Bools,
     Ints,
     Objects,
     dates,
@@ -104,14 +105,15 @@ def employments_frame(rng: np.random.Generator, careers: Careers, person_keys: O
     })
 
 
-def cadres_frame(pool: CadrePool, person_keys: Objects, units: Units) -> pd.DataFrame:
+def cadres_frame(pool: CadrePool, person_keys: Objects, units: Units,
+                 full_time: Bools) -> pd.DataFrame:
     return frame({
         "person_key": person_keys[pool.person], "home_unit_key": units.keys[pool.home_unit],
         "rank": pool.rank, "political_status": pool.political,
         "skills": objects([tuple(s) for s in pool.skills]),
         "leader_pool": pool.leader, "deputy_pool": pool.deputy, "expert_pool": pool.expert,
         "reserve": pool.reserve, "newly_promoted": pool.newly_promoted,
-        "status": pool.status, "status_reason": pool.status_reason,
+        "full_time": full_time, "status": pool.status, "status_reason": pool.status_reason,
         "status_from": dates(pool.status_from), "status_to": dates(pool.status_to),
         "max_rounds_per_year": pool.max_rounds, "joined_on": dates(pool.joined),
     })
@@ -253,10 +255,12 @@ def participations_frame(parts: Participations, rounds: Rounds, pool: CadrePool,
 
 
 def evaluations_frame(evals: Evaluations, parts: Participations, rounds: Rounds,
-                      pool: CadrePool, person_keys: Objects) -> pd.DataFrame:
+                      pool: CadrePool, person_keys: Objects,
+                      accountability: Objects) -> pd.DataFrame:
     return frame({
         "round_key": np.array(rounds.keys, dtype=object)[parts.round[evals.row]],
         "person_key": person_keys[pool.person[parts.cadre[evals.row]]],
         "grade": evals.grade, "score": evals.score, "comment": evals.comment,
         "evaluator": evals.evaluator, "evaluated_on": dates(evals.evaluated_on),
+        "accountability": accountability,
     })

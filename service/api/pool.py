@@ -250,12 +250,17 @@ def list_cadres(
         "姓名或编号包含的文字 / text in the name or key"))] = None,
     system: Annotated[str | None, Query(pattern=KEY_PATTERN, description=(
         "所在单位的系统代码 / home unit's system"))] = None,
+    full_time: Annotated[bool | None, Query(description=(
+        "true：仅专职巡察干部；false：仅抽调干部 / true: full-time staff only; false: "
+        "seconded cadres only"))] = None,
 ) -> Page[CadreRead]:
-    """巡察干部（按特长、标记、状态、区划、系统、姓名或编号筛选，分页）/ cadres, filtered
-    by skill, flag, status, region, system and free text, paged."""
+    """巡察干部（按特长、标记、专职或抽调、状态、区划、系统、姓名或编号筛选，分页）/
+    cadres, filtered by skill, flag, full-time or seconded, status, region, system and free
+    text, paged."""
     pool = browser(session, principal)
     f = cadre_filter(state, session, pool, skill=skill, skill_level=skill_level,
-                     flags=flag or (), status=status, region=region, system=system, q=q)
+                     flags=flag or (), status=status, region=region, system=system, q=q,
+                     full_time=full_time)
     return page_of(pool, pool.cadres_list(f), page,
                    lambda rows: [cadre_read(r) for r in pool.cadre_rows(rows)])
 

@@ -86,7 +86,7 @@ def cadre_filter(state: ServiceState, session: Session, pool: PoolBrowser, *,
                  skill: str | None = None, skill_level: int | None = None,
                  flags: Sequence[str] = (), status: str | None = None,
                  region: str | None = None, system: str | None = None,
-                 q: str | None = None) -> CadreFilter:
+                 q: str | None = None, full_time: bool | None = None) -> CadreFilter:
     """The filter of the cadre list (the API's and the workbench's): an unknown skill,
     region or system, or a level without its skill, is a 422 naming the field."""
     if skill is not None and pool.skill(skill) is None:
@@ -98,7 +98,7 @@ def cadre_filter(state: ServiceState, session: Session, pool: PoolBrowser, *,
         raise Unprocessable(f"没有系统 {system}", f"no system {system}", field="system")
     return CadreFilter(skill=skill, skill_level=skill_level, flags=tuple(flags),
                        status=status, regions=region_filter(state, session, pool, region),
-                       q=q, system=system)
+                       q=q, system=system, full_time=full_time)
 
 
 def ensure_person(state: ServiceState, request: Request, principal: Principal,
@@ -116,7 +116,8 @@ def cadre_read(row: CadreRow) -> CadreRead:
         region_code=row.region_code, region_name=row.region_name, rank=c.rank,
         political_status=c.political_status, leader_pool=c.leader_pool,
         deputy_pool=c.deputy_pool, expert_pool=c.expert_pool, reserve=c.reserve,
-        newly_promoted=c.newly_promoted, status=c.status, status_reason=c.status_reason,
+        newly_promoted=c.newly_promoted, full_time=c.full_time, status=c.status,
+        status_reason=c.status_reason,
         status_from=c.status_from, status_to=c.status_to,
         max_rounds_per_year=c.max_rounds_per_year, joined_on=c.joined_on,
         skills=[CadreSkillRead(code=code, name_zh=zh, name_en=en, level=level)

@@ -97,6 +97,8 @@ class CadreRead(BaseModel):
     expert_pool: bool
     reserve: bool
     newly_promoted: bool
+    full_time: bool = Field(description="专职巡察干部（否则为抽调干部）/ full-time inspection "
+                                        "staff (otherwise seconded)")
     status: str = Field(json_schema_extra=_codes(CADRE_STATUSES))
     status_reason: str | None
     status_from: dt.date | None
@@ -128,12 +130,14 @@ class CadreUpdate(BaseModel):
     expert_pool: bool | None = None
     reserve: bool | None = None
     newly_promoted: bool | None = None
+    full_time: bool | None = Field(default=None, description=(
+        "专职巡察干部 / full-time inspection staff"))
     max_rounds_per_year: int | None = Field(default=None, ge=0, le=366)
     skills: list[SkillLevel] | None = Field(default=None, max_length=50)
 
     @model_validator(mode="after")
     def _not_null(self) -> CadreUpdate:
-        for name in ("status", "skills", *get_args(Flag)):
+        for name in ("status", "skills", "full_time", *get_args(Flag)):
             if name in self.model_fields_set and getattr(self, name) is None:
                 raise ValueError(f"{name} may not be null")
         return self
@@ -226,6 +230,8 @@ class EvaluationRead(_Read):
     comment: str | None
     evaluator: str | None
     evaluated_on: dt.date | None
+    accountability: str | None = Field(description=(
+        "问责情况，如“隐情不报”；无则为 null / a recorded accountability finding, or null"))
 
 
 class ImportTableRead(BaseModel):

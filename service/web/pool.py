@@ -41,8 +41,12 @@ FLAG_LABELS = {"leader_pool": ("组长库", "leader pool"),
                "newly_promoted": ("新提拔", "newly promoted")}
 assert tuple(FLAG_LABELS) == CADRE_FLAGS
 STATUS_CODES = tuple(c.code for c in CADRE_STATUSES)
+# The list's 专职/抽调 choice: the API's `full_time` filter (absent: both)
+FULL_TIME_CHOICES = {"true": ("专职巡察干部", "full-time staff"),
+                     "false": ("抽调干部", "seconded cadres")}
 
 TEMPLATE_GLOBALS = {"flag_labels": FLAG_LABELS, "statuses": CADRE_STATUSES,
+                    "full_time_choices": FULL_TIME_CHOICES,
                     "rank_label": lambda code: label(RANKS, code),
                     "status_label": lambda code: label(CADRE_STATUSES, code)}
 
@@ -58,6 +62,7 @@ class Filters:
     region: str = ""
     system: str = ""
     q: str = ""
+    full_time: str = ""  # "true", "false" or "" (both)
     page: int = 1
     errors: list[dict[str, str]] = field(default_factory=list)
 
@@ -68,7 +73,8 @@ class Filters:
         """This query at another page."""
         pairs = [(k, v) for k, v in (("skill", self.skill), ("skill_level", self.skill_level),
                                      ("status", self.status), ("region", self.region),
-                                     ("system", self.system), ("q", self.q)) if v]
+                                     ("system", self.system), ("q", self.q),
+                                     ("full_time", self.full_time)) if v]
         pairs += [("flag", f) for f in self.flags]
         return "/pool?" + urlencode([*pairs, ("page", str(page))])
 
@@ -79,7 +85,8 @@ def read_filters(params: QueryParams) -> Filters:
                 skill_level=params.get("skill_level", "").strip(),
                 flags=[x for x in params.getlist("flag") if x],
                 status=params.get("status", "").strip(), region=params.get("region", "").strip(),
-                system=params.get("system", "").strip(), q=params.get("q", "").strip())
+                system=params.get("system", "").strip(), q=params.get("q", "").strip(),
+                full_time=params.get("full_time", "").strip())
     for name in ("skill", "region", "system"):
         value = getattr(f, name)
         if value and not KEY.fullmatch(value):
@@ -94,6 +101,11 @@ def read_filters(params: QueryParams) -> Filters:
         f.problem("flag", f"没有入库标记“{unknown[0][:20]}”：请勾选列出的标记",
                   f"no pool flag '{unknown[0][:20]}': tick the flags listed")
         f.flags = [x for x in f.flags if x in FLAG_LABELS]
+    if f.full_time and f.full_time not in FULL_TIME_CHOICES:
+        f.problem("full_time", f"“{f.full_time[:20]}”不是可选项：请选择专职巡察干部或抽调干部",
+                  f"'{f.full_time[:20]}' is not a choice: choose full-time staff or seconded "
+                  f"cadres")
+        f.full_time = ""
     if f.status and f.status not in STATUS_CODES:
         f.problem("status", f"没有状态“{f.status[:20]}”：请从列表中选择",
                   f"no status '{f.status[:20]}': choose from the list")
@@ -127,7 +139,8 @@ def _results(state: ServiceState, pool: PoolBrowser, f: Filters) -> dict[str, An
         query = cadre_filter(state, pool.session, pool, skill=f.skill or None,
                              skill_level=int(f.skill_level) if f.skill_level else None,
                              flags=f.flags, status=f.status or None, region=f.region or None,
-                             system=f.system or None, q=f.q or None)
+                             system=f.system or None, q=f.q or None,
+                             full_time={"true": True, "false": False}.get(f.full_time))
     except Unprocessable as error:
         f.errors.append({"field": error.field or "skill", "zh": error.zh, "en": error.en})
         return {"rows": [], "total": None}

@@ -105,7 +105,8 @@ def test_the_workbook_is_typed_with_names_beside_keys_and_no_formula(
                                                 "云川市财政局"]
     row = dict(zip(headers, [c.value for c in cadres[2]], strict=True))
     assert row["入库日期"] == dt.datetime(2020, 1, 1) and row["年度轮次上限"] == 2
-    assert cadres.freeze_panes == "C2" and cadres.auto_filter.ref == f"A1:R{cadres.max_row}"
+    assert row["是否专职巡察干部"] == "否"  # 专职巡察干部 flag, seconded by default
+    assert cadres.freeze_panes == "C2" and cadres.auto_filter.ref == f"A1:S{cadres.max_row}"
     evaluation = dict(zip([c.value for c in book["巡后评估"][1]],
                           [c.value for c in book["巡后评估"][2]], strict=True))
     assert evaluation["分数"] == 95.5 and evaluation["评估日期"] == dt.datetime(2024, 5, 10)
