@@ -13,7 +13,7 @@ preference takes all of it, the solver its `solver_seed`.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,6 +25,7 @@ from assignment.instance import Instance, TeamSpec
 from assignment.model import TeamModel, build
 from assignment.proposal import Member, Proposal, Requirement, Team, Term
 from assignment.shortlist import shortlist, upper_bound
+from assignment.subgroups import groups_requirement, team_groups
 from assignment.validate import term_values
 
 _STATUS = {cp_model.OPTIMAL: "optimal", cp_model.FEASIBLE: "feasible",
@@ -194,14 +195,21 @@ def _teams(tm: TeamModel, solver: cp_model.CpSolver) -> tuple[Team, ...]:
         members.sort(key=lambda m: (order[m.role], m.key))
         out.append(Team(spec.no, spec.targets, tuple(members),
                         requirements(spec, tuple(members), inst.skill_names,
-                                     inst.side_names)))
+                                     inst.side_names, full_time=_full_time(inst)),
+                        team_groups(spec.groups, members)))
     return tuple(out)
+
+
+def _full_time(instance: Instance) -> frozenset[str]:
+    return frozenset(c.key for c in instance.candidates if c.full_time)
 
 
 def requirements(spec: TeamSpec, members: tuple[Member, ...],
                  skill_names: Mapping[str, str] | None = None,
-                 side_names: Mapping[str, str] | None = None) -> tuple[Requirement, ...]:
-    """Why each requirement of the team is met, in words."""
+                 side_names: Mapping[str, str] | None = None, *,
+                 full_time: Collection[str] = ()) -> tuple[Requirement, ...]:
+    """Why each requirement of the team is met, in words (`full_time`: the keys of the
+    full-time staff, 专职巡察干部)."""
     names = skill_names or {}
     n = len(members)
     leaders = [m for m in members if m.role == "leader"]
@@ -227,6 +235,15 @@ def requirements(spec: TeamSpec, members: tuple[Member, ...],
                                + ", ".join(m.key for m in have), len(have) >= need))
     if spec.sides:
         out.append(_sides_requirement(spec, members, side_names or {}))
+    if spec.groups:
+        out.append(groups_requirement(spec.groups, members, names))
+    if spec.full_time_min:
+        staff = [m for m in members if m.key in full_time]
+        out.append(Requirement("full_time", f"专职巡察干部{len(staff)}人（要求至少"
+                               f"{spec.full_time_min}人）：" + "、".join(m.name for m in staff),
+                               f"{len(staff)} full-time staff (needs {spec.full_time_min}): "
+                               + ", ".join(m.key for m in staff),
+                               len(staff) >= spec.full_time_min))
     return tuple(out)
 
 

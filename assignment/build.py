@@ -2,7 +2,8 @@
 the screening's recusals and within-team conflicts become one `Instance`.
 
 Only hard recusals bar a role; soft ones are left to the people deciding. Cadres who are
-not eligible (status, unavailability, the year's round limit) are not candidates; the
+not eligible (status, unavailability, the year's round limit, the round's age and
+evaluation rules: `assignment.eligibility`) are not candidates; the
 returned `Context` says who was left out and why, for the diagnosis and the report.
 """
 
@@ -13,6 +14,8 @@ from collections import defaultdict
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
+from assignment.eligibility import AgeRule, EvaluationRule, age_reasons, evaluation_standing
+from assignment.home_units import UnitLimit, apply_unit_limit
 from assignment.instance import Candidate, Instance, TeamSpec, Weights, pair
 from conflicts.screening import Screening
 from pool.records import Snapshot
@@ -36,6 +39,9 @@ class RoundPlan:
     loads: tuple[tuple[str, int, int], ...] = ()
     # (cadre, team number, score) suitability given by the organizers
     suitability: tuple[tuple[str, int, int], ...] = ()
+    age: AgeRule = field(default_factory=AgeRule)  # max age, retirement margin
+    evaluations: EvaluationRule = field(default_factory=EvaluationRule)  # 巡后评估
+    home_unit_limit: UnitLimit = field(default_factory=UnitLimit)  # 被抽调单位放人上限
 
     @property
     def targets(self) -> tuple[str, ...]:
@@ -51,6 +57,7 @@ class Context:
     recused_by: dict[tuple[str, str], tuple[str, ...]]
     skills: dict[str, tuple[str, ...]]  # of the excluded cadres, to name them by skill
     names: dict[str, str]  # of the excluded cadres
+    leaders: frozenset[str] = frozenset()  # the excluded cadres of the leader pool
 
 
 def build_instance(snapshot: Snapshot, screening: Screening, plan: RoundPlan,
@@ -72,6 +79,9 @@ def build_instance(snapshot: Snapshot, screening: Screening, plan: RoundPlan,
     candidates = []
     keys_in_pool = sorted(screening.cadre_keys) if pool is None else \
         sorted(set(screening.cadre_keys) & set(pool))
+    standing = evaluation_standing(snapshot, plan.start, plan.evaluations)
+    # the flag only matters (and only enters the hash) when a team wants full-time staff
+    full_time_rule = any(t.full_time_min for t in plan.teams)
     for key in keys_in_pool:
         cadre = snapshot.cadres[key]
         served = history.this_year.get(key, 0)
@@ -79,6 +89,10 @@ def build_instance(snapshot: Snapshot, screening: Screening, plan: RoundPlan,
         if limit is not None and served >= limit:
             left_out[key].append((f"本年度已参加{served}轮，达到上限{limit}轮",
                                   f"served {served} rounds this year, the limit is {limit}"))
+        barred = [*age_reasons(snapshot.persons[key], plan.start, plan.age),
+                  *standing.barred.get(key, ())]
+        if barred:
+            left_out[key].extend(barred)
         if key in left_out:
             continue
         person = snapshot.persons[key]
@@ -93,8 +107,12 @@ def build_instance(snapshot: Snapshot, screening: Screening, plan: RoundPlan,
             recent_rounds=history.recent.get(key, 0),
             led_targets=tuple(sorted(history.led.get(key, ()))),
             inspected_targets=tuple(sorted(history.inspected.get(key, ()))),
-            capacity=most, minimum=least, side=(sides or {}).get(key)))
+            capacity=most, minimum=least, side=(sides or {}).get(key),
+            full_time=full_time_rule and cadre.full_time,
+            # only when the soft term is on, so other rounds' instances hash as before
+            commended=bool(plan.weights.commended) and key in standing.commended))
     keys = {c.key for c in candidates}
+    candidates, caps, unit_names = apply_unit_limit(snapshot, plan.home_unit_limit, candidates)
     recusals, rules = _recusals(screening, keys, set(plan.targets))
     instance = Instance(
         round_key=plan.key, teams=plan.teams, candidates=tuple(candidates),
@@ -105,10 +123,11 @@ def build_instance(snapshot: Snapshot, screening: Screening, plan: RoundPlan,
         weights=plan.weights,
         suitability={(c, no): v for c, no, v in plan.suitability if c in keys},
         skill_names={code: s.name_zh for code, s in snapshot.skills.items()},
-        side_names=dict(side_names or {}))
+        side_names=dict(side_names or {}), unit_caps=caps, unit_names=unit_names)
     skills = {k: tuple(code for code, _lvl in snapshot.cadres[k].skills) for k in left_out}
     names = {k: snapshot.persons[k].name for k in left_out}
-    return instance, Context(dict(left_out), rules, skills, names)
+    leaders = frozenset(k for k in left_out if snapshot.cadres[k].leader_pool)
+    return instance, Context(dict(left_out), rules, skills, names, leaders)
 
 
 Pair = tuple[str, str]

@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 from ortools.sat.python import cp_model
 
 from assignment.build import Context
+from assignment.home_units import unit_label
 from assignment.instance import Candidate, Instance, TeamSpec
 from assignment.model import build
+from assignment.subgroups import qualifies, representatives_short, shortfall_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,10 +53,11 @@ def precheck(instance: Instance, context: Context | None = None) -> list[Finding
         elif not leaders:
             pool = [c for c in cands if c.leader_pool]
             zh, en = _barred(instance, ctx, team, pool, "leader")
+            out_zh, out_en = _excluded_leaders(ctx)
             out.append(Finding(f"leader:{team.no}",
-                               f"第{team.no}组没有可任组长的干部：组长库中候选人{len(pool)}人" + zh,
-                               f"team {team.no} has nobody who can lead it: {len(pool)} leader-pool"
-                               " candidates" + en))
+                               f"第{team.no}组没有可任组长的干部：组长库中候选人{len(pool)}人" + zh
+                               + out_zh, f"team {team.no} has nobody who can lead it: "
+                               f"{len(pool)} leader-pool candidates" + en + out_en))
         deputies = [i for i, r in can.items() if "deputy" in r]
         if len(deputies) < team.deputies_min and team.deputy_side is not None:
             out.append(_side_short(instance, ctx, team, "deputy", team.deputies_min,
@@ -110,11 +113,93 @@ def precheck(instance: Instance, context: Context | None = None) -> list[Finding
     leaders_needed = len(instance.teams)
     leader_cands = [c for c in cands if c.leader_pool]
     if sum(c.capacity for c in leader_cands) < leaders_needed:
+        out_zh, out_en = _excluded_leaders(ctx)
         out.append(Finding("pool:leaders", f"{leaders_needed}个组需要{leaders_needed}名组长，"
-                           f"组长库候选人仅{len(leader_cands)}人",
+                           f"组长库候选人仅{len(leader_cands)}人" + out_zh,
                            f"{leaders_needed} teams need {leaders_needed} leaders; the leader "
-                           f"pool has {len(leader_cands)} candidates"))
+                           f"pool has {len(leader_cands)} candidates" + out_en))
     out.extend(_side_pools(instance))
+    out.extend(_group_shortages(instance, ctx))
+    out.extend(_full_time_shortages(instance, ctx))
+    out.extend(_unit_shortage(instance))
+    return out
+
+
+def _unit_shortage(instance: Instance) -> list[Finding]:
+    """被抽调单位: the places the candidates can fill once each capped unit gives at most
+    its cap of people, against the places the teams need (the capped units named)."""
+    if not instance.unit_caps:
+        return []
+    need = sum(t.size_min for t in instance.teams)
+    by_unit: dict[str, list[int]] = {}
+    free = 0
+    for c in instance.candidates:
+        if c.home_unit is not None and c.home_unit in instance.unit_caps:
+            by_unit.setdefault(c.home_unit, []).append(c.capacity)
+        else:
+            free += c.capacity
+    capped = sum(sum(sorted(caps, reverse=True)[:instance.unit_caps[u]])
+                 for u, caps in by_unit.items())
+    if free + capped >= need or free + sum(map(sum, by_unit.values())) < need:
+        return []  # enough, or short without the caps too (the "pool" finding says so)
+    units = sorted(by_unit, key=lambda u: (-len(by_unit[u]) + instance.unit_caps[u], u))
+    named = "、".join(f"{unit_label(instance, u)}至多{instance.unit_caps[u]}人"
+                     for u in units[:5]) + ("等" if len(units) > 5 else "")
+    return [Finding("pool:units", f"各组合计至少需要{need}人次；按被抽调单位放人上限（{named}），"
+                    f"候选人合计最多{free + capped}人次", f"the teams need {need} places at "
+                    f"least; with the home-unit limits ({', '.join(units[:5])}) the candidates"
+                    f" can fill {free + capped}")]
+
+
+def _full_time_shortages(instance: Instance, ctx: Context) -> list[Finding]:
+    """专职巡察干部: teams with fewer full-time candidates who may serve on them than their
+    minimum, and a round whose minimums add up to more than its full-time staff."""
+    out: list[Finding] = []
+    staff = [c for c in instance.candidates if c.full_time]
+    for team in instance.teams:
+        if not team.full_time_min:
+            continue
+        free = [c for c in staff if instance.open_roles(c, team)]
+        if len(free) < team.full_time_min:
+            rec_zh, rec_en = _barred(instance, ctx, team, staff, "member")
+            out.append(Finding(f"full_time:{team.no}",
+                               f"第{team.no}组须有至少{team.full_time_min}名专职巡察干部；可用的"
+                               f"专职巡察干部有{len(staff)}人，可到本组的仅{len(free)}人" + rec_zh,
+                               f"team {team.no} needs at least {team.full_time_min} full-time "
+                               f"staff; {len(staff)} are available, only {len(free)} may join "
+                               "this team" + rec_en))
+    wanted = sum(t.full_time_min for t in instance.teams)
+    have = sum(c.capacity for c in staff)
+    if wanted and have < wanted and not out:
+        out.append(Finding("pool:full_time",
+                           f"各组合计至少需要{wanted}名专职巡察干部，候选的专职巡察干部合计最多"
+                           f"{have}人次", f"the teams need {wanted} full-time staff in all; the "
+                           f"full-time candidates can fill {have} places"))
+    return out
+
+
+def _group_shortages(instance: Instance, ctx: Context) -> list[Finding]:
+    """Checking groups no candidate who may serve on the team can represent, each group its
+    own (the counts alone; the diagnostic solve finds what other teams take away)."""
+    out: list[Finding] = []
+    for team in instance.teams:
+        if not team.groups:
+            continue
+        people = [c for c in instance.candidates if instance.open_roles(c, team)]
+        found = representatives_short([(c.key, c.skills) for c in people], team.groups)
+        if found is None:
+            continue
+        specs = [g for g in team.groups if g.code in found.groups]
+        skilled = [c for c in instance.candidates
+                   if any(qualifies(c.skills, g) for g in specs)]
+        rec_zh, rec_en = _barred(instance, ctx, team, skilled, "member")
+        zh, en = shortfall_text(found, team.groups, 0, instance.skill_names,
+                                {c.key: c.name for c in people},
+                                ("可参加本组的候选人", "candidate(s) who may serve"))
+        out.append(Finding(f"group:{team.no}:{specs[0].code}",
+                           f"第{team.no}组{zh}；具备该专长的候选人共{len(skilled)}人" + rec_zh,
+                           f"team {team.no}: {en}; {len(skilled)} candidates hold it in all"
+                           + rec_en))
     return out
 
 
@@ -250,6 +335,19 @@ def _rules(ctx: Context, cadre: str, team: TeamSpec) -> list[str]:
     for target in team.targets:
         rules.extend(r for r in ctx.recused_by.get((cadre, target), ()) if r not in rules)
     return rules or ["recusal"]
+
+
+def _excluded_leaders(ctx: Context) -> tuple[str, str]:
+    """Cadres of the leader pool left out of the round (age, evaluations, status…): (zh,
+    en) clauses, or empty."""
+    keys = sorted(ctx.leaders)
+    if not keys:
+        return "", ""
+    zh = f"；另有{len(keys)}名组长库干部本轮不能参加：" + "；".join(
+        f"{ctx.names.get(k, k)}（{k}：{ctx.excluded[k][0][0]}）" for k in keys[:8])
+    en = f"; {len(keys)} more of the leader pool cannot serve in this round: " + "; ".join(
+        f"{k} ({ctx.excluded[k][0][1]})" for k in keys[:8])
+    return zh, en
 
 
 def _excluded_text(ctx: Context, skill: str) -> tuple[str, str]:

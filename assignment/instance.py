@@ -34,6 +34,20 @@ class InstanceError(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
+class GroupSpec:
+    """A checking group (检查小组) inside a team: the skills that qualify a member for it
+    and its size. After the draw every member of the team is put in exactly one of the
+    team's groups, each group within its size and with at least one qualified member
+    (`assignment.subgroups`)."""
+
+    code: str
+    name: str
+    skills: tuple[str, ...]  # skill codes, sorted: a member with any of them qualifies
+    size_min: int = 2
+    size_max: int = 3
+
+
+@dataclass(frozen=True, slots=True)
 class TeamSpec:
     """One inspection team: its target units (一托二: one or two) and requirements."""
 
@@ -50,6 +64,8 @@ class TeamSpec:
     leader_side: str | None = None
     deputy_side: str | None = None
     min_per_side: int = 0
+    groups: tuple[GroupSpec, ...] = ()  # checking groups the members are split into
+    full_time_min: int = 0  # members who are full-time staff (专职巡察干部), at least
 
     @property
     def sides(self) -> tuple[str, ...]:
@@ -76,6 +92,9 @@ class Candidate:
     led_targets: tuple[str, ...] = ()  # targets led in the last N rounds (rotation)
     inspected_targets: tuple[str, ...] = ()  # targets inspected in the last N rounds
     side: str | None = None  # the group that sends them, for teams with sides (互派)
+    full_time: bool = False  # full-time inspection staff (专职巡察干部), not seconded
+    home_unit: str | None = None  # the unit seconding them, when the round caps units
+    commended: bool = False  # recent evaluations all 优秀/称职 (巡后评估), for leading
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +110,7 @@ class Weights:
     depth: int = 8  # each member of a wanted skill, up to the depth wanted
     gender: int = 10  # a team of one gender
     suitability: int = 1  # per point of a given suitability score
+    commended: int = 0  # each leader whose recent evaluations are 优秀/称职 (0: term off)
 
 
 @dataclass(frozen=True)
@@ -106,6 +126,9 @@ class Instance:
     weights: Weights = Weights()
     skill_names: Mapping[str, str] = field(default_factory=dict)  # code → 中文 name, for text
     side_names: Mapping[str, str] = field(default_factory=dict)  # side → name, for text
+    # 被抽调单位: home unit → people drawn from it in this round at most (all teams)
+    unit_caps: Mapping[str, int] = field(default_factory=dict)
+    unit_names: Mapping[str, str] = field(default_factory=dict)  # unit → 中文 name, for text
 
     def __post_init__(self) -> None:
         # canonical order: candidates by key, so the input order never matters
@@ -163,17 +186,21 @@ class Instance:
         data: dict[str, Any] = {
             "round": self.round_key,
             "teams": [_without_defaults(asdict(t), _NO_SIDES) for t in self.teams],
-            "candidates": [_without_defaults(asdict(c), {"side": None})
+            "candidates": [_without_defaults(asdict(c), _NEW_CANDIDATE_FIELDS)
                            for c in self.candidates],
             "recusals": sorted([c, u, sorted(r)] for (c, u), r in self.recusals.items()),
             "conflicts": sorted(list(p) for p in self.conflicts),
             "past_pairs": sorted(list(p) for p in self.past_pairs),
             "suitability": sorted([c, t, v] for (c, t), v in self.suitability.items()),
-            "weights": asdict(self.weights),
+            "weights": _without_defaults(asdict(self.weights), _NEW_WEIGHTS),
             "skill_names": sorted(self.skill_names.items()),
         }
         if self.side_names:
             data["side_names"] = sorted(self.side_names.items())
+        if self.unit_caps:
+            data["unit_caps"] = sorted(self.unit_caps.items())
+        if self.unit_names:
+            data["unit_names"] = sorted(self.unit_names.items())
         return data
 
     @cached_property
@@ -183,7 +210,15 @@ class Instance:
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-_NO_SIDES = {"leader_side": None, "deputy_side": None, "min_per_side": 0}
+_NO_SIDES = {"leader_side": None, "deputy_side": None, "min_per_side": 0,
+             "groups": (),  # no checking groups either: left out of the hash
+             "full_time_min": 0}  # nor a minimum of full-time staff (专职巡察干部)
+
+
+# fields added after instances were first sealed: left out of the hash at their defaults
+_NEW_CANDIDATE_FIELDS: dict[str, Any] = {"side": None, "commended": False,
+                                         "full_time": False, "home_unit": None}
+_NEW_WEIGHTS: dict[str, Any] = {"commended": 0}
 
 
 def _without_defaults(data: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
@@ -230,6 +265,8 @@ def _problems(inst: Instance) -> Iterable[str]:
             yield (f"{where}: 组长、副组长加每方至少{t.min_per_side}名组员超过人数上限"
                    f"{t.size_max} / leader, deputies and {t.min_per_side} member(s) per side "
                    f"exceed the size {t.size_max}")
+        yield from _group_problems(t, where)
+        yield from _full_time_problems(t, where)
     for c in inst.candidates:
         if not 0 <= c.minimum <= c.capacity:
             yield (f"干部 {c.key}: 参加组数下限 {c.minimum} 大于上限 {c.capacity} / "
@@ -241,3 +278,35 @@ def _problems(inst: Instance) -> Iterable[str]:
     unknown = sorted({c for (c, _u) in inst.recusals if c not in known})
     if unknown:
         yield f"回避记录中的干部不在候选人中 / recusals name non-candidates: {unknown[:5]}"
+    for unit, cap in sorted(inst.unit_caps.items()):
+        if cap < 0:
+            yield (f"单位 {unit}: 本轮抽调人数上限不能为负 ({cap}) / unit {unit}: the cap on "
+                   f"people drawn cannot be negative")
+
+
+def _full_time_problems(t: TeamSpec, where: str) -> Iterable[str]:
+    if not 0 <= t.full_time_min <= t.size_max:
+        yield (f"{where}: 专职巡察干部至少{t.full_time_min}人，须在0到人数上限{t.size_max}之间 / "
+               f"full_time_min {t.full_time_min} must lie between 0 and the size "
+               f"{t.size_max}")
+
+
+def _group_problems(t: TeamSpec, where: str) -> Iterable[str]:
+    """Checking groups: distinct codes, each with skills and a size of at least one, and
+    room for all of them in the team's size range (k groups hold Σmin…Σmax people)."""
+    if not t.groups:
+        return
+    codes = [g.code for g in t.groups]
+    if len(set(codes)) != len(codes):
+        yield f"{where}: 检查小组重复 / a checking group is listed twice: {codes}"
+    for g in t.groups:
+        if not g.skills:
+            yield f"{where}: 小组 {g.code} 没有专业特长 / group {g.code} has no skills"
+        if not 1 <= g.size_min <= g.size_max:
+            yield (f"{where}: 小组 {g.code} 人数范围无效 {g.size_min}–{g.size_max} / "
+                   f"group {g.code}: invalid size range")
+    low, high = sum(g.size_min for g in t.groups), sum(g.size_max for g in t.groups)
+    if low > t.size_max or high < t.size_min:
+        yield (f"{where}: {len(t.groups)}个检查小组须{low}–{high}人，本组{t.size_min}–"
+               f"{t.size_max}人，无法分组 / {len(t.groups)} checking groups hold {low}–{high}"
+               f" members, the team {t.size_min}–{t.size_max}: they cannot fit")

@@ -9,12 +9,16 @@ an expression kept by name so the result reports it on its own.
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
-from assignment.instance import Instance
+from assignment.home_units import unit_label
+from assignment.instance import GroupSpec, Instance
+from assignment.subgroups import skill_label
 
 
 @dataclass
@@ -61,6 +65,9 @@ def build(instance: Instance, *, enforce: bool = False,
     _add_size(tm, enforce)
     _add_skill_minimums(tm, enforce)
     _add_side_mix(tm, enforce)
+    _add_groups(tm, enforce)
+    _add_full_time(tm, enforce)
+    _add_unit_caps(tm, enforce)
     _add_within_team_conflicts(tm)
     if not enforce:
         _add_soft_terms(tm)
@@ -193,6 +200,143 @@ def _add_side_mix(tm: TeamModel, enforce: bool) -> None:
                 c.only_enforce_if(lit)
 
 
+HALL_MAX_GROUPS = 6  # up to this many groups a team's condition is Hall's (≤ 63 sums)
+
+
+def _add_groups(tm: TeamModel, enforce: bool) -> None:
+    """Checking groups (检查小组): the team can be split into them iff its size is within
+    Σmin…Σmax of its groups and each group has its own qualified member (a system of
+    distinct representatives; proof in `assignment.subgroups`). By Hall's theorem the
+    latter holds iff every set S of the team's groups has at least |S| members qualified
+    for one of them: one sum over the existing x per set, no new variable. A team of more
+    than HALL_MAX_GROUPS groups gets representative booleans instead. Teams without
+    groups get nothing."""
+    for j, team in enumerate(tm.instance.teams):
+        if not team.groups:
+            continue
+        members = tm.in_team(j)
+        low, high = sum(g.size_min for g in team.groups), sum(g.size_max for g in team.groups)
+        lit = _guard(tm, f"groups:{team.no}",
+                     f"第{team.no}组须能分成{len(team.groups)}个检查小组（{low}–{high}人）",
+                     f"team {team.no} must split into {len(team.groups)} checking groups "
+                     f"({low}–{high} members)", enforce)
+        c = tm.model.add_linear_constraint(sum(v for _i, v in members), low, high)
+        if lit is not None:
+            c.only_enforce_if(lit)
+        if len(team.groups) <= HALL_MAX_GROUPS:
+            _add_hall(tm, j, enforce)
+        else:
+            _add_representatives(tm, j, enforce)
+
+
+def _group_text(tm: TeamModel, no: int, groups: Sequence[GroupSpec],
+                qualified: int) -> tuple[str, str, str]:
+    """(code, zh, en) of the requirement that `groups` have their own qualified members."""
+    inst = tm.instance
+    skills = sorted({s for g in groups for s in g.skills})
+    named = "、".join(skill_label(s, inst.skill_names) for s in skills)
+    both = "同时" if len(groups) > 1 else ""
+    return (f"group:{no}:{'+'.join(g.code for g in groups)}",
+            f"第{no}组须能{both}分出{'、'.join(g.name for g in groups)}小组：须有{len(groups)}名"
+            f"具备{named}专长的成员（可选的合格候选人{qualified}人）",
+            f"team {no} needs {len(groups)} member(s) holding one of {', '.join(skills)} for "
+            f"the checking group(s) {', '.join(g.code for g in groups)} ({qualified} "
+            "qualified candidates)")
+
+
+def _add_hall(tm: TeamModel, j: int, enforce: bool) -> None:
+    """Hall's condition: per set of groups, enough members qualified for one of them
+    (sets whose skills another set of as many or more groups covers alike are implied)."""
+    team, cands = tm.instance.teams[j], tm.instance.candidates
+    strongest: dict[frozenset[str], tuple[GroupSpec, ...]] = {}
+    for r in range(1, len(team.groups) + 1):
+        for subset in itertools.combinations(team.groups, r):
+            strongest[frozenset(s for g in subset for s in g.skills)] = subset
+    for skills, subset in strongest.items():
+        qualified = [v for i, v in tm.in_team(j) if not skills.isdisjoint(cands[i].skills)]
+        code, zh, en = _group_text(tm, team.no, subset, len(qualified))
+        lit = _guard(tm, code, zh, en, enforce)
+        c = tm.model.add(sum(qualified) >= len(subset))
+        if lit is not None:
+            c.only_enforce_if(lit)
+
+
+def _add_representatives(tm: TeamModel, j: int, enforce: bool) -> None:
+    """Representative booleans where a cadre qualifies for a group: each group exactly
+    one, each cadre at most one, a representative on the team."""
+    team, cands, m = tm.instance.teams[j], tm.instance.candidates, tm.model
+    held: dict[int, list[cp_model.IntVar]] = defaultdict(list)
+    for g in team.groups:
+        reps = []
+        for i, v in tm.in_team(j):
+            if not set(cands[i].skills).isdisjoint(g.skills):
+                r = m.new_bool_var(f"rep[{cands[i].key},{team.no},{g.code}]")
+                m.add_implication(r, v)
+                reps.append(r)
+                held[i].append(r)
+        code, zh, en = _group_text(tm, team.no, (g,), len(reps))
+        lit = _guard(tm, code, zh, en, enforce)
+        c = m.add(sum(reps) == 1)
+        if lit is not None:
+            c.only_enforce_if(lit)
+    for reps in held.values():  # one cadre represents one group at most
+        if len(reps) > 1:
+            m.add_at_most_one(reps)
+
+
+def _add_full_time(tm: TeamModel, enforce: bool) -> None:
+    """At least `full_time_min` full-time staff (专职巡察干部) on each team."""
+    inst = tm.instance
+    cands = inst.candidates
+    available = sum(1 for c in cands if c.full_time)
+    for j, team in enumerate(inst.teams):
+        if not team.full_time_min:
+            continue
+        mine = [v for i, v in tm.in_team(j) if cands[i].full_time]
+        away = available - len(mine)
+        lit = _guard(tm, f"full_time:{team.no}",
+                     f"第{team.no}组须有至少{team.full_time_min}名专职巡察干部；可用的专职巡察"
+                     f"干部有{available}人，其中{away}人须回避本组或不能到本组",
+                     f"team {team.no} needs at least {team.full_time_min} full-time staff; "
+                     f"{available} are available, {away} of them recused from or unable to "
+                     f"join this team", enforce)
+        c = tm.model.add(sum(mine) >= team.full_time_min)
+        if lit is not None:
+            c.only_enforce_if(lit)
+
+
+def _add_unit_caps(tm: TeamModel, enforce: bool) -> None:
+    """被抽调单位: at most `unit_caps[u]` people from home unit u across all teams (people,
+    not placements: a cadre on two teams counts once)."""
+    inst, m = tm.instance, tm.model
+    if not inst.unit_caps:
+        return
+    teams_of: dict[int, list[cp_model.IntVar]] = defaultdict(list)
+    for (i, _j), v in tm.x.items():
+        teams_of[i].append(v)
+    people: dict[str, list[cp_model.LinearExprT]] = defaultdict(list)
+    for i, cand in enumerate(inst.candidates):
+        unit = cand.home_unit
+        if unit is None or unit not in inst.unit_caps or not teams_of[i]:
+            continue
+        if cand.capacity <= 1:  # on one team at most: drawn = Σx
+            people[unit].append(sum(teams_of[i]))
+            continue
+        drawn = m.new_bool_var(f"drawn[{cand.key}]")
+        for v in teams_of[i]:
+            m.add_implication(v, drawn)
+        people[unit].append(drawn)
+    for unit, cap in sorted(inst.unit_caps.items()):
+        label = unit_label(inst, unit)
+        lit = _guard(tm, f"unit:{unit}",
+                     f"{label}本轮至多抽调{cap}人（该单位候选人{len(people[unit])}人）",
+                     f"unit {inst.unit_names.get(unit, unit)} ({unit}) releases at most {cap}"
+                     f" people to this round ({len(people[unit])} candidates)", enforce)
+        c = m.add(sum(people[unit]) <= cap)
+        if lit is not None:
+            c.only_enforce_if(lit)
+
+
 def _add_within_team_conflicts(tm: TeamModel) -> None:
     """Two cadres with a within-team tie never on one team."""
     for ia, ib, j in _pairs_in_teams(tm, tm.instance.conflicts):
@@ -266,3 +410,8 @@ def _add_soft_terms(tm: TeamModel) -> None:
         SoftTerm("gender", "性别搭配：单一性别的组数", sum(one_gender), w.gender, -1),
         SoftTerm("suitability", "适配度：给定的干部—组适配分之和", suitability, w.suitability, +1),
     ]
+    if w.commended:  # off by default, so rounds without it report the terms of before
+        # 巡后评估: leaders whose recent evaluations are all 优秀/称职
+        commended = [v for (i, _j), v in tm.lead.items() if cands[i].commended]
+        tm.terms.append(SoftTerm("commended", "巡后评估：近期评估为优秀或称职的组长",
+                                 sum(commended), w.commended, +1))

@@ -28,11 +28,21 @@ class Requirement:
 
 
 @dataclass(frozen=True, slots=True)
+class Group:
+    """One checking group (检查小组) of a team and the members put in it."""
+
+    code: str
+    name: str
+    members: tuple[str, ...]  # cadre keys, in the team's order
+
+
+@dataclass(frozen=True, slots=True)
 class Team:
     no: int
     targets: tuple[str, ...]
     members: tuple[Member, ...]
     requirements: tuple[Requirement, ...]
+    groups: tuple[Group, ...] = ()  # the split into checking groups, if the round has them
 
     @property
     def leader(self) -> Member:
@@ -85,6 +95,9 @@ class Proposal:
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["terms"] = [asdict(t) | {"contribution": t.contribution} for t in self.terms]
+        for team in out["teams"]:  # no checking groups: the JSON of before groups existed
+            if not team["groups"]:
+                del team["groups"]
         return out
 
     def canonical_json(self) -> str:

@@ -15,28 +15,31 @@ English.
 
 `draw_replacement` picks one option among those within `tolerance` of the best (the
 same tolerance rule as `assignment.assemble`), by lot: every option's ticket is the
-sha256 of the departure event (the round's sealed seed, the proposal, the team, the
-leaving member and the date of the departure, domain-separated) followed by its key, and
-the smallest ticket wins. The lot is fixed the moment the departure is recorded and
-depends on nothing a person chooses afterwards; anyone can recompute it with
+sha256 of the departure event (the round's sealed seed, the proposal, the team and the
+leaving member, domain-separated) followed by its key, and the smallest ticket wins.
+Nothing the recorder picks freely is hashed: not the reason's text, not the date (a
+recorder who could move the date within the round could try a lot per day and keep the
+one they like); one member leaves a proposal once, so the event is fixed by who leaves.
+Only options checked by the validator take part. Anyone can recompute the lot with
 `sha256sum` (`event_preimage`, `ticket`).
 
 Pure: no database, no web framework."""
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import re
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
+from assignment.home_units import drawn_by_unit
 from assignment.instance import Candidate, Instance, TeamSpec
 from assignment.proposal import Member, Proposal, Team
+from assignment.subgroups import newcomer_fits
 from assignment.validate import objective, term_values, violations
 
-DRAW_DOMAIN = "xuncha-replacement-draw-v1"
+DRAW_DOMAIN = "xuncha-replacement-draw-v2"
 _TOKEN = re.compile(r"^[^\s]{1,128}$")
 
 # soft terms in the order the model reports them: (name, 中文, English); the sign of each
@@ -51,8 +54,9 @@ TERMS = (
     ("depth", "专业匹配", "skill depth"),
     ("gender", "性别搭配", "gender mix"),
     ("suitability", "适配度", "suitability"),
+    ("commended", "巡后评估", "evaluations"),  # only in rounds that weight it
 )
-_REWARDS = frozenset({"training", "depth", "suitability"})
+_REWARDS = frozenset({"training", "depth", "suitability", "commended"})
 ROLE_TEXT = {"leader": ("组长", "leader"), "deputy": ("副组长", "deputy"),
              "member": ("组员", "member")}
 
@@ -68,6 +72,12 @@ REASONS = (
     ("skill", "缺少本组仅由离开者具备的必备专业", "lacks a required skill only the leaving "
      "member brought"),
     ("side", "派出方不符（互派每方组员人数）", "from the wrong side (members per side)"),
+    ("full_time", "不是专职巡察干部（本组专职巡察干部将不足）", "not full-time staff (the team "
+     "would fall short of its full-time minimum)"),
+    ("home_unit", "所在单位本轮抽调人数已达上限", "their home unit already releases as many "
+     "people to the round as its cap allows"),
+    ("group", "换入后本组无法分成检查小组", "the team could no longer be split into its "
+     "checking groups"),
     ("other", "调整后违反其他硬性规则", "the change would break another hard rule"),
 )
 _REASON_TEXT = {code: (zh, en) for code, zh, en in REASONS}
@@ -189,6 +199,9 @@ def rank_replacements(instance: Instance, teams: Mapping[int, Mapping[str, str]]
     needs = _needed_skills(spec, stay, cands)  # skills the newcomer must bring
     sides_needed = _needed_sides(spec, stay, cands, role)
     tied = _tied_to(instance, stay)
+    staff_short = spec.full_time_min - sum(1 for k in stay if k in cands and cands[k].full_time)
+    full_units = _full_units(instance, teams, leaving, load)
+    splits = newcomer_fits(spec.groups, [(k, cands[k].skills) for k in stay if k in cands])
 
     before = term_values(instance, {no: dict(m) for no, m in teams.items()})
     team_before = term_values(instance, {team: seats})
@@ -206,6 +219,12 @@ def rank_replacements(instance: Instance, teams: Mapping[int, Mapping[str, str]]
         considered += 1
         code = _first_reason(instance, c, spec, role, load, outside, away, tied, needs,
                              sides_needed)
+        if code is None and staff_short == 1 and not c.full_time:
+            code = "full_time"
+        if code is None and c.home_unit in full_units:
+            code = "home_unit"
+        if code is None and not splits(c.skills):
+            code = "group"
         if code is not None:
             excluded[code].append(c.key)
             continue
@@ -229,7 +248,7 @@ def rank_replacements(instance: Instance, teams: Mapping[int, Mapping[str, str]]
         covers = tuple(s for s in leaving_skills if s in cands[key].skills)
         terms = tuple(TermChange(n, zh, en, getattr(instance.weights, n),
                                  1 if n in _REWARDS else -1, before[n], values[n])
-                      for n, zh, en in TERMS)
+                      for n, zh, en in TERMS if n in before)
         options.append(Option(len(options) + 1, key, role, objective_before, value, terms,
                               covers, "", "", checked))
     best = options[0].objective_after if options else 0
@@ -263,6 +282,11 @@ def _blocked(instance: Instance, teams: Mapping[int, Mapping[str, str]], team: i
                 out.append((f"{where_zh}来自{name}的组员仅{n}人，须至少{spec.min_per_side}人",
                             f"{where_en} has {n} member(s) from {name}, needs "
                             f"{spec.min_per_side}"))
+    staff = sum(1 for k in stay if k in cands and cands[k].full_time)
+    if staff + 1 < spec.full_time_min:
+        out.append((f"{where_zh}须至少{spec.full_time_min}名专职巡察干部，留任成员中仅{staff}名，"
+                    "换入一人也不够", f"{where_en} needs {spec.full_time_min} full-time staff; "
+                    f"{staff} stay, one newcomer cannot make up the rest"))
     left = cands.get(leaving)
     if left is not None and load[leaving] - 1 < left.minimum:
         out.append((f"{leaving} 须至少参加{left.minimum}个组，不能离开",
@@ -293,6 +317,19 @@ def _needed_sides(spec: TeamSpec, stay: Mapping[str, str], cands: Mapping[str, C
     return frozenset(side for side in spec.sides
                      if sum(1 for k, r in stay.items() if r == "member" and k in cands
                             and cands[k].side == side) == spec.min_per_side - 1)
+
+
+def _full_units(instance: Instance, teams: Mapping[int, Mapping[str, str]], leaving: str,
+                load: Counter[str]) -> frozenset[str]:
+    """被抽调单位: the capped units that already release their cap to the round's teams
+    once the leaving member has left (a member on two teams still counts)."""
+    if not instance.unit_caps:
+        return frozenset()
+    on_teams = {k for members in teams.values() for k in members}
+    if load[leaving] <= 1:
+        on_teams.discard(leaving)
+    drawn = drawn_by_unit(instance, on_teams)
+    return frozenset(u for u, people in drawn.items() if len(people) >= instance.unit_caps[u])
 
 
 def _tied_to(instance: Instance, stay: Mapping[str, str]) -> frozenset[str]:
@@ -421,14 +458,12 @@ def _token(value: str, what: str) -> str:
     return value
 
 
-def event_preimage(*, seed: str, proposal_id: int, team: int, leaving: str,
-                   on: dt.date) -> str:
+def event_preimage(*, seed: str, proposal_id: int, team: int, leaving: str) -> str:
     """The departure event as text: `DRAW_DOMAIN`, then one line each for the round's
-    sealed seed, the proposal, the team, the leaving member and the departure's date,
-    each ending in a newline."""
+    sealed seed, the proposal, the team and the leaving member, each ending in a newline.
+    The date is left out on purpose (the recorder chooses it within the round)."""
     return (f"{DRAW_DOMAIN}\nseed {_token(seed, 'seed')}\nproposal {int(proposal_id)}\n"
-            f"team {int(team)}\nleaving {_token(leaving, 'leaving')}\n"
-            f"date {on.isoformat()}\n")
+            f"team {int(team)}\nleaving {_token(leaving, 'leaving')}\n")
 
 
 def ticket(preimage: str, cadre: str) -> str:
@@ -451,16 +486,18 @@ def near_best(options: Sequence[Option], tolerance: float) -> tuple[int, list[Op
 
 
 def draw_replacement(options: Sequence[Option], tolerance: float, *, seed: str,
-                     proposal_id: int, team: int, leaving: str,
-                     on: dt.date) -> ReplacementDraw | None:
+                     proposal_id: int, team: int, leaving: str) -> ReplacementDraw | None:
     """One option by lot among those within `tolerance` of the best (None: no option).
-    `options` must be the whole ranking of the seat, not a page of it; `team` is the
-    team's number in the proposal."""
+    `options` must be the whole ranking of the seat, not a page of it, and every option
+    within the tolerance must have been checked by the validator (rank with a `verify`
+    that covers them); `team` is the team's number in the proposal."""
     floor, pool = near_best(options, tolerance)
     if not pool:
         return None
-    text = event_preimage(seed=seed, proposal_id=proposal_id, team=team, leaving=leaving,
-                          on=on)
+    unchecked = [o.cadre for o in pool if not o.verified]
+    if unchecked:
+        raise ValueError(f"options in the lot not checked by the validator: {unchecked[:5]}")
+    text = event_preimage(seed=seed, proposal_id=proposal_id, team=team, leaving=leaving)
     tickets = [(o, ticket(text, o.cadre)) for o in pool]
     chosen = min(tickets, key=lambda t: t[1])[0]
     return ReplacementDraw(text, hashlib.sha256(text.encode("utf-8")).hexdigest(), floor,

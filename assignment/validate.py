@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from collections import Counter
 
+from assignment.home_units import unit_violations
 from assignment.instance import Candidate, Instance, TeamSpec
-from assignment.proposal import Proposal
+from assignment.proposal import Proposal, Team
+from assignment.subgroups import shortfall, shortfall_text, split_violations
 
 
 def violations(instance: Instance, proposal: Proposal) -> list[str]:
@@ -66,11 +68,17 @@ def violations(instance: Instance, proposal: Proposal) -> list[str]:
                 name = instance.side_name(side)
                 out.append(f"{where}: 来自{name}的组员{n}人，须至少{spec.min_per_side}人 / "
                            f"{n} member(s) from {name}, needs {spec.min_per_side}")
+        out.extend(_group_violations(instance, where, spec, team))
+        full_time = sum(1 for k in set(keys) if k in cands and cands[k].full_time)
+        if full_time < spec.full_time_min:
+            out.append(f"{where}: 专职巡察干部{full_time}人，须至少{spec.full_time_min}人 / "
+                       f"{full_time} full-time staff, needs {spec.full_time_min}")
         members = sorted(set(keys))  # pairs are stored (a < b)
         for i, a in enumerate(members):
             for b in members[i + 1:]:
                 if (a, b) in instance.conflicts:
                     out.append(f"{where}: {a} 与 {b} 不得同组 / may not serve together")
+    out.extend(unit_violations(instance, proposal))
     return out
 
 
@@ -89,6 +97,26 @@ def _side_violations(instance: Instance, where: str, spec: TeamSpec, role: str,
             return [f"{where}: {zh} {c.key} 来自{name(c.side)}，须来自{name(side)} / the "
                     f"{r} must come from {name(side)}"]
     return []
+
+
+def _group_violations(instance: Instance, where: str, spec: TeamSpec,
+                      team: Team) -> list[str]:
+    """Checking groups: the members can be split into them, and a split the proposal
+    carries is one."""
+    if not spec.groups and not team.groups:
+        return []
+    cands = instance.by_key
+    members = [(m.key, cands[m.key].skills if m.key in cands else m.skills)
+               for m in team.members]
+    found = shortfall(members, spec.groups)
+    if found is not None:
+        zh, en = shortfall_text(found, spec.groups, len(members), instance.skill_names,
+                                {m.key: m.name for m in team.members})
+        return [f"{where}: {zh} / {en}"]
+    if not team.groups:
+        return []
+    return [f"{where}: {zh} / {en}" for zh, en in split_violations(
+        spec.groups, members, [(g.code, g.members) for g in team.groups])]
 
 
 def term_values(instance: Instance, teams: dict[int, dict[str, str]]) -> dict[str, int]:
@@ -117,10 +145,13 @@ def term_values(instance: Instance, teams: dict[int, dict[str, str]]) -> dict[st
         keys = sorted(members)
         v["rotation_pair"] += sum(1 for i, a in enumerate(keys) for b in keys[i + 1:]
                                   if (a, b) in instance.past_pairs)
+    if instance.weights.commended:  # the model has this term only when it is weighted
+        v["commended"] = sum(1 for members in teams.values() for k, role in members.items()
+                             if role == "leader" and cands[k].commended)
     return v
 
 
 def objective(instance: Instance, values: dict[str, int]) -> int:
     w = instance.weights
-    sign = {"training": 1, "depth": 1, "suitability": 1}
+    sign = {"training": 1, "depth": 1, "suitability": 1, "commended": 1}
     return sum(sign.get(name, -1) * getattr(w, name) * value for name, value in values.items())

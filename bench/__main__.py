@@ -5,7 +5,8 @@
 `./dev bench draws [--seeds 200] [--baseline] [--ceremonies 30]`,
 `./dev bench export [--repeat 3]`,
 `./dev bench web [--requests 50] [--loads 10] [--store postgres] [--no-browser]`,
-`./dev bench caps [--draws 1000] [--repeat 5]`.
+`./dev bench caps [--draws 1000] [--repeat 5] [--cap 0.2] [--leader-cap 0.1] [--no-teams]`,
+`./dev bench practice [--province] [--plain-seats 5]`.
 
 Prints a table of measured figures against the targets of the issue.
 """
@@ -123,8 +124,19 @@ def main(argv: list[str] | None = None) -> int:
     caps = sub.add_parser("caps", help="probability caps: preflib1 at the published caps")
     caps.add_argument("--draws", type=int, default=1000, help="draws per cap")
     caps.add_argument("--repeat", type=int, default=5)
+    caps.add_argument("--cap", default="0.2", help="team cap of the sample round")
+    caps.add_argument("--leader-cap", default="0.1", help="leader cap of the sample round")
+    caps.add_argument("--no-teams", action="store_true", help="preflib1 only")
+    practice = sub.add_parser("practice", help="issue 15's rules: the sample round with "
+                              "every rule on and off, replacement suggestions per seat")
+    practice.add_argument("--seed", type=int, default=7)
+    practice.add_argument("--province", action="store_true",
+                          help="also the province round (imports the province once)")
+    practice.add_argument("--province-dtime", type=float, default=20.0)
+    practice.add_argument("--plain-seats", type=int, default=5,
+                          help="seats also ranked by the plain method (the baseline)")
     args = parser.parse_args(argv)
-    suites = {"caps": "bench.caps_bench:run",
+    suites = {"caps": "bench.caps_bench:run", "practice": "bench.practice_bench:run",
               "pair": "bench.pairing_bench:run", "assemble": "bench.assembly_bench:run",
               "conflicts": "bench.conflicts_bench:main_table", "api": "bench.api:run",
               "draws": "bench.draws_bench:run", "export": "bench.export_bench:run",

@@ -1,7 +1,10 @@
 """Probability caps (`./dev bench caps`): the plain form on preflib1 at the published caps
 (time to the capped optimum, expected total as a share of the optimum 124.25, the largest
 pair frequency over many draws, time per draw), against the uncapped min-cost flow solved
-in the same process as the baseline."""
+in the same process as the baseline; then the sample city's round at Q = 0.2 and leader
+cap 0.1 (time to build the distribution by column generation, expected objective as a
+share of the uncapped optimum, the largest marginal reached over the draws, time per
+draw), against one uncapped draw (`assemble`) in the same process."""
 
 from __future__ import annotations
 
@@ -73,6 +76,60 @@ def _timed(work: object) -> float:
     return time.perf_counter() - started
 
 
+@dataclass(frozen=True)
+class TeamFigures:
+    cap: str
+    leader_cap: str
+    status: str
+    build_s: float
+    deterministic_s: float
+    iterations: int
+    columns: int
+    expected: float
+    uncapped: int
+    gap: float
+    max_marginal: float  # of the distribution
+    max_leader_marginal: float
+    max_frequency: float  # over the draws, (cadre, team)
+    max_leader_frequency: float
+    noise: float
+    leader_noise: float
+    sample_s: float
+    baseline_s: float  # one uncapped draw of the same round (assemble, 2 % tolerance)
+
+
+def team_figures(draws: int, cap: str, leader_cap: str) -> TeamFigures:
+    from assignment.assemble import assemble
+    from assignment.capped_teams import CapSettings, capped_teams, draw_team_set
+    from bench.assembly_bench import city_instance
+
+    instance, _prepare = city_instance()
+    started = time.perf_counter()
+    assemble(instance, 1)
+    baseline = time.perf_counter() - started
+    started = time.perf_counter()
+    dist = capped_teams(instance, CapSettings.of(cap, leader_cap), seed=1)
+    build = time.perf_counter() - started
+    on: dict[tuple[str, int], int] = {}
+    leads: dict[tuple[str, int], int] = {}
+    per_draw = []
+    for seed in range(draws):
+        started = time.perf_counter()
+        drawn = dist.columns[draw_team_set(dist, seed)]
+        per_draw.append(time.perf_counter() - started)
+        for pair in drawn.pairs():
+            on[pair] = on.get(pair, 0) + 1
+        for pair in drawn.leaders():
+            leads[pair] = leads.get(pair, 0) + 1
+    q, ql = float(dist.settings.cap), float(dist.settings.leader_cap)
+    return TeamFigures(
+        cap, leader_cap, dist.status, build, dist.deterministic_time, dist.iterations,
+        len(dist.columns), dist.expected or 0.0, dist.uncapped or 0, dist.gap or 0.0,
+        dist.max_marginal, dist.max_leader_marginal, max(on.values()) / draws,
+        max(leads.values()) / draws, 4.5 * math.sqrt(q * (1 - q) / draws),
+        4.5 * math.sqrt(ql * (1 - ql) / draws), statistics.median(per_draw), baseline)
+
+
 def run(args: argparse.Namespace) -> None:
     figures, baseline = plain_figures(args.draws, args.repeat)
     table = Table(title=f"probability caps · preflib1 (54 papers × 31 reviewers, 3 per paper, "
@@ -92,3 +149,25 @@ def run(args: argparse.Namespace) -> None:
                       f"{f.sample_s:.4f}", "yes" if met else "NO")
     Console(width=170).print(table)
     print(f"baseline: uncapped min-cost flow on preflib1, median {baseline:.4f} s")
+    if args.no_teams:
+        return
+    t = team_figures(args.draws, args.cap, args.leader_cap)
+    table = Table(title=f"probability caps · sample city round R2026-04 (8 teams) · Q = {t.cap}, "
+                        f"leader Q = {t.leader_cap} · {args.draws} draws")
+    for col in ("status", "build s", "target s", "vs one uncapped draw", "det. s",
+                "pricing rounds", "team sets", "expected / uncapped", "gap",
+                "max marginal", "max frequency", "≤ Q + 4.5σ", "max leader marginal",
+                "max leader freq.", "≤ Q_lead + 4.5σ", "s per draw", "met"):
+        table.add_column(col, justify="right")
+    met = (t.build_s <= 60 and t.sample_s <= 1 and t.max_frequency <= float(t.cap) + t.noise
+           and t.max_leader_frequency <= float(t.leader_cap) + t.leader_noise)
+    table.add_row(t.status, f"{t.build_s:.1f}", "60", f"{t.build_s / t.baseline_s:.1f}×",
+                  f"{t.deterministic_s:.1f}", str(t.iterations), str(t.columns),
+                  f"{t.expected:.2f} / {t.uncapped} ({t.expected / t.uncapped:.1%})"
+                  if t.uncapped else f"{t.expected:.2f}", f"{t.gap:.2%}",
+                  f"{t.max_marginal:.3f}", f"{t.max_frequency:.3f}",
+                  f"{float(t.cap) + t.noise:.3f}", f"{t.max_leader_marginal:.3f}",
+                  f"{t.max_leader_frequency:.3f}", f"{float(t.leader_cap) + t.leader_noise:.3f}",
+                  f"{t.sample_s:.6f}", "yes" if met else "NO")
+    Console(width=200).print(table)
+    print(f"baseline: one uncapped draw of the same round (assemble), {t.baseline_s:.1f} s")

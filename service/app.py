@@ -11,6 +11,7 @@ from starlette.staticfiles import StaticFiles
 
 from pool.db import make_engine
 from service.api import audit as audit_api
+from service.api import departures as departures_api
 from service.api import draws as draws_api
 from service.api import jobs as jobs_api
 from service.api import pool as pool_api
@@ -71,7 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_docs(app)
     for module in (system_api, pool_api, recusals_api, rounds_api, draws_api, proposals_api,
-                   jobs_api, audit_api):
+                   departures_api, jobs_api, audit_api):
         app.include_router(module.router, prefix="/v1")
     install_web(app)  # the workbench's pages, and HTML error pages for browsers
     return app

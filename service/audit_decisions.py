@@ -47,7 +47,7 @@ def _fold(out: Verification, where: Where, events: list[Event]) -> _Proposal:
         if e.kind == "proposal.create":
             f.created, f.status = e, e.data.get("status")
             f.teams_sha256, f.teams_event = e.data.get("teams_sha256"), e
-        elif e.kind == "proposal.change":
+        elif e.kind in ("proposal.change", "proposal.departure"):
             revision = e.data.get("revision")
             if isinstance(revision, int):
                 f.revision, f.changes[revision] = revision, e
@@ -147,7 +147,8 @@ def _check_state(out: Verification, where: Where, row: m.ProposalRecord, f: _Pro
             where.say(out, approval.seq, f"批准人 {approval.actor}（角色 {role or '未知'}）"
                       "无权批准方案", f"approved by {approval.actor} (role "
                       f"{role or 'unknown'}), who may not approve proposals")
-        if any(same_person(approval.actor, c.actor) for c in f.changes.values()):
+        if any(same_person(approval.actor, c.actor) for c in f.changes.values()
+               if c.seq < approval.seq):  # departures after approval are amendments
             where.say(out, approval.seq, "批准人曾人工调整本方案", "approved by someone who "
                       "changed it by hand")
     return teams_ok

@@ -30,6 +30,7 @@ KINDS: dict[str, tuple[str, str]] = {
     "draw.refused": ("拒绝抽取操作", "draw step refused"),
     "proposal.create": ("生成组队方案", "proposal made"),
     "proposal.change": ("人工调整方案", "proposal changed by hand"),
+    "proposal.departure": ("记录离组并抽签替换", "departure recorded, replacement drawn by lot"),
     "proposal.approve": ("批准方案", "proposal approved"),
     "proposal.supersede": ("方案被新抽取取代", "proposal superseded"),
     "proposal.replay": ("复算方案", "proposal replayed"),

@@ -19,13 +19,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from assignment.ceremony import library_versions
-from assignment.instance import Candidate, Instance, TeamSpec, Weights
+from assignment.instance import Candidate, GroupSpec, Instance, TeamSpec, Weights
 from assignment.proposal import Member, Proposal, Team
+from assignment.subgroups import team_groups
 from assignment.validate import objective, term_values, violations
 from pool import models as m
 from service import audit
 from service.auth import same_person
-from service.decisions import proposal_or_404, round_decided
+from service.decisions import group_rows, proposal_or_404, round_decided
 from service.errors import Conflict, Unprocessable
 
 
@@ -54,11 +55,19 @@ def _build(cls: type, data: dict[str, Any]) -> Any:
     return cls(**{k: _tuples(v) for k, v in data.items() if k in names})
 
 
+def _team_spec(data: dict[str, Any]) -> TeamSpec:
+    """A stored team back, its checking groups as `GroupSpec`s."""
+    groups = tuple(_build(GroupSpec, g) for g in data.get("groups", ()))
+    return _build(TeamSpec, {k: v for k, v in data.items() if k != "groups"}
+                  | ({"groups": groups} if groups else {}))
+
+
 def instance_from_canonical(data: dict[str, Any], expected_hash: str) -> Instance:
     """The stored instance back; it must hash to what the proposal recorded."""
-    extra = {"side_names": dict(data["side_names"])} if "side_names" in data else {}
+    extra = {name: dict(data[name]) for name in ("side_names", "unit_caps", "unit_names")
+             if name in data}
     inst = Instance(
-        data["round"], tuple(_build(TeamSpec, t) for t in data["teams"]),
+        data["round"], tuple(_team_spec(t) for t in data["teams"]),
         tuple(_build(Candidate, c) for c in data["candidates"]),
         {(c, u): frozenset(r) for c, u, r in data["recusals"]},
         frozenset(tuple(p) for p in data["conflicts"]),
@@ -137,6 +146,18 @@ def _apply(inst: Instance, teams: list[dict[str, Any]], change: ChangeCreate
     return out
 
 
+def regroup(inst: Instance, team: dict[str, Any]) -> None:
+    """Split a stored team (numbered within `inst`) into its checking groups again, after
+    its members changed; `violations` has already refused a team that cannot be split."""
+    spec = inst.teams[team["no"] - 1]
+    team.pop("groups", None)
+    if spec.groups:
+        skills = {c.key: c.skills for c in inst.candidates}
+        members = [Member(x["key"], x["name"], x["role"], skills.get(x["key"], ()))
+                   for x in team["members"]]
+        team["groups"] = group_rows(team_groups(spec.groups, members))
+
+
 def _part_teams(teams: list[dict[str, Any]], offset: int,
                 inst: Instance) -> list[dict[str, Any]]:
     return [t for t in teams if offset < t["no"] <= offset + len(inst.teams)]
@@ -168,6 +189,7 @@ def apply_change(session: Session, proposal_id: int, change: ChangeCreate,
         raise Conflict("调整后违反硬性规则，未保存：" + "；".join(broken[:5]),
                        "the change breaks hard rules and was not saved",
                        field="op", details={"violations": broken})
+    regroup(inst, next(t for t in after_local if t["no"] == change.team - offset))
     sides = {c.key: part["side"] or c.side for c in inst.candidates}
     for team in after_local:  # each member with the group that sent them
         for x in team["members"]:

@@ -16,6 +16,7 @@ from service import console as show
 from service.cli_audit import audit_app
 from service.cli_db import migrate_database, open_database
 from service.cli_demo import demo_ceremony
+from service.cli_departure import departure_command
 from service.cli_draw import draw_app, round_app, seed_app
 from service.cli_errors import XunchaGroup, nothing_written_if_interrupted
 from service.cli_export import export_command
@@ -41,6 +42,7 @@ app.add_typer(round_app, name="round")
 app.add_typer(draw_app, name="draw")
 app.command("template")(template_command)
 app.command("report")(report_command)
+app.command("departure")(departure_command)
 app.command("export")(export_command)
 
 out = Console()

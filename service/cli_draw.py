@@ -256,7 +256,10 @@ def round_create(
 
     try:
         data = yaml.safe_load(plan_file.read_text(encoding="utf-8"))
-        cross = isinstance(data, dict) and "groups" in data  # a cross plan has groups
+        # a cross plan lists its sending groups and has no teams; a round's `groups` is
+        # its catalogue of checking groups (a mapping) beside its teams
+        cross = isinstance(data, dict) and isinstance(data.get("groups"), list) \
+            and "teams" not in data
         spec: RoundFile | CrossFile = (read_cross_file(plan_file) if cross
                                        else read_round_file(plan_file))
     except (RoundFileError, OSError, UnicodeDecodeError, yaml.YAMLError) as exc:

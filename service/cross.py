@@ -94,6 +94,10 @@ class CrossFile(BaseModel):
         if "min_per_side" in self.model_fields_set and self.mode != "exchange":
             raise ValueError("min_per_side 只用于互派（mode: exchange）/ min_per_side applies "
                              "to the exchange mode only")
+        if self.defaults.groups:
+            raise ValueError("交叉巡察计划暂不支持检查小组（defaults.groups）；请删去 / "
+                             "checking groups (defaults.groups) are not supported in a "
+                             "cross-inspection plan; remove them")
         return self
 
 

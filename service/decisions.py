@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from assignment.assemble import SolveSettings
 from assignment.diagnose import Diagnosis
 from assignment.instance import Instance
-from assignment.proposal import Proposal
+from assignment.proposal import Group, Proposal
 from conflicts.evidence import explain
 from conflicts.index import ConflictIndex
 from conflicts.policy import Policy
@@ -222,12 +222,18 @@ def _diagnosis(diagnosis: Diagnosis | None) -> dict[str, Any] | None:
         "findings": [{"code": f.code, "zh": f.zh, "en": f.en} for f in diagnosis.findings]}
 
 
+def group_rows(groups: tuple[Group, ...]) -> list[dict[str, Any]]:
+    """Checking groups as a stored team holds them (a team without groups has no key)."""
+    return [{"code": g.code, "name": g.name, "members": list(g.members)} for g in groups]
+
+
 def _team_rows(proposal: Proposal, first_no: int = 1,
                side: str | None = None) -> list[dict[str, Any]]:
     return [{"no": first_no + i, "targets": list(t.targets),
              "members": [{"key": x.key, "name": x.name, "role": x.role,
                           "skills": list(x.skills), "side": x.side or side}
                          for x in t.members]}
+            | ({"groups": group_rows(t.groups)} if t.groups else {})
             for i, t in enumerate(proposal.teams)]
 
 

@@ -31,7 +31,7 @@ STATUS_ZH = {"draft": "草案", "approved": "已批准", "infeasible": "无法�
 DRAW_STATUS_ZH = {"awaiting_consent": "待同意", "committing": "提交承诺中",
                   "revealing": "揭示中", "seeded": "种子已定", "drawn": "已抽取",
                   "failed": "失败", "expired": "已过期", "cancelled": "已取消"}
-OP_ZH = {"swap": "对调", "add": "增加", "remove": "移出"}
+OP_ZH = {"swap": "对调", "add": "增加", "remove": "移出", "replacement": "离组抽签替换"}
 
 
 def _unit_names(session: Session, keys: set[str]) -> dict[str, str]:
@@ -75,7 +75,9 @@ def current_requirements(row: m.ProposalRecord) -> dict[int, list[dict[str, Any]
                                    x.get("side")) for x in team["members"])
             out[no] = [{"code": r.code, "zh": r.zh, "en": r.en, "met": r.met}
                        for r in requirements(spec, members, inst.skill_names,
-                                             inst.side_names)]
+                                             inst.side_names, full_time={
+                                                 c.key for c in inst.candidates
+                                                 if c.full_time})]
     return out
 
 
@@ -124,6 +126,14 @@ def _changes(session: Session, row: m.ProposalRecord) -> list[dict[str, Any]]:
     return out
 
 
+def _groups(stored: dict[str, Any], shown: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A team's checking groups with their members as the page shows them (sealed alike)."""
+    at = {x["key"]: i for i, x in enumerate(stored["members"])}
+    return [{"code": g["code"], "name": g["name"],
+             "members": [shown[at[k]] for k in g["members"] if k in at]}
+            for g in stored.get("groups") or []]
+
+
 def proposal_review(session: Session, row: m.ProposalRecord,
                     principal: Principal) -> dict[str, Any]:
     """The review page's content for `principal`, sealed."""
@@ -154,7 +164,7 @@ def proposal_review(session: Session, row: m.ProposalRecord,
         reqs = checks.get(t["no"], [])
         teams.append({"no": t["no"], "targets": [units.get(u, u) for u in t["targets"]],
                       "members": members, "requirements": reqs,
-                      "met": all(r["met"] for r in reqs)})
+                      "met": all(r["met"] for r in reqs), "groups": _groups(t, members)})
     rnd = session.get(m.Round, row.round_key)
     assert rnd is not None
     approver_blockers = None

@@ -16,11 +16,19 @@ from sqlalchemy.orm import Session
 
 from pool import models as m
 from service.report_data import ReportFacts, gather, holder_name
+from service.report_departures import HEADER as DEPARTURE_HEADER
+from service.report_departures import NONE as NO_DEPARTURE
+from service.report_departures import WIDTHS as DEPARTURE_WIDTHS
+from service.report_departures import departure_rows
+from service.report_groups import HEADER as GROUP_HEADER
+from service.report_groups import WIDTHS as GROUP_WIDTHS
+from service.report_groups import group_rows
 from service.rounds import recusal_counts
 
 Cell = str | int | float | dt.datetime | None
 ROLE_ZH = {"leader": "组长", "deputy": "副组长", "member": "组员", "liaison": "联络员"}
-OP_ZH = {"swap": "对调 swap", "add": "增加 add", "remove": "移出 remove"}
+OP_ZH = {"swap": "对调 swap", "add": "增加 add", "remove": "移出 remove",
+         "replacement": "离组抽签替换 replaced by lot"}
 KIND_ZH = {"record": "抽取结果 draw of record", "trial": "试算，不可批准 TRIAL, never approvable",
            "legacy": "旧方式抽取，不可批准 drawn before the ceremony, not approvable"}
 HIDDEN = "（批准前不公开 / hidden before approval）"
@@ -122,6 +130,11 @@ def _placed(x: dict[str, Any]) -> str:
     placed = x.get("placed")
     if not placed:
         return "抽取产生 drawn"
+    if placed.get("op") == "replacement":
+        return (f"离组后抽签替换 placed by lot：第{placed['revision']}次调整（revision "
+                f"{placed['revision']}），签号 ticket {placed.get('ticket')}，"
+                f"{holder_name(placed['actor'])}，"
+                f"{beijing_text(dt.datetime.fromisoformat(placed['at']))}；原因：{placed['reason']}")
     return (f"人工调整 placed by hand：第{placed['revision']}次调整（revision "
             f"{placed['revision']}），{holder_name(placed['actor'])}，"
             f"{beijing_text(dt.datetime.fromisoformat(placed['at']))}；理由：{placed['reason']}")
@@ -200,6 +213,21 @@ def _change_table(f: ReportFacts) -> Table:
                  () if rows else ("未做人工调整 / no manual change",))
 
 
+def _departure_table(f: ReportFacts) -> Table:
+    rows = departure_rows(f, beijing)
+    return Table("人员调整 Replacements", "巡察期间人员调整 Replacements during the round",
+                 DEPARTURE_HEADER, DEPARTURE_WIDTHS, rows, () if rows else (NO_DEPARTURE,))
+
+
+def _group_table(f: ReportFacts, show: bool) -> Table | None:
+    """检查小组: only a round whose teams are split into checking groups has this table."""
+    rows = group_rows(f, show, HIDDEN)
+    return Table("检查小组 Groups", "检查小组 Checking groups of each team", GROUP_HEADER,
+                 GROUP_WIDTHS, rows, ("每名成员恰在一个小组；每个小组至少一人具备所需专长之一 / "
+                                      "every member is in exactly one group; each group has a "
+                                      "member holding one of its skills",)) if rows else None
+
+
 def _draw_table(draws: Sequence[dict[str, Any]]) -> Table:
     rows: list[list[Cell]] = [[
         f"{d['number']}/{d['of']}", f"{d['status_zh']} {d['status']}", d["reason"] or "—",
@@ -252,9 +280,11 @@ def report_content(session: Session, row: m.ProposalRecord, *, show_names: bool,
     f = gather(session, row, draws, explain_missing=show_names)
     rnd = f.round
     teams, members = _team_tables(f, show_names)
-    tables = (teams, members, _recusal_table(f), _change_table(f), _draw_table(f.draws),
-              _provenance(f))
-    sealed = tuple(replace(t, rows=seal(t.rows) or []) for t in tables)
+    tables = (teams, members, _recusal_table(f), _change_table(f), _departure_table(f),
+              _draw_table(f.draws), _provenance(f))
+    groups = _group_table(f, show_names)  # 检查小组, right after the teams
+    shown = tables if groups is None else (tables[0], groups, *tables[1:])
+    sealed = tuple(replace(t, rows=seal(t.rows) or []) for t in shown)
     status = {"draft": "草案 draft", "approved": "已批准 approved",
               "infeasible": "无法组建 infeasible", "superseded": "已被取代 superseded"}
     return Report(

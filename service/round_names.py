@@ -135,6 +135,10 @@ class _Resolver:
                 out[code], first[code] = n, clip(given)
         return out
 
+    def skill_list(self, given: list[str], loc: Loc) -> list[str]:
+        """Skills listed by code or name (a checking group's), as codes in their order."""
+        return list(self.skills(dict.fromkeys(given, 0), loc) or {})
+
     def _unknown_skill(self, given: str, loc: Loc) -> None:
         labels = self.cat.skill_label
         matches = close(_fold(given), labels, n=6, cutoff=0.5)  # 审记 → 审计: 2 characters
@@ -228,11 +232,13 @@ def resolve_round(spec: RoundFile, catalogue: Catalogue, prefix: Loc = ()) -> Ro
                       skills=r.skills(t.skills, ("teams", i, "skills")),
                       depth=r.skills(t.depth, ("teams", i, "depth")))
              for i, t in enumerate(spec.teams)]
+    groups = {code: _changed(g, skills=r.skill_list(g.skills, ("groups", code, "skills")))
+              for code, g in spec.groups.items()}
     for section in ("cadres", "suitability"):
         for key in getattr(spec, section):
             r.cadre(key, (section, key))
     _raise(r.problems, spec.key, "轮次", "round")
-    return _changed(spec, defaults=defaults, teams=teams)
+    return _changed(spec, defaults=defaults, teams=teams, groups=groups)
 
 
 def resolve_cross(plan: CrossFile, catalogue: Catalogue, prefix: Loc = ()) -> CrossFile:

@@ -16,6 +16,7 @@ import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -26,8 +27,11 @@ from sqlalchemy.orm import Session
 from assignment.assemble import SolveSettings, assemble
 from assignment.build import Context, RoundPlan, build_instance
 from assignment.diagnose import Diagnosis, diagnose, precheck
+from assignment.eligibility import AgeRule, EvaluationRule
+from assignment.home_units import UnitLimit
 from assignment.instance import Instance, TeamSpec, Weights
 from assignment.proposal import Proposal
+from assignment.retirement import DEFAULT_RULE, cached_rule
 from conflicts.index import ConflictIndex
 from conflicts.policy import Policy, RegionLevel, Relation, Role, cached_policy
 from conflicts.screening import Screening, screen_index
@@ -39,6 +43,7 @@ from service.bounds import (
     DeputyRange,
     Key,
     LookBack,
+    MemberCount,
     Seed,
     SizeRange,
     SkillCounts,
@@ -48,6 +53,13 @@ from service.bounds import (
 from service.plan_problems import PlanProblem, translate
 from service.plan_problems import RoundFileError as RoundFileError
 from service.recusals import open_index
+from service.round_groups import (
+    MAX_GROUPS_PER_ROUND,
+    GroupCodes,
+    GroupFile,
+    group_problem,
+    with_groups,
+)
 from service.round_names import catalogue_for, resolve_round
 
 
@@ -58,6 +70,8 @@ class TeamFile(BaseModel):
     deputies: DeputyRange | None = None
     skills: SkillCounts | None = None
     depth: SkillCounts | None = None
+    groups: GroupCodes | None = None  # checking groups (codes of the round's `groups`)
+    full_time_min: MemberCount | None = None  # 专职巡察干部 at least (default: defaults')
 
 
 class Defaults(BaseModel):
@@ -66,6 +80,8 @@ class Defaults(BaseModel):
     deputies: DeputyRange = (1, 2)
     skills: SkillCounts = Field(default_factory=dict)
     depth: SkillCounts = Field(default_factory=dict)
+    groups: GroupCodes = Field(default_factory=list)  # checking groups of every team
+    full_time_min: MemberCount = 0  # 专职巡察干部 on each team at least (0: no rule)
 
     def team(self, no: int, targets: list[str] | tuple[str, ...],
              override: TeamFile | None = None) -> TeamSpec:
@@ -74,7 +90,40 @@ class Defaults(BaseModel):
         return TeamSpec(no, tuple(targets), *(t.size or self.size),
                         *(t.deputies or self.deputies),
                         tuple(sorted((t.skills if t.skills is not None else self.skills).items())),
-                        tuple(sorted((t.depth if t.depth is not None else self.depth).items())))
+                        tuple(sorted((t.depth if t.depth is not None else self.depth).items())),
+                        full_time_min=(t.full_time_min if t.full_time_min is not None
+                                       else self.full_time_min))
+
+
+class HomeUnitLimit(BaseModel):
+    """被抽调单位放人上限: people one home unit releases to the round at most, a number
+    (`max`), a share of its staff (`share`, rounded down, at least one), or the smaller
+    of both."""
+
+    model_config = ConfigDict(extra="forbid")
+    max: Annotated[int, Field(ge=1, le=100_000)] | None = None
+    share: Annotated[float, Field(gt=0, le=1)] | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> HomeUnitLimit:
+        if self.max is None and self.share is None:
+            raise ValueError("home_unit_limit 须给出 max（人数）或 share（占在编人数的比例）/ "
+                             "home_unit_limit needs max (people) or share (of the staff)")
+        return self
+
+    def rule(self) -> UnitLimit:
+        return UnitLimit(self.max, self.share)
+
+
+def _unit_limit(value: Any) -> Any:
+    """`home_unit_limit: 2` is short for `{max: 2}`."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return {"max": value}
+    if value is not None and not isinstance(value, dict):
+        raise ValueError("home_unit_limit 须为人数（如 2）或 {max: 2, share: 0.2} / "
+                         "home_unit_limit is a number of people (e.g. 2) or "
+                         "{max: 2, share: 0.2}")
+    return value
 
 
 class CadreLoad(BaseModel):
@@ -111,6 +160,41 @@ Suitability = Annotated[int, Field(ge=-MAX_SUITABILITY, le=MAX_SUITABILITY)]
 RoundKey = Annotated[str, AfterValidator(round_key)]
 RoundName = Annotated[str, Field(min_length=1, max_length=256), AfterValidator(one_line)]
 PolicyName = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+def retirement_rule(value: str) -> str:
+    """A shipped retirement-age rule (assignment/retirement_rules/<name>.yaml), checked."""
+    if not re.fullmatch(r"[\w-]{1,64}", value):
+        raise ValueError("retirement_rule 须写规则名称（如 cn-2024），不能写路径；新的规则文件请放"
+                         "入 assignment/retirement_rules/ / retirement_rule is a rule's name "
+                         "(e.g. cn-2024), not a path; put a new rule file in "
+                         "assignment/retirement_rules/")
+    cached_rule(value)  # raises a ValueError naming the shipped rules, or the file's faults
+    return value
+
+
+Grade = Literal["excellent", "competent", "basic", "incompetent"]  # 优秀 称职 基本称职 不称职
+RuleName = Annotated[str, AfterValidator(retirement_rule)]
+_BARRED: tuple[Grade, ...] = ("incompetent",)
+_COMMENDED: tuple[Grade, ...] = ("excellent", "competent")
+
+
+class EvaluationsFile(BaseModel):
+    """巡后评估 in this round (docs/round-file.md): evaluations dated within
+    `window_months` before the start bar a cadre (barred grade, accountability finding)
+    and, with `weights.commended`, make leaders whose evaluations there are all in
+    `commend_grades` preferred. No window: evaluations play no part."""
+
+    model_config = ConfigDict(extra="forbid")
+    window_months: int | None = Field(default=None, ge=0, le=240)
+    bar_grades: list[Grade] = Field(default_factory=lambda: list(_BARRED), max_length=4)
+    bar_accountability: bool = True
+    commend_grades: list[Grade] = Field(default_factory=lambda: list(_COMMENDED),
+                                        min_length=1, max_length=4)
+
+    def rule(self) -> EvaluationRule:
+        return EvaluationRule(self.window_months or 0, tuple(self.bar_grades),
+                              self.bar_accountability, tuple(self.commend_grades))
 
 
 class PublicValue(BaseModel):
@@ -153,6 +237,15 @@ class RoundFile(BaseModel):
                                                           max_length=100_000)
     tolerance: float = Field(default=0.02, ge=0, le=0.5)
     public: PublicValue | None = None  # the draw ceremony's public value, by default
+    # 检查小组: the round's checking groups by code; teams name them (defaults.groups)
+    groups: dict[Key, GroupFile] = Field(default_factory=dict, max_length=MAX_GROUPS_PER_ROUND)
+    # 年龄与退休: whole years at the start; months the retirement date must lie after it
+    max_age: int | None = Field(default=None, ge=18, le=100)
+    retirement_margin_months: int | None = Field(default=None, ge=0, le=240)
+    retirement_rule: RuleName = DEFAULT_RULE
+    evaluations: EvaluationsFile = Field(default_factory=EvaluationsFile)  # 巡后评估
+    # 被抽调单位放人上限: a number (2) or {max: 2, share: 0.2}
+    home_unit_limit: Annotated[HomeUnitLimit | None, BeforeValidator(_unit_limit)] = None
 
     @model_validator(mode="after")
     def _dates(self) -> RoundFile:
@@ -173,17 +266,54 @@ class RoundFile(BaseModel):
                              + (f"；你是否要写 {near[0]}？" if near else "")
                              + f" / unknown weights {unknown}; known: {', '.join(known)}"
                              + (f"; did you mean {near[0]}?" if near else ""))
+        if self.weights.get("commended") and not self.evaluations.window_months:
+            raise ValueError("权重 commended（优先选配巡后评估为优秀、称职的组长）须同时写 "
+                             "evaluations.window_months（看多少个月内的评估） / the weight "
+                             "commended needs evaluations.window_months, the months of "
+                             "evaluations it looks at")
+        return self
+
+    @model_validator(mode="after")
+    def _groups(self) -> RoundFile:
+        found = group_problem(self)
+        if found is not None:
+            raise ValueError(found)
+        return self
+
+    @model_validator(mode="after")
+    def _full_time(self) -> RoundFile:
+        for no, t in enumerate(self.teams, start=1):
+            need = t.full_time_min if t.full_time_min is not None else \
+                self.defaults.full_time_min
+            most = (t.size or self.defaults.size)[1]
+            if need > most:
+                raise ValueError(f"第{no}组至少{need}名专职巡察干部（full_time_min），超过本组"
+                                 f"人数上限{most}：请降低 full_time_min 或放宽 size / team "
+                                 f"{no} needs {need} full-time staff (full_time_min), more "
+                                 f"than its size {most}: lower full_time_min or widen size")
         return self
 
     def plan(self) -> RoundPlan:
         teams = tuple(self.defaults.team(no, t.targets, t)
                       for no, t in enumerate(self.teams, start=1))
+        teams = with_groups(teams, self.groups, self.defaults.groups,
+                            [t.groups for t in self.teams])
         return RoundPlan(
             self.key, self.name, self.start, self.end, teams, self.policy, self.rotation_rounds,
             weights=Weights(**self.weights),
             loads=tuple((k, v.capacity, v.minimum) for k, v in sorted(self.cadres.items())),
             suitability=tuple((k, no, v) for k, row in sorted(self.suitability.items())
-                              for no, v in sorted(row.items())))
+                              for no, v in sorted(row.items())),
+            age=self.age_rule(), evaluations=self.evaluations.rule(),
+            home_unit_limit=self.unit_limit())
+
+    def unit_limit(self) -> UnitLimit:
+        return UnitLimit() if self.home_unit_limit is None else self.home_unit_limit.rule()
+
+    def age_rule(self) -> AgeRule:
+        rule = AgeRule(self.max_age, self.retirement_margin_months)
+        return AgeRule(rule.max_age, rule.retirement_margin_months,
+                       cached_rule(self.retirement_rule)) if rule.on else rule
 
 
 def with_region_level(policy: Policy, level: RegionLevel | None) -> Policy:

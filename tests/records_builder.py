@@ -31,6 +31,7 @@ class SnapshotBuilder:
     rounds: dict[str, r.Round] = field(default_factory=dict)
     participations: list[r.Participation] = field(default_factory=list)
     skills: dict[str, r.Skill] = field(default_factory=dict)
+    evaluations: list[r.Evaluation] = field(default_factory=list)
     _seq: int = 0
 
     def __post_init__(self) -> None:
@@ -108,6 +109,11 @@ class SnapshotBuilder:
         self.participations.append(r.Participation(round_key, person, team_no, role, target,
                                                     None))
 
+    def evaluated(self, round_key: str, person: str, grade: str, *,
+                  on: dt.date | None = None, accountability: str | None = None) -> None:
+        self.evaluations.append(r.Evaluation(round_key, person, grade, None, None,
+                                             "巡察办", on, accountability))
+
     def snapshot(self, as_of: dt.date) -> r.Snapshot:
         return r.Snapshot(
             as_of=as_of, regions=MappingProxyType(dict(self.regions)),
@@ -117,4 +123,4 @@ class SnapshotBuilder:
             persons=MappingProxyType(dict(self.persons)),
             cadres=MappingProxyType(dict(self.cadres)), employments=tuple(self.employments),
             ties=tuple(self.ties), rounds=MappingProxyType(dict(self.rounds)),
-            participations=tuple(self.participations), evaluations=())
+            participations=tuple(self.participations), evaluations=tuple(self.evaluations))

@@ -66,6 +66,9 @@ class PlacedRead(BaseModel):
     actor: str
     reason: str | None = Field(description="批准前仅可见名单的角色可见 / hidden with the names")
     at: str
+    ticket: str | None = Field(default=None, description="离组替换：中签签号 / a replacement's "
+                                                         "winning ticket")
+    amendment: bool = Field(default=False, description="批准后的变更 / after approval")
 
 
 class MemberRead(BaseModel):
@@ -76,14 +79,23 @@ class MemberRead(BaseModel):
     skills: list[str]
     side: str | None = Field(default=None, description="交叉巡察：派出方 / cross-inspection: "
                                                        "the group that sent them")
-    placed: str = Field(description="drawn 抽取产生 / by_hand 人工调整")
+    placed: str = Field(description="drawn 抽取产生 / by_hand 人工调整 / by_lot 离组后抽签替换")
     placed_by_hand: PlacedRead | None = None
+
+
+class GroupRead(BaseModel):
+    code: str = Field(description="检查小组代码 / the checking group's code")
+    name: str
+    members: list[str | None] = Field(description="小组成员（人员编号，随姓名一并隐藏）/ its "
+                                                  "members' keys, hidden with the names")
 
 
 class TeamRead(BaseModel):
     no: int
     targets: list[str]
     members: list[MemberRead]
+    groups: list[GroupRead] = Field(default_factory=list, description=(
+        "检查小组：每名成员恰在一个小组 / the checking groups, every member in exactly one"))
 
 
 class ApprovalBlocker(BaseModel):
@@ -193,13 +205,17 @@ class ApprovalCreate(BaseModel):
 
 
 def _hide(team: dict[str, Any], show: bool) -> dict[str, Any]:
-    return team | {"members": [_member(x, show) for x in team["members"]]}
+    groups = team.get("groups") or []
+    return team | {"members": [_member(x, show) for x in team["members"]]} | (
+        {} if show or not groups else {"groups": [g | {"members": [None] * len(g["members"])}
+                                                  for g in groups]})
 
 
 def _member(x: dict[str, Any], show: bool) -> dict[str, Any]:
     placed = x.get("placed")
     out = {k: v for k, v in x.items() if k != "placed"} | {
-        "placed": "by_hand" if placed else "drawn",
+        "placed": "drawn" if not placed else "by_lot" if placed.get("op") == "replacement"
+        else "by_hand",
         "placed_by_hand": None if not placed else placed | ({} if show else {"reason": None})}
     return out if show else out | {"key": None, "name": None}
 

@@ -10,6 +10,7 @@ from service.web import (
     audit,
     audit_replay,
     auth,
+    departures,
     draws,
     main,
     overview,
@@ -26,7 +27,7 @@ def install_web(app: FastAPI) -> None:
     """Mount the pages on `app` (after `service.errors.install_handlers`)."""
     pages = APIRouter(include_in_schema=False, dependencies=[Depends(check_csrf)])
     for area in (auth, main, overview, pool, recusals, audit, audit_replay, rounds,
-                 draws, proposals):
+                 draws, proposals, departures):
         pages.include_router(area.router)
     app.include_router(pages)
     install_error_pages(app)

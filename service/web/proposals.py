@@ -76,9 +76,14 @@ def _page(request: Request, state: ServiceState, person: Person, proposal_id: in
         row = visible_proposal(session, state, request, principal, proposal_id)
         content = proposal_review(session, row, principal)
         reopen = _reopened_ranking(session, principal, proposal_id, problems)
+        from service.web.departures import departure_section  # it builds on this page
+
+        departed = departure_section(session, row, principal,
+                                     request.query_params.get("revision"))
     return render(request, "proposals/review.html", {
-        **content, "base": _base(proposal_id), "problems": problems, "roles": ROLES,
-        "notice": notice, "prints": PRINTS, "open_ranking": reopen}, status=status)
+        **content, **departed, "base": _base(proposal_id), "problems": problems,
+        "roles": ROLES, "notice": notice, "prints": PRINTS, "open_ranking": reopen},
+        status=status)
 
 
 def _reopened_ranking(session: Any, principal: Principal, proposal_id: int,
@@ -120,6 +125,8 @@ def review_page(proposal_id: ProposalId, request: Request, state: StateDep,
         return signin_redirect(request)
     ensure_may(state, request, person.principal, Action.rounds_read)
     notice = {"change": "调整已保存 / The change was saved",
+              "departure": "离组已记录，接替人员已按抽签产生（见“离组与抽签替换”）/ The departure "
+                           "was recorded; the replacement was drawn by lot (see Departures)",
               "approved": "方案已批准 / The proposal was approved"}.get(done or "")
     return _page(request, state, person, proposal_id, notice=notice)
 

@@ -32,6 +32,9 @@ from service.round_names import Catalogue, catalogue_for
 from service.state import ServiceState
 from service.web import round_wizard as w
 from service.web.pages import render
+from service.web.round_groups import group_rows
+from service.web.round_practice import practice_rows
+from service.web.round_staffing import staffing_rows
 from service.web.session import MaybePersonDep, PersonDep, signin_redirect
 
 router = APIRouter()
@@ -164,6 +167,9 @@ def _plan_view(r: RoundRead, cat: Catalogue, regions: Mapping[str, str]) -> dict
     for name in ("pool_region", "region_level"):
         view[name] = plan.get(name)
     view["pool_region_name"] = regions.get(plan.get("pool_region") or "")
+    view["practice"] = practice_rows(plan)  # age, retirement, evaluations
+    view["practice"] += staffing_rows(plan)  # full-time staff, home-unit release
+    view["practice"] += group_rows(plan, cat)  # checking groups (检查小组)
     return view
 
 

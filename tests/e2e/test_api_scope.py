@@ -54,6 +54,8 @@ RULES: dict[str, str] = {
     "POST /v1/proposals/{proposal_id}/changes": "object",
     "GET /v1/proposals/{proposal_id}/changes": "object",
     "GET /v1/proposals/{proposal_id}/teams/{team}/replacements": "object",
+    "POST /v1/proposals/{proposal_id}/teams/{team}/departures": "object",
+    "GET /v1/proposals/{proposal_id}/departures": "object",
     "POST /v1/proposals/{proposal_id}/approve": "object",
     "POST /v1/proposals/{proposal_id}/replay": "object",
     "GET /v1/proposals/{proposal_id}/report.xlsx": "object",
@@ -78,6 +80,8 @@ BODIES: dict[str, dict[str, Any]] = {
     "POST /v1/rounds/{round_key}/proposals": {"seed": 1},
     "POST /v1/proposals/{proposal_id}/changes": {"op": "remove", "team": 1,
                                                  "cadre": "P00000367", "reason": "范围测试"},
+    "POST /v1/proposals/{proposal_id}/teams/{team}/departures": {
+        "leaving": "P00000367", "reason": "illness", "date": "2027-03-15"},
     "POST /v1/proposals/{proposal_id}/approve": {},
     "POST /v1/proposals/{proposal_id}/replay": {},
     "POST /v1/jobs/{job_id}/cancel": {},

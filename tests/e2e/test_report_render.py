@@ -109,7 +109,7 @@ def test_workbook_is_set_up_for_printing(drawn: Drawn) -> None:
     book = open_book(drawn.xlsx)
     assert [ws.title for ws in book.worksheets] == [
         "巡察组 Teams", "成员回避声明 Members", "回避情况说明 Recusals", "人工调整 Changes",
-        "抽取记录 Draws", "依据与批准 Provenance"]
+        "人员调整 Replacements", "抽取记录 Draws", "依据与批准 Provenance"]
     for ws in book.worksheets:
         setup = ws.page_setup
         assert str(setup.paperSize) == ws.PAPERSIZE_A4, ws.title

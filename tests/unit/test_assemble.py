@@ -18,9 +18,11 @@ from assignment.assemble import SolveSettings, assemble
 from assignment.ceremony import SOLVER_SEED_MODULUS, seed_number
 from assignment.instance import (
     Candidate,
+    GroupSpec,
     Instance,
     InstanceError,
     TeamSpec,
+    Weights,
     pair,
 )
 from assignment.proposal import Member, Proposal, Team
@@ -28,6 +30,9 @@ from assignment.validate import objective, term_values, violations
 
 EXACT = SolveSettings(tolerance=0)
 SKILLS = ("finance", "audit", "discipline")
+GROUP_CHOICES = ((), (GroupSpec("dis", "纪检", ("discipline",)),),
+                 (GroupSpec("fin", "财务", ("finance",), 1, 2),
+                  GroupSpec("ad", "审计纪检", ("audit", "discipline"), 1, 2)))
 
 
 def _proposal(inst: Instance, teams: dict[int, dict[str, str]]) -> Proposal:
@@ -90,7 +95,8 @@ def tiny_instances(draw: st.DrawFn) -> Instance:
             trainee=draw(st.booleans()), veteran=draw(st.booleans()),
             recent_rounds=draw(st.integers(0, 3)),
             led_targets=draw(st.sampled_from([(), ("U1",), ("U2",)])),
-            inspected_targets=draw(st.sampled_from([(), ("U1",), ("U2",)]))))
+            inspected_targets=draw(st.sampled_from([(), ("U1",), ("U2",)])),
+            commended=draw(st.booleans())))
     teams = (TeamSpec(1, ("U1",), 2, 3, 0, 1, (("finance", 1),), (("audit", 2),)),
              TeamSpec(2, ("U2",), 2, 3, 1, 1, (), (("discipline", 1),)))
     keys = [c.key for c in cands]
@@ -102,7 +108,17 @@ def tiny_instances(draw: st.DrawFn) -> Instance:
         st.tuples(st.sampled_from(keys), st.sampled_from(keys)), max_size=2)) if a != b)
     past = frozenset(pair(a, b) for a, b in draw(st.lists(
         st.tuples(st.sampled_from(keys), st.sampled_from(keys)), max_size=3)) if a != b)
-    return Instance("R", teams, tuple(cands), recusals, conflicts, past)
+    # checking groups (检查小组): none, one, or two small ones needing distinct members
+    teams = tuple(replace(t, groups=draw(st.sampled_from(GROUP_CHOICES))) for t in teams)
+    # the evaluation soft term (巡后评估), off in most rounds
+    weights = Weights(commended=draw(st.sampled_from([0, 35])))
+    # 专职巡察干部 (a team minimum) and 被抽调单位 (home units with a cap on people drawn)
+    teams = tuple(replace(t, full_time_min=draw(st.integers(0, 1))) for t in teams)
+    cands = [replace(c, full_time=draw(st.booleans()),
+                     home_unit=draw(st.sampled_from([None, "H1", "H2"]))) for c in cands]
+    caps = draw(st.dictionaries(st.sampled_from(["H1", "H2"]), st.integers(0, 2), max_size=2))
+    return Instance("R", teams, tuple(cands), recusals, conflicts, past, weights=weights,
+                    unit_caps=caps, unit_names={u: f"单位{u}" for u in caps})
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -6,7 +6,6 @@ the departure event and the round's seed."""
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 from dataclasses import replace
 
@@ -15,7 +14,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from assignment.assemble import assemble
-from assignment.instance import Candidate, Instance, TeamSpec, pair
+from assignment.instance import Candidate, GroupSpec, Instance, TeamSpec, pair
 from assignment.replacement import (
     DRAW_DOMAIN,
     ReplacementError,
@@ -94,8 +93,13 @@ def small_rounds(draw: st.DrawFn) -> Instance:
         led_targets=draw(st.sampled_from([(), ("U1",), ("U2",)])),
         inspected_targets=draw(st.sampled_from([(), ("U1",), ("U2", "U3")])))
         for i in range(n)]
-    teams = (TeamSpec(1, ("U1",), 3, 4, 1, 1, (("finance", 1), ("audit", 1)),
-                      (("audit", 2),)),
+    first = TeamSpec(1, ("U1",), 3, 4, 1, 1, (("finance", 1), ("audit", 1)),
+                     (("audit", 2),))
+    if draw(st.booleans()):  # checking groups: a newcomer must keep the team splittable
+        first = replace(first, size_min=4, size_max=5, groups=(
+            GroupSpec("fa", "财务审计", ("audit", "finance")),
+            GroupSpec("dj", "纪检", ("discipline",))))
+    teams = (first,
              TeamSpec(2, ("U2", "U3"), 2, 3, 0, 1, (("discipline", 1),),
                       (("finance", 1),)))
     keys = [c.key for c in cands]
@@ -269,7 +273,6 @@ def test_unknown_team_or_member_is_named() -> None:
 # -- the replacement draw -------------------------------------------------------------------
 
 SEED = "5f" * 32
-DAY = dt.date(2027, 3, 9)
 
 
 def wide() -> tuple[Instance, Teams]:
@@ -283,12 +286,12 @@ def wide() -> tuple[Instance, Teams]:
     return inst, teams
 
 
-def lot(seed: str = SEED, on: dt.date = DAY, tolerance: float = 0.2) -> str:
+def lot(seed: str = SEED, tolerance: float = 0.2, proposal: int = 7) -> str:
     inst, teams = wide()
     leaving = next(k for k, r in teams[1].items() if r == "member")
     r = rank_replacements(inst, teams, 1, leaving)
-    drawn = draw_replacement(r.options, tolerance, seed=seed, proposal_id=7, team=1,
-                             leaving=leaving, on=on)
+    drawn = draw_replacement(r.options, tolerance, seed=seed, proposal_id=proposal, team=1,
+                             leaving=leaving)
     assert drawn is not None
     return drawn.chosen.cadre
 
@@ -300,15 +303,14 @@ def test_the_draw_is_a_fixed_function_of_the_event_and_picks_among_the_near_best
     floor, pool = near_best(r.options, 0.2)
     assert 1 < len(pool) < len(r.options)  # some options are too far from the best
     drawn = draw_replacement(r.options, 0.2, seed=SEED, proposal_id=7, team=1,
-                             leaving=leaving, on=DAY)
+                             leaving=leaving)
     assert drawn is not None and drawn.floor == floor
     assert [k for k, _t in drawn.tickets] == [o.cadre for o in pool]
     assert drawn.chosen.objective_after >= floor
     # anyone can recompute it: `printf '…candidate %s\n' KEY | sha256sum`, smallest wins
-    text = (f"{DRAW_DOMAIN}\nseed {SEED}\nproposal 7\nteam 1\nleaving {leaving}\n"
-            f"date 2027-03-09\n")
+    text = f"{DRAW_DOMAIN}\nseed {SEED}\nproposal 7\nteam 1\nleaving {leaving}\n"
     assert drawn.preimage == text == event_preimage(seed=SEED, proposal_id=7, team=1,
-                                                    leaving=leaving, on=DAY)
+                                                    leaving=leaving)
     assert drawn.event_sha256 == hashlib.sha256(text.encode()).hexdigest()
     tickets = {o.cadre: hashlib.sha256(f"{text}candidate {o.cadre}\n".encode()).hexdigest()
                for o in pool}
@@ -317,15 +319,15 @@ def test_the_draw_is_a_fixed_function_of_the_event_and_picks_among_the_near_best
     assert ticket(text, drawn.chosen.cadre) == tickets[drawn.chosen.cadre]
     # the same inputs draw the same cadre; the order the options come in does not matter
     again = draw_replacement(list(reversed(r.options)), 0.2, seed=SEED, proposal_id=7,
-                             team=1, leaving=leaving, on=DAY)
+                             team=1, leaving=leaving)
     assert again is not None and again.chosen.cadre == drawn.chosen.cadre
 
 
 def test_the_draw_changes_with_the_seed_and_the_event() -> None:
     by_seed = {lot(seed=f"{i:064x}") for i in range(16)}
     assert len(by_seed) >= 3
-    by_day = {lot(on=DAY + dt.timedelta(days=i)) for i in range(16)}
-    assert len(by_day) >= 3
+    by_proposal = {lot(proposal=i) for i in range(1, 17)}
+    assert len(by_proposal) >= 3
     assert lot() == lot()
 
 
@@ -335,16 +337,19 @@ def test_tolerance_zero_draws_among_the_best_only_and_bad_input_is_refused() -> 
     r = rank_replacements(inst, teams, 1, leaving)
     best = r.options[0].objective_after
     drawn = draw_replacement(r.options, 0, seed=SEED, proposal_id=7, team=1,
-                             leaving=leaving, on=DAY)
+                             leaving=leaving)
     assert drawn is not None and drawn.chosen.objective_after == best
     assert all(o.objective_after == best for o in r.options
                if o.cadre in dict(drawn.tickets))
-    assert draw_replacement((), 0.1, seed=SEED, proposal_id=7, team=1, leaving=leaving,
-                            on=DAY) is None
+    assert draw_replacement((), 0.1, seed=SEED, proposal_id=7, team=1, leaving=leaving) is None
     with pytest.raises(ValueError):
         near_best(r.options, 1.5)
     with pytest.raises(ValueError):
-        event_preimage(seed="a b", proposal_id=1, team=1, leaving="X", on=DAY)
+        event_preimage(seed="a b", proposal_id=1, team=1, leaving="X")
+    unchecked = rank_replacements(inst, teams, 1, leaving, verify=0)
+    with pytest.raises(ValueError, match="not checked"):  # only validated options in a lot
+        draw_replacement(unchecked.options, 0.2, seed=SEED, proposal_id=7, team=1,
+                         leaving=leaving)
     with pytest.raises(ValueError):
         ticket("x", "two\nlines")
 

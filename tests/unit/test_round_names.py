@@ -179,7 +179,7 @@ def test_a_misspelt_key_names_the_team_the_fields_and_the_key_meant() -> None:
                                                       {"targets": ["U2"], "dpeth": {}}]})
     assert field == "teams.1.dpeth"
     assert zh == ("未知的字段“dpeth”（第2组 teams[1]）：可用字段 targets、size、deputies、"
-                  "skills、depth；你是否要写 depth？")
+                  "skills、depth、groups、full_time_min；你是否要写 depth？")
     assert en.startswith("unknown field 'dpeth' (team 2, teams[1])")
     assert "Extra inputs" not in zh + en
 
