@@ -99,7 +99,7 @@ def assemble(instance: Instance, seed: int,
     allowed = shortlist(instance, settings.shortlist_k) if pairs > settings.shortlist_above \
         else None
     tm = build(instance, allowed=allowed)
-    _hint(tm, greedy_teams(instance, allowed=allowed))
+    tm.hint(greedy_teams(instance, allowed=allowed))  # start from the greedy teams
     solver = _solver(settings, seed)
     status = solver.solve(tm.model)
     det_time = solver.deterministic_time
@@ -157,19 +157,6 @@ def _wall_stopped(solver: cp_model.CpSolver, status: cp_model.CpSolverStatus,
         and solver.deterministic_time < settings.deterministic_time
 
 
-def _hint(tm: TeamModel, teams: dict[int, dict[str, str]]) -> None:
-    """Start the search from the greedy teams (a hint, not a constraint)."""
-    index = tm.instance.index
-    placed = {(index[k], j): role for j, t in enumerate(tm.instance.teams)
-              for k, role in teams.get(t.no, {}).items()}
-    for key, v in tm.x.items():
-        tm.model.add_hint(v, key in placed)
-    for key, v in tm.lead.items():
-        tm.model.add_hint(v, placed.get(key) == "leader")
-    for key, v in tm.deputy.items():
-        tm.model.add_hint(v, placed.get(key) == "deputy")
-
-
 def _empty(instance: Instance, status: str, seed: int, settings: SolveSettings,
            started: float, det_time: float, wall_hit: bool) -> Proposal:
     return Proposal(instance.round_key, status, None, None, None, None, (), (), seed,
@@ -179,18 +166,12 @@ def _empty(instance: Instance, status: str, seed: int, settings: SolveSettings,
 
 def _teams(tm: TeamModel, solver: cp_model.CpSolver) -> tuple[Team, ...]:
     inst = tm.instance
-    cands = inst.candidates
+    cands = inst.by_key
+    roles = tm.roles(solver.value)
     out = []
-    for j, spec in enumerate(inst.teams):
-        members = []
-        for i, v in tm.in_team(j):
-            if not solver.value(v):
-                continue
-            role = ("leader" if (i, j) in tm.lead and solver.value(tm.lead[i, j]) else
-                    "deputy" if (i, j) in tm.deputy and solver.value(tm.deputy[i, j]) else
-                    "member")
-            c = cands[i]
-            members.append(Member(c.key, c.name, role, c.skills, c.side))
+    for spec in inst.teams:
+        members = [Member(k, cands[k].name, role, cands[k].skills, cands[k].side)
+                   for k, role in roles[spec.no].items()]
         order = {"leader": 0, "deputy": 1, "member": 2}
         members.sort(key=lambda m: (order[m.role], m.key))
         out.append(Team(spec.no, spec.targets, tuple(members),

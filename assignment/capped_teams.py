@@ -160,7 +160,7 @@ class _Pricer:
             [self.original, *variables], [weight_objective, *coefficients]))
         tm.model.clear_hints()
         if hint is not None:
-            _hint(tm, hint)
+            tm.hint(hint.as_dict())
         solver = cp_model.CpSolver()
         solver.parameters.num_workers = self.settings.workers
         solver.parameters.interleave_search = self.settings.workers > 1
@@ -182,18 +182,7 @@ class _Pricer:
                 solver.best_objective_bound, status == cp_model.OPTIMAL)
 
     def column(self, value: Callable[[cp_model.IntVar], int]) -> TeamSet:
-        tm, inst = self.tm, self.instance
-        teams: dict[int, dict[str, str]] = {}
-        for j, spec in enumerate(inst.teams):
-            members: dict[str, str] = {}
-            for i, v in tm.in_team(j):
-                if value(v):
-                    role = ("leader" if (i, j) in tm.lead and value(tm.lead[i, j]) else
-                            "deputy" if (i, j) in tm.deputy and value(tm.deputy[i, j])
-                            else "member")
-                    members[inst.candidates[i].key] = role
-            teams[spec.no] = members
-        return column(inst, teams)
+        return column(self.instance, self.tm.roles(value))
 
 
 class _Collector(cp_model.CpSolverSolutionCallback):
@@ -213,17 +202,6 @@ def column(instance: Instance, teams: Mapping[int, Mapping[str, str]]) -> TeamSe
     value = objective(instance, term_values(instance, {no: dict(m) for no, m in teams.items()}))
     return TeamSet(tuple((no, tuple(sorted(teams[no].items()))) for no in sorted(teams)),
                    value)
-
-
-def _hint(tm: TeamModel, hint: TeamSet) -> None:
-    placed = {(tm.instance.index[k], tm.instance.team_nos.index(no)): r
-              for no, members in hint.teams for k, r in members}
-    for key, v in tm.x.items():
-        tm.model.add_hint(v, key in placed)
-    for key, v in tm.lead.items():
-        tm.model.add_hint(v, placed.get(key) == "leader")
-    for key, v in tm.deputy.items():
-        tm.model.add_hint(v, placed.get(key) == "deputy")
 
 
 @dataclass

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
@@ -50,6 +50,35 @@ class TeamModel:
 
     def in_team(self, j: int) -> list[tuple[int, cp_model.IntVar]]:
         return self.by_team.get(j, [])
+
+    def hint(self, teams: Mapping[int, Mapping[str, str]]) -> None:
+        """Start the search from `teams` (team no → {cadre: role}): a hint, not a
+        constraint."""
+        index = self.instance.index
+        placed = {(index[k], j): role for j, t in enumerate(self.instance.teams)
+                  for k, role in teams.get(t.no, {}).items()}
+        for key, v in self.x.items():
+            self.model.add_hint(v, key in placed)
+        for key, v in self.lead.items():
+            self.model.add_hint(v, placed.get(key) == "leader")
+        for key, v in self.deputy.items():
+            self.model.add_hint(v, placed.get(key) == "deputy")
+
+    def roles(self, value: Callable[[cp_model.IntVar], int]) -> dict[int, dict[str, str]]:
+        """The teams a solution holds (team no → {cadre: role}), read with `value` (a
+        solver's or a solution callback's)."""
+        cands = self.instance.candidates
+        out: dict[int, dict[str, str]] = {}
+        for j, spec in enumerate(self.instance.teams):
+            members: dict[str, str] = {}
+            for i, v in self.in_team(j):
+                if value(v):
+                    members[cands[i].key] = (
+                        "leader" if (i, j) in self.lead and value(self.lead[i, j]) else
+                        "deputy" if (i, j) in self.deputy and value(self.deputy[i, j]) else
+                        "member")
+            out[spec.no] = members
+        return out
 
 
 def build(instance: Instance, *, enforce: bool = False,
