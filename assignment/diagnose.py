@@ -340,23 +340,22 @@ def _rules(ctx: Context, cadre: str, team: TeamSpec) -> list[str]:
 def _excluded_leaders(ctx: Context) -> tuple[str, str]:
     """Cadres of the leader pool left out of the round (age, evaluations, status…): (zh,
     en) clauses, or empty."""
-    keys = sorted(ctx.leaders)
-    if not keys:
-        return "", ""
-    zh = f"；另有{len(keys)}名组长库干部本轮不能参加：" + "；".join(
-        f"{ctx.names.get(k, k)}（{k}：{ctx.excluded[k][0][0]}）" for k in keys[:8])
-    en = f"; {len(keys)} more of the leader pool cannot serve in this round: " + "; ".join(
-        f"{k} ({ctx.excluded[k][0][1]})" for k in keys[:8])
-    return zh, en
+    return _excluded_clauses(ctx, sorted(ctx.leaders), "组长库干部", "of the leader pool")
 
 
 def _excluded_text(ctx: Context, skill: str) -> tuple[str, str]:
     """Cadres with `skill` left out of the round: (zh, en) clauses, or empty."""
     keys = sorted(k for k in ctx.excluded if skill in ctx.skills.get(k, ()))
+    return _excluded_clauses(ctx, keys, "具备该特长的干部", "with the skill")
+
+
+def _excluded_clauses(ctx: Context, keys: list[str], who_zh: str, who_en: str
+                      ) -> tuple[str, str]:
+    """"; N more … cannot serve in this round: name (key: why); …" for the first eight."""
     if not keys:
         return "", ""
-    zh = f"；另有{len(keys)}名具备该特长的干部本轮不能参加：" + "；".join(
+    zh = f"；另有{len(keys)}名{who_zh}本轮不能参加：" + "；".join(
         f"{ctx.names.get(k, k)}（{k}：{ctx.excluded[k][0][0]}）" for k in keys[:8])
-    en = f"; {len(keys)} more with the skill cannot serve in this round: " + "; ".join(
+    en = f"; {len(keys)} more {who_en} cannot serve in this round: " + "; ".join(
         f"{k} ({ctx.excluded[k][0][1]})" for k in keys[:8])
     return zh, en
