@@ -165,14 +165,19 @@ def _empty(instance: Instance, status: str, seed: int, settings: SolveSettings,
 
 
 def _teams(tm: TeamModel, solver: cp_model.CpSolver) -> tuple[Team, ...]:
-    inst = tm.instance
+    return teams_from_roles(tm.instance, tm.roles(solver.value))
+
+
+def teams_from_roles(inst: Instance, roles: Mapping[int, Mapping[str, str]]
+                     ) -> tuple[Team, ...]:
+    """The proposal's teams from team no → {cadre: role}: members in role order, each
+    requirement in words, the split into checking groups."""
     cands = inst.by_key
-    roles = tm.roles(solver.value)
     out = []
+    order = {"leader": 0, "deputy": 1, "member": 2}
     for spec in inst.teams:
         members = [Member(k, cands[k].name, role, cands[k].skills, cands[k].side)
                    for k, role in roles[spec.no].items()]
-        order = {"leader": 0, "deputy": 1, "member": 2}
         members.sort(key=lambda m: (order[m.role], m.key))
         out.append(Team(spec.no, spec.targets, tuple(members),
                         requirements(spec, tuple(members), inst.skill_names,

@@ -70,6 +70,27 @@ class CapSettings:
         q = as_cap(cap)
         return cls(q, q if leader_cap is None else as_cap(leader_cap), **kw)  # type: ignore[arg-type]
 
+    def sealed(self) -> dict[str, str | float | int]:
+        """Everything that decides the distribution, as a draw specification seals it
+        (caps as exact fractions; not the wall-clock safety net); `from_sealed` reads it."""
+        return {"cap": str(self.cap), "leader_cap": str(self.leader_cap),
+                "pricing_time": self.pricing_time, "final_time": self.final_time,
+                "max_iterations": self.max_iterations, "workers": self.workers}
+
+    @classmethod
+    def from_sealed(cls, sealed: Mapping[str, str | float | int],
+                    wall_time: float | None = None) -> CapSettings:
+        unknown = sorted(set(sealed) - set(cls(Fraction(1), Fraction(1)).sealed()))
+        if unknown:
+            raise ValueError(f"unknown sealed cap settings {unknown}")
+        base = cls(as_cap(str(sealed["cap"])), as_cap(str(sealed["leader_cap"])))
+        return cls(base.cap, base.leader_cap,
+                   float(sealed.get("pricing_time", base.pricing_time)),
+                   float(sealed.get("final_time", base.final_time)),
+                   int(sealed.get("max_iterations", base.max_iterations)),
+                   int(sealed.get("workers", base.workers)),
+                   base.wall_time if wall_time is None else wall_time)
+
 
 @dataclass(frozen=True)
 class TeamSet:
@@ -106,6 +127,7 @@ class CappedTeams:
     explanation: tuple[str, ...] = ()
     marginal: Mapping[Pair, float] = field(default_factory=dict)
     leader_marginal: Mapping[Pair, float] = field(default_factory=dict)
+    terms: tuple[tuple[str, str, int, int], ...] = ()  # the model's (name, zh, weight, sign)
 
     @property
     def max_marginal(self) -> float:
@@ -356,7 +378,7 @@ def _too_low(settings: CapSettings, smallest: tuple[Fraction, Fraction], proven:
     return (f"概率上限无法满足：任何一名干部进入某一巡察组的概率不超过{float(q):.0%}、担任组长的"
             f"概率不超过{float(ql):.0%}时，本轮配不齐各组。按同样比例，可行的最小上限{about}为"
             f"进组{float(smallest[0]):.1%}、任组长{float(smallest[1]):.1%}（组长人选少的组最先"
-            f"受限）/ the caps cannot be met: with no cadre on a given team with probability "
+            f"受限） / the caps cannot be met: with no cadre on a given team with probability "
             f"above {float(q):.0%} or leading it above {float(ql):.0%} the round cannot be "
             f"staffed; in the same proportion the smallest caps that can are {about_en}"
             f"{float(smallest[0]):.1%} (member) and {float(smallest[1]):.1%} (leader); teams "
@@ -385,17 +407,25 @@ def _result(status: str, settings: CapSettings, columns: list[TeamSet], weights:
         gap = max(0.0, bound - value) / max(abs(bound), 1.0)
     return CappedTeams(status, settings, kept_cols, kept_w, value, uncapped, bound, gap,
                        iterations, time.perf_counter() - started, pricer.det_time,
-                       pricer.wall_hit, smallest, explanation, marginal, leader)
+                       pricer.wall_hit, smallest, explanation, marginal, leader,
+                       tuple((t.name, t.zh, t.weight, t.sign) for t in pricer.tm.terms))
+
+
+def draw_point(seed: int | bytes) -> Fraction:
+    """u in [0, 1): SHA-256 over the domain, a zero byte and the seed (an integer as its
+    decimal digits), read as a 256-bit number over 2²⁵⁶."""
+    raw = seed if isinstance(seed, bytes) else str(int(seed)).encode()
+    return Fraction(int.from_bytes(hashlib.sha256(DRAW_DOMAIN + b"\x00" + raw).digest(), "big"),
+                    1 << 256)
 
 
 def draw_team_set(distribution: CappedTeams, seed: int | bytes) -> int:
-    """The index of the column drawn with `seed`: u = SHA-256(domain, seed) / 2²⁵⁶, the
-    first column whose cumulative weight exceeds u (columns in their fixed order)."""
+    """The index of the column drawn with `seed`: the first column whose cumulative
+    weight (the stored floats, added exactly) exceeds `draw_point(seed)`, columns in their
+    fixed order."""
     if not distribution.columns:
         raise ValueError("没有可抽取的分布 / there is no distribution to draw from")
-    raw = seed if isinstance(seed, bytes) else str(int(seed)).encode()
-    u = Fraction(int.from_bytes(hashlib.sha256(DRAW_DOMAIN + b"\x00" + raw).digest(), "big"),
-                 1 << 256)
+    u = draw_point(seed)
     acc = Fraction(0)
     for k, w in enumerate(distribution.weights):
         acc += Fraction(w)

@@ -83,6 +83,9 @@ class Proposal:
     wall_limit_hit: bool  # the wall-clock safety net stopped a solve: not reproducible
     candidates_considered: int = 0  # candidates with a variable in some team
     shortlisted: bool = False  # teams considered shortlists; bound is the unreduced one
+    # a draw under probability caps (issue 16): the caps, the distribution it was drawn
+    # from and which team set the seed chose (`assignment.capped_draw.summary`)
+    capped: dict[str, Any] | None = None
 
     @property
     def feasible(self) -> bool:
@@ -98,6 +101,8 @@ class Proposal:
         for team in out["teams"]:  # no checking groups: the JSON of before groups existed
             if not team["groups"]:
                 del team["groups"]
+        if out["capped"] is None:  # the JSON of proposals drawn before caps existed
+            del out["capped"]
         return out
 
     def canonical_json(self) -> str:

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from assignment.assemble import SolveSettings
+from assignment.capped_teams import CapSettings
 from assignment.diagnose import Diagnosis
 from assignment.instance import Instance
 from assignment.proposal import Group, Proposal
@@ -163,7 +164,20 @@ def sealed_parameters(spec: Spec, deterministic_time: float | None = None) -> di
     settings = SolveSettings(tolerance=spec.tolerance)
     if deterministic_time is not None:
         settings = replace(settings, deterministic_time=deterministic_time)
-    return settings.sealed()
+    caps = spec.cap_settings()
+    return settings.sealed() | ({} if caps is None else {"caps": caps.sealed()})
+
+
+def cap_settings(params: dict[str, Any], spec: Spec,
+                 wall_time: float | None = None) -> CapSettings | None:
+    """A round's probability caps as the draw uses them: the sealed ones, else (a trial)
+    the plan's with the default budgets; None for a round without caps."""
+    if isinstance(spec, CrossFile):
+        return None
+    if "caps" in params:
+        return CapSettings.from_sealed(params["caps"], wall_time)
+    caps = spec.cap_settings()
+    return caps if caps is None or wall_time is None else replace(caps, wall_time=wall_time)
 
 
 def solve_settings(params: dict[str, Any], spec: Spec,
@@ -174,6 +188,7 @@ def solve_settings(params: dict[str, Any], spec: Spec,
         base = params.get("teams", TEAM_SETTINGS.sealed())
     else:
         base = SolveSettings(tolerance=spec.tolerance).sealed() | params
+        base.pop("caps", None)  # the caps' own settings: `cap_settings`
     return SolveSettings.from_sealed(base, wall_time)
 
 
@@ -244,7 +259,7 @@ def run_draw(index: ConflictIndex, spec: Spec, seed: int, params: dict[str, Any]
     if isinstance(spec, CrossFile):
         return _draw_pairing(index, spec, seed, policy, settings)
     prepared = prepare_round(index, spec, policy)
-    proposal, diagnosis = draw(prepared, seed, settings)
+    proposal, diagnosis = draw(prepared, seed, settings, cap_settings(params, spec, wall_time))
     teams: dict[str, Any] = {"teams": [], "terms": {}, "objective": None}
     if proposal is not None:
         teams = {"teams": _team_rows(proposal), "objective": proposal.objective,

@@ -26,7 +26,10 @@ from sqlalchemy.orm import Session
 
 from assignment.assemble import SolveSettings, assemble
 from assignment.build import Context, RoundPlan, build_instance
-from assignment.diagnose import Diagnosis, diagnose, precheck
+from assignment.capped import as_cap
+from assignment.capped_draw import DISTRIBUTION_SEED, capped_proposal
+from assignment.capped_teams import CapSettings, capped_teams
+from assignment.diagnose import Diagnosis, Finding, diagnose, precheck
 from assignment.eligibility import AgeRule, EvaluationRule
 from assignment.home_units import UnitLimit
 from assignment.instance import Instance, TeamSpec, Weights
@@ -157,6 +160,14 @@ def one_line(value: str) -> str:
 
 
 Suitability = Annotated[int, Field(ge=-MAX_SUITABILITY, le=MAX_SUITABILITY)]
+
+
+def _cap(value: float) -> float:
+    as_cap(str(value))  # raises a CapError (a ValueError) saying what is wrong
+    return value
+
+
+Cap = Annotated[float, Field(gt=0, le=1), AfterValidator(_cap)]
 RoundKey = Annotated[str, AfterValidator(round_key)]
 RoundName = Annotated[str, Field(min_length=1, max_length=256), AfterValidator(one_line)]
 PolicyName = Annotated[str, Field(min_length=1, max_length=64)]
@@ -246,6 +257,11 @@ class RoundFile(BaseModel):
     evaluations: EvaluationsFile = Field(default_factory=EvaluationsFile)  # 巡后评估
     # 被抽调单位放人上限: a number (2) or {max: 2, share: 0.2}
     home_unit_limit: Annotated[HomeUnitLimit | None, BeforeValidator(_unit_limit)] = None
+    # 概率上限 (docs/round-file.md): P(a cadre on a given team) at most `cap`, P(leads it)
+    # at most `leader_cap` (default: `cap`); the draw then samples from the capped
+    # distribution instead of choosing within `tolerance`
+    cap: Cap | None = None
+    leader_cap: Cap | None = None
 
     @model_validator(mode="after")
     def _dates(self) -> RoundFile:
@@ -272,6 +288,21 @@ class RoundFile(BaseModel):
                              "commended needs evaluations.window_months, the months of "
                              "evaluations it looks at")
         return self
+
+    @model_validator(mode="after")
+    def _caps(self) -> RoundFile:
+        if self.leader_cap is not None and self.cap is None:
+            raise ValueError("leader_cap（任组长的概率上限）须与 cap（进组的概率上限）同时写；"
+                             "只限组长时可写 cap: 1 / leader_cap needs cap as well; to bound "
+                             "leaders only, write cap: 1")
+        return self
+
+    def cap_settings(self) -> CapSettings | None:
+        """The round's probability caps with the default solver budgets, or None."""
+        if self.cap is None:
+            return None
+        return CapSettings.of(str(self.cap), None if self.leader_cap is None
+                              else str(self.leader_cap))
 
     @model_validator(mode="after")
     def _groups(self) -> RoundFile:
@@ -417,15 +448,32 @@ def prepare_round(index: ConflictIndex, round_file: RoundFile,
     return PreparedRound(plan, policy, screening, instance, context)
 
 
-def draw(prepared: PreparedRound, seed: int,
-         settings: SolveSettings) -> tuple[Proposal | None, Diagnosis | None]:
-    """The seeded draw, or the diagnosis of why the round cannot be staffed."""
+def draw(prepared: PreparedRound, seed: int, settings: SolveSettings,
+         caps: CapSettings | None = None) -> tuple[Proposal | None, Diagnosis | None]:
+    """The seeded draw, or the diagnosis of why the round cannot be staffed. With `caps`
+    the seed samples one team set from the capped distribution; caps that cannot be met
+    are a finding that names the smallest caps that can."""
     short = precheck(prepared.instance, prepared.context)
     if short:
         return None, Diagnosis(False, tuple(short))
-    proposal = assemble(prepared.instance, seed, settings)
+    if caps is None:
+        proposal = assemble(prepared.instance, seed, settings)
+    else:
+        dist = capped_teams(prepared.instance, caps, DISTRIBUTION_SEED)
+        parameters = {"draw": "capped", "caps": caps.sealed(),
+                      "distribution_seed": DISTRIBUTION_SEED}
+        proposal = capped_proposal(prepared.instance, dist, seed, parameters)
+        if dist.status in ("infeasible", "unknown") and dist.explanation:
+            return proposal, Diagnosis(False, tuple(
+                Finding("caps", *_halves(text)) for text in dist.explanation))
     diagnosis = None if proposal.feasible else diagnose(prepared.instance, prepared.context)
     return proposal, diagnosis
+
+
+def _halves(text: str) -> tuple[str, str]:
+    """A "中文 / English" text as its two halves."""
+    zh, _, en = text.partition(" / ")
+    return zh, en or zh
 
 
 def assemble_round(session: Session, round_file: RoundFile, seed: int,
@@ -435,7 +483,8 @@ def assemble_round(session: Session, round_file: RoundFile, seed: int,
     index = open_index(session, round_file.as_of or round_file.start)
     prepared = prepare_round(index, round_file)
     proposal, diagnosis = draw(prepared, seed,
-                               settings or SolveSettings(tolerance=round_file.tolerance))
+                               settings or SolveSettings(tolerance=round_file.tolerance),
+                               round_file.cap_settings())
     units = index.snapshot.units
     return RoundRun(prepared.plan, prepared.screening, prepared.instance, prepared.context,
                     seed, proposal, diagnosis,

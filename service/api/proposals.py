@@ -220,6 +220,16 @@ def _member(x: dict[str, Any], show: bool) -> dict[str, Any]:
     return out if show else out | {"key": None, "name": None}
 
 
+def _hide_capped(capped: dict[str, Any], show: bool) -> dict[str, Any]:
+    """A capped draw's record: the team sets of its distribution keep their weights,
+    objectives and sizes, but their members only where names may be seen."""
+    if show:
+        return capped
+    return capped | {"distribution": [
+        row | {"teams": [{"no": t["no"], "members": [None] * len(t["members"])}
+                         for t in row["teams"]]} for row in capped["distribution"]]}
+
+
 def proposal_read(session: SessionDep, row: m.ProposalRecord,
                   principal: Principal) -> ProposalRead:
     show = names_visible(row, principal)
@@ -227,7 +237,8 @@ def proposal_read(session: SessionDep, row: m.ProposalRecord,
     stored = json.loads(row.result)
     result = stored["proposal"]
     if result is not None:
-        result = result | {"teams": [_hide(t, show) for t in result["teams"]]}
+        result = result | {"teams": [_hide(t, show) for t in result["teams"]]} | (
+            {"capped": _hide_capped(result["capped"], show)} if result.get("capped") else {})
     pairing = stored.get("pairing")
     if pairing is not None:  # the teams are in `teams` (names hidden as above)
         pairing = {k: v for k, v in pairing.items() if k not in ("teams", "exchange")} | {
