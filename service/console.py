@@ -6,7 +6,7 @@ import csv
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
@@ -240,11 +240,14 @@ def round_run(console: Console, run: RoundRun) -> None:
     p = run.proposal
     assert p is not None
     gap = f"{p.gap:.2%}" if p.gap is not None else "—"
-    console.print(f"状态 status: {p.status}；目标值 objective {p.objective}（最优 best "
-                  f"{p.best_objective}，界 bound {p.bound:.0f}，差距 gap {gap}，容差 tolerance "
-                  f"{p.tolerance:.0%}）；种子 seed {p.seed}；{p.runtime_s:.1f} s"
-                  + ("；[red]触及墙钟上限，结果不可复现 wall-clock limit hit[/]"
-                     if p.wall_limit_hit else ""))
+    wall = "；[red]触及墙钟上限，结果不可复现 wall-clock limit hit[/]" if p.wall_limit_hit else ""
+    if p.capped is not None:
+        _capped(console, p.capped, p.objective, p.seed, p.runtime_s, wall)
+    else:
+        console.print(f"状态 status: {p.status}；目标值 objective {p.objective}（最优 best "
+                      f"{p.best_objective}，界 bound {p.bound:.0f}，差距 gap {gap}，容差 "
+                      f"tolerance {p.tolerance:.0%}）；种子 seed {p.seed}；{p.runtime_s:.1f} s"
+                      + wall)
     summary = recusal_summary(run)
     for team in p.teams:
         table = Table(title=f"第{team.no}组 team {team.no} → {'、'.join(team.targets)}",
@@ -270,6 +273,24 @@ def round_run(console: Console, run: RoundRun) -> None:
         terms.add_row(t.name, t.zh, str(t.value), f"{'+' if t.sign > 0 else '−'}{t.weight}",
                       f"{t.contribution:+d}")
     console.print(terms)
+
+
+def _capped(console: Console, c: dict[str, Any], objective: int | None, seed: int,
+            seconds: float, wall: str) -> None:
+    """A draw under probability caps: what the caps promise, how much of the uncapped
+    optimum the distribution keeps, and which of its team sets the seed chose."""
+    gap = f"{c['gap']:.2%}" if c["gap"] is not None else "—"
+    console.print(f"概率上限 caps：{c['meaning_zh']} / {c['meaning_en']}", markup=False,
+                  highlight=False)
+    console.print(
+        f"状态 status: {c['status']}；分布含{c['team_sets']}套组队方案，期望目标值 expected "
+        f"{c['expected']:.1f}，不设上限的最优值 uncapped {c['uncapped']}（{c['share']:.1%}），"
+        f"差距 gap {gap}；实际最大概率 largest reached：进组 {c['max_marginal']:.1%}，任组长 "
+        f"{c['max_leader_marginal']:.1%}", highlight=False)
+    console.print(f"种子 seed {seed} 抽中第{c['drawn']}套（概率 {c['probability']:.1%}，u = "
+                  f"{c['draw_point']}）/ drew team set {c['drawn']}；目标值 objective "
+                  f"{objective}；容差不适用 tolerance not used；{seconds:.1f} s" + wall,
+                  highlight=False)
 
 
 def cross_run(console: Console, run: CrossRun) -> None:

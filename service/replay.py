@@ -29,6 +29,22 @@ def _check(name: str, zh: str, en: str, stored: Any, replayed: Any) -> dict[str,
             "stored": stored, "replayed": replayed}
 
 
+def _capped_checks(stored: dict[str, Any], replayed: dict[str, Any]) -> list[dict[str, Any]]:
+    """A draw under probability caps, checked on its own: the distribution recomputed
+    from the bundle, and the team set the seed picks from it."""
+    before = (stored.get("proposal") or {}).get("capped")
+    if before is None:
+        return []
+    after = (replayed.get("proposal") or {}).get("capped") or {}
+    return [
+        _check("distribution", "概率上限下的分布（各套组队方案及其概率）",
+               "the capped distribution (its team sets and their probabilities)",
+               before.get("distribution_sha256"), after.get("distribution_sha256")),
+        _check("capped_draw", "按种子从分布中抽中的一套", "the team set the seed picks from it",
+               before.get("drawn"), after.get("drawn")),
+    ]
+
+
 @jobs.handler("replay")
 def run_replay(engine: Engine, job_id: str, payload: dict[str, Any]) -> dict[str, Any]:
     with transaction(engine) as session:
@@ -69,6 +85,7 @@ def run_replay(engine: Engine, job_id: str, payload: dict[str, Any]) -> dict[str
         _check("recusals", "回避审查与成员回避说明", "recusals and member explanations",
                stored_statement, statement_hash(result.statement)),
     ]
+    checks += _capped_checks(json.loads(stored_result), result.result)
     identical = all(c["identical"] for c in checks)
     with transaction(engine, write=True) as session:
         audit.record(session, payload["actor"], "proposal.replay", object_type="proposal",

@@ -297,9 +297,15 @@ def post_proposal(round_key: RoundKey, body: Annotated[ProposalCreate, Body(
                 "this endpoint draws trials",
                 field="draw_id" if body.draw_id is not None else "commitment_id",
                 code="not_a_ceremony")
-        if round_plan(session, round_key)[1].mode == "pairing" and body.tolerance is not None:
+        _row, stored_plan = round_plan(session, round_key)
+        if stored_plan.mode == "pairing" and body.tolerance is not None:
             raise Unprocessable("交叉巡察的容差在计划中给出", "a cross plan's tolerance is set in "
                                 "the plan", field="tolerance")
+        if body.tolerance is not None and json.loads(stored_plan.spec).get("cap") is not None:
+            raise Unprocessable("本轮按概率上限（cap）抽取，不使用容差；请不要给出 tolerance",
+                                "this round draws under probability caps (cap) and uses no "
+                                "tolerance; leave tolerance out", field="tolerance",
+                                code="capped_round")
         params = {k: v for k, v in (("tolerance", body.tolerance),
                                     ("deterministic_time", body.deterministic_time))
                   if v is not None}
