@@ -13,6 +13,7 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 from rich.table import Table
 from sqlalchemy.engine import make_url
 
+from assignment.capped_draw import cap_sentence
 from pool.formats import CADRE_STATUSES, ENTITIES, ENTITY_BY_NAME
 from pool.importer import ImportReport
 from pool.parsing import RowError
@@ -284,13 +285,18 @@ def _capped(console: Console, c: dict[str, Any], objective: int | None, seed: in
                   highlight=False)
     console.print(
         f"状态 status: {c['status']}；分布含{c['team_sets']}套组队方案，期望目标值 expected "
-        f"{c['expected']:.1f}，不设上限的最优值 uncapped {c['uncapped']}（{c['share']:.1%}），"
+        f"{c['expected']:.1f}，不设上限的最优值 uncapped {c['uncapped']}（{_share(c)}），"
         f"差距 gap {gap}；实际最大概率 largest reached：进组 {c['max_marginal']:.1%}，任组长 "
         f"{c['max_leader_marginal']:.1%}", highlight=False)
     console.print(f"种子 seed {seed} 抽中第{c['drawn']}套（概率 {c['probability']:.1%}，u = "
                   f"{c['draw_point']}）/ drew team set {c['drawn']}；目标值 objective "
                   f"{objective}；容差不适用 tolerance not used；{seconds:.1f} s" + wall,
                   highlight=False)
+
+
+def _share(capped: dict[str, Any]) -> str:
+    """The expected objective as a share of the uncapped optimum (none when that is 0)."""
+    return "—" if capped["share"] is None else f"{capped['share']:.1%}"
 
 
 def cross_run(console: Console, run: CrossRun) -> None:
@@ -304,6 +310,11 @@ def cross_run(console: Console, run: CrossRun) -> None:
     lead = "组长一方 lead sides · " if plan.mode == "exchange" else ""
     if not _pairs_table(console, run, p, f"{lead}配对 pairs"):
         return
+    caps = plan.cap_settings()
+    if caps is not None:
+        zh, en = cap_sentence(caps.cap, caps.leader_cap)
+        console.print(f"概率上限 caps（在抽定的配对下）：{zh} / {en} (given the pairing)",
+                      markup=False, highlight=False)
     if plan.mode == "exchange":
         _exchange_teams(console, run)
         return
@@ -313,8 +324,16 @@ def cross_run(console: Console, run: CrossRun) -> None:
                               for m in team.members)
             console.print(f"{run.names[sender]} → {'、'.join(team.targets)}：{people}",
                           markup=False, highlight=False)
+        if proposal.capped is not None and proposal.feasible:
+            c = proposal.capped
+            console.print(f"  {run.names[sender]}：分布含{c['team_sets']}套，抽中第{c['drawn']}套"
+                          f"（概率 {c['probability']:.1%}），期望目标值为不设上限最优的 "
+                          f"{_share(c)} / drew set {c['drawn']} of {c['team_sets']}",
+                          markup=False, highlight=False)
         if not proposal.feasible:
             console.print(f"[red]{run.names[sender]}：派出组无法组建 / cannot staff[/]")
+    for f in run.diagnosis.findings if run.diagnosis else ():
+        console.print(f"· {f.zh}\n  {f.en}", markup=False, highlight=False)
 
 
 def _pairs_table(console: Console, run: CrossRun, p: Pairing, title: str) -> bool:

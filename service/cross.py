@@ -14,8 +14,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy.orm import Session
 
-from assignment.assemble import SolveSettings, assemble
+from assignment.assemble import SolveSettings
 from assignment.build import RoundPlan, build_instance
+from assignment.capped_teams import CapSettings
 from assignment.diagnose import Diagnosis, diagnose, precheck
 from assignment.exchange import ExchangeTeam, exchange_teams, pair_exchange, team_slots
 from assignment.instance import Instance, TeamSpec
@@ -42,13 +43,18 @@ from service.bounds import (
 from service.recusals import open_index
 from service.round_names import catalogue_for, resolve_cross
 from service.rounds import (
+    Cap,
     Defaults,
     PolicyName,
     PublicValue,
     RoundFileError,
     RoundKey,
     RoundName,
+    caps_diagnosis,
+    caps_of,
+    check_caps,
     read_file_model,
+    staff,
 )
 
 Distance = Annotated[int, Field(ge=0, le=MAX_DISTANCE_KM)]
@@ -88,6 +94,18 @@ class CrossFile(BaseModel):
     defaults: Defaults = Field(default_factory=Defaults)
     groups: list[GroupFile] = Field(min_length=2, max_length=MAX_GROUPS)
     public: PublicValue | None = None  # the draw ceremony's public value, by default
+    # 概率上限, as in a round file: each sending group's (or the exchange's) teams are
+    # drawn from the capped distribution, given the pairing
+    cap: Cap | None = None
+    leader_cap: Cap | None = None
+
+    def cap_settings(self) -> CapSettings | None:
+        return caps_of(self.cap, self.leader_cap)
+
+    @model_validator(mode="after")
+    def _caps(self) -> CrossFile:
+        check_caps(self.cap, self.leader_cap)
+        return self
 
     @model_validator(mode="after")
     def _exchange_only(self) -> CrossFile:
@@ -115,7 +133,8 @@ class CrossRun:
     partners: Pairing | None = None  # exchange mode: the partner sides
     teams: tuple[ExchangeTeam, ...] = ()  # exchange mode: team k+1 is teams[k]
     exchange: Proposal | None = None  # exchange mode: every mixed team, one draw
-    diagnosis: Diagnosis | None = None  # exchange mode: why the teams cannot be staffed
+    # exchange mode: why the teams cannot be staffed; either mode: caps that cannot be met
+    diagnosis: Diagnosis | None = None
     # the team-assembly instances drawn: direct mode by sending group, exchange "exchange"
     instances: dict[str, Instance] = field(default_factory=dict)
 
@@ -177,29 +196,32 @@ TEAM_SETTINGS = SolveSettings(tolerance=0.02)  # how a cross-inspection's teams 
 
 
 def draw_cross(prepared: PreparedCross, snap: Snapshot, seed: int,
-               settings: SolveSettings = TEAM_SETTINGS) -> CrossRun:
+               settings: SolveSettings = TEAM_SETTINGS,
+               caps: CapSettings | None = None) -> CrossRun:
     """The pairing drawn with `seed`, then the teams (direct or exchange) with
-    `settings`."""
+    `settings`, or under the probability caps `caps` given the pairing."""
     plan, instance, names = prepared.plan, prepared.instance, prepared.names
     screening, members = prepared.screening, prepared.members
     if plan.mode == "exchange":
         lead, partners = pair_exchange(instance, seed, plan.tolerance)
         run = CrossRun(plan, instance, lead, names, {}, partners)
-        return _exchange(run, partners, snap, screening, members, seed, settings) \
+        return _exchange(run, partners, snap, screening, members, seed, settings, caps) \
             if lead.feasible else run
     run = CrossRun(plan, instance, pair_groups(instance, seed, plan.tolerance), names, {})
-    return _direct(run, snap, screening, members, seed, settings) if run.pairing.feasible \
-        else run
+    return _direct(run, snap, screening, members, seed, settings, caps) \
+        if run.pairing.feasible else run
 
 
 def run_cross(session: Session, plan: CrossFile, seed: int) -> CrossRun:
     plan = resolve_cross(plan, catalogue_for(session))
     index = open_index(session, plan.as_of or plan.start)
-    return draw_cross(prepare_cross(index, plan), index.snapshot, seed)
+    return draw_cross(prepare_cross(index, plan), index.snapshot, seed,
+                      caps=plan.cap_settings())
 
 
 def _direct(run: CrossRun, snap: Snapshot, screening: Screening,
-            members: dict[str, set[str]], seed: int, settings: SolveSettings) -> CrossRun:
+            members: dict[str, set[str]], seed: int, settings: SolveSettings,
+            caps: CapSettings | None) -> CrossRun:
     """Every sending group staffs its own teams from its own cadres, one draw per group."""
     plan, names = run.plan, run.names
     targets = {g.region: g.targets for g in plan.groups}
@@ -215,12 +237,15 @@ def _direct(run: CrossRun, snap: Snapshot, screening: Screening,
                                     dict.fromkeys(members[sender], sender),
                                     {sender: names[sender]})
         run.instances[sender] = inst
-        run.proposals[sender] = assemble(inst, seed, settings)
-    return run
+        run.proposals[sender] = staff(inst, seed, settings, caps)
+    findings = tuple(f for sender in sorted(run.proposals) for f in (caps_diagnosis(
+        run.proposals[sender], f"{names[sender]}派出组：") or Diagnosis(False, ())).findings)
+    return replace(run, diagnosis=Diagnosis(False, findings)) if findings else run
 
 
 def _exchange(run: CrossRun, partners: Pairing, snap: Snapshot, screening: Screening,
-              members: dict[str, set[str]], seed: int, settings: SolveSettings) -> CrossRun:
+              members: dict[str, set[str]], seed: int, settings: SolveSettings,
+              caps: CapSettings | None) -> CrossRun:
     """互派: staff every mixed team of the exchange in one draw from the cadres of all
     groups (each cadre serves once, whichever side they are on)."""
     plan = run.plan
@@ -235,8 +260,10 @@ def _exchange(run: CrossRun, partners: Pairing, snap: Snapshot, screening: Scree
     short = precheck(inst, ctx)
     if short:
         return replace(run, teams=mixed, diagnosis=Diagnosis(False, tuple(short)))
-    proposal = assemble(inst, seed, settings)
-    diagnosis = None if proposal.feasible else diagnose(inst, ctx)
+    proposal = staff(inst, seed, settings, caps)
+    diagnosis = caps_diagnosis(proposal)
+    if diagnosis is None and not proposal.feasible:
+        diagnosis = diagnose(inst, ctx)
     return replace(run, teams=mixed, exchange=proposal, diagnosis=diagnosis,
                    instances={"exchange": inst})
 

@@ -160,7 +160,9 @@ def sealed_parameters(spec: Spec, deterministic_time: float | None = None) -> di
     if isinstance(spec, CrossFile):
         teams = TEAM_SETTINGS if deterministic_time is None else replace(
             TEAM_SETTINGS, deterministic_time=deterministic_time)
-        return {"pairing_tolerance": spec.tolerance, "teams": teams.sealed()}
+        caps = spec.cap_settings()
+        return {"pairing_tolerance": spec.tolerance, "teams": teams.sealed()} | (
+            {} if caps is None else {"caps": caps.sealed()})
     settings = SolveSettings(tolerance=spec.tolerance)
     if deterministic_time is not None:
         settings = replace(settings, deterministic_time=deterministic_time)
@@ -172,8 +174,6 @@ def cap_settings(params: dict[str, Any], spec: Spec,
                  wall_time: float | None = None) -> CapSettings | None:
     """A round's probability caps as the draw uses them: the sealed ones, else (a trial)
     the plan's with the default budgets; None for a round without caps."""
-    if isinstance(spec, CrossFile):
-        return None
     if "caps" in params:
         return CapSettings.from_sealed(params["caps"], wall_time)
     caps = spec.cap_settings()
@@ -257,7 +257,8 @@ def run_draw(index: ConflictIndex, spec: Spec, seed: int, params: dict[str, Any]
     """One draw with `seed` and the settings `params` (sealed, or a trial's)."""
     settings = solve_settings(params, spec, wall_time)
     if isinstance(spec, CrossFile):
-        return _draw_pairing(index, spec, seed, policy, settings)
+        return _draw_pairing(index, spec, seed, policy, settings,
+                             cap_settings(params, spec, wall_time))
     prepared = prepare_round(index, spec, policy)
     proposal, diagnosis = draw(prepared, seed, settings, cap_settings(params, spec, wall_time))
     teams: dict[str, Any] = {"teams": [], "terms": {}, "objective": None}
@@ -276,11 +277,12 @@ def run_draw(index: ConflictIndex, spec: Spec, seed: int, params: dict[str, Any]
 
 
 def _draw_pairing(index: ConflictIndex, spec: CrossFile, seed: int,
-                  policy: Policy | None, settings: SolveSettings) -> DrawResult:
+                  policy: Policy | None, settings: SolveSettings,
+                  caps: CapSettings | None) -> DrawResult:
     """A cross-inspection: the pairing, then every team; teams are numbered through
     (direct mode: by sending group in key order), each member with their side."""
     prepared = prepare_cross(index, spec, policy)
-    run = draw_cross(prepared, index.snapshot, seed, settings)
+    run = draw_cross(prepared, index.snapshot, seed, settings, caps)
     rows: list[dict[str, Any]] = []
     terms: dict[str, int] = {}
     objective: int | None = 0

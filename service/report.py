@@ -15,6 +15,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from pool import models as m
+from service.report_caps import HEADER as CAPS_HEADER
+from service.report_caps import NOTE as CAPS_NOTE
+from service.report_caps import WIDTHS as CAPS_WIDTHS
+from service.report_caps import caps_line, caps_rows, distribution_rows, tolerance_row
 from service.report_data import ReportFacts, gather, holder_name
 from service.report_departures import HEADER as DEPARTURE_HEADER
 from service.report_departures import NONE as NO_DEPARTURE
@@ -245,9 +249,19 @@ def _draw_table(draws: Sequence[dict[str, Any]]) -> Table:
                  (7, 12, 16, 12, 12, 22, 30, 30, 14, 22, 9), rows)
 
 
-def _provenance(f: ReportFacts) -> Table:
+def _distribution_table(proposal: dict[str, Any]) -> Table | None:
+    """A capped draw's team sets (number, probability, objective; no names)."""
+    capped = proposal.get("capped")
+    rows = distribution_rows(capped) if capped else []
+    return Table("概率分布 Distribution", "抽取所依据的概率分布 The distribution drawn from",
+                 CAPS_HEADER, CAPS_WIDTHS, rows, (CAPS_NOTE,)) if rows else None
+
+
+def _provenance(f: ReportFacts, proposal: dict[str, Any]) -> Table:
     row, statement = f.row, f.statement
     this_draw = next((d for d in f.draws if d["id"] == row.draw_id), None)
+    tolerance = tolerance_row(proposal)
+    capped = proposal.get("capped")
     items: list[list[Cell]] = [
         ["方案类别 kind", KIND_ZH.get(row.kind, row.kind)],
         ["抽取 draw", "—" if this_draw is None else
@@ -260,7 +274,9 @@ def _provenance(f: ReportFacts) -> Table:
         ["输入包 sha256 bundle", row.bundle_sha256],
         ["回避说明 sha256 recusals", row.recusals_sha256],
         ["目标值 objective", f.teams["objective"]],
-        ["求解状态 solver status", (json.loads(row.result)["proposal"] or {}).get("status", "—")],
+        *(caps_rows(capped, proposal.get("seed")) if capped else []),
+        *([tolerance] if tolerance else []),
+        ["求解状态 solver status", proposal.get("status", "—")],
         ["生成 drawn", f"{holder_name(row.created_by)}，{beijing_text(row.created_at)}"],
         ["批准人 approved by", holder_name(row.approved_by) or "未批准 not approved"],
         ["批准时间 approved at", beijing_text(row.approved_at) if row.approved_at else "—"],
@@ -279,11 +295,13 @@ def report_content(session: Session, row: m.ProposalRecord, *, show_names: bool,
     Every table passes through `seal` (`service.sealing`) before it is returned."""
     f = gather(session, row, draws, explain_missing=show_names)
     rnd = f.round
+    proposal: dict[str, Any] = json.loads(row.result)["proposal"] or {}
     teams, members = _team_tables(f, show_names)
-    tables = (teams, members, _recusal_table(f), _change_table(f), _departure_table(f),
-              _draw_table(f.draws), _provenance(f))
     groups = _group_table(f, show_names)  # 检查小组, right after the teams
-    shown = tables if groups is None else (tables[0], groups, *tables[1:])
+    distribution = _distribution_table(proposal)  # a capped draw's team sets
+    shown = tuple(t for t in (teams, groups, members, _recusal_table(f), _change_table(f),
+                              _departure_table(f), _draw_table(f.draws), distribution,
+                              _provenance(f, proposal)) if t is not None)
     sealed = tuple(replace(t, rows=seal(t.rows) or []) for t in shown)
     status = {"draft": "草案 draft", "approved": "已批准 approved",
               "infeasible": "无法组建 infeasible", "superseded": "已被取代 superseded"}
@@ -295,5 +313,6 @@ def report_content(session: Session, row: m.ProposalRecord, *, show_names: bool,
                f"{rnd.end.year}年{rnd.end.month}月{rnd.end.day}日",
                f"方案 proposal：第{row.id}号，{status.get(row.status, row.status)}，"
                f"人工调整{row.revision}次 revision {row.revision}",
-               f"类别 kind：{KIND_ZH.get(row.kind, row.kind)}"),
+               f"类别 kind：{KIND_ZH.get(row.kind, row.kind)}",
+               *([caps_line(proposal["capped"])] if proposal.get("capped") else [])),
         tables=sealed, filename=f"proposal-{row.id}")

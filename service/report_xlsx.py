@@ -78,7 +78,7 @@ def _sheet(wb: Workbook, report: Report, table: Table) -> None:
     _block(ws, row, report.title, width, Font(bold=True, size=14), 24)
     for line in report.lines:
         row += 1
-        _block(ws, row, line, width, Font(size=10), 16 * (1 + len(line) // (total * 2)))
+        _block(ws, row, line, width, Font(size=10), 16 * _lines(line, total))
     row += 2
     _block(ws, row, table.title, width, Font(bold=True, size=12), 20)
     row += 1

@@ -168,6 +168,22 @@ def _cap(value: float) -> float:
 
 
 Cap = Annotated[float, Field(gt=0, le=1), AfterValidator(_cap)]
+
+
+def check_caps(cap: float | None, leader_cap: float | None) -> None:
+    """A plan's `cap` and `leader_cap` together (a ValueError saying what to write)."""
+    if leader_cap is not None and cap is None:
+        raise ValueError("leader_cap（任组长的概率上限）须与 cap（进组的概率上限）同时写；"
+                         "只限组长时可写 cap: 1 / leader_cap needs cap as well; to bound "
+                         "leaders only, write cap: 1")
+
+
+def caps_of(cap: float | None, leader_cap: float | None) -> CapSettings | None:
+    """A plan's probability caps with the default solver budgets (leader_cap defaults to
+    cap), or None without caps."""
+    if cap is None:
+        return None
+    return CapSettings.of(str(cap), None if leader_cap is None else str(leader_cap))
 RoundKey = Annotated[str, AfterValidator(round_key)]
 RoundName = Annotated[str, Field(min_length=1, max_length=256), AfterValidator(one_line)]
 PolicyName = Annotated[str, Field(min_length=1, max_length=64)]
@@ -291,18 +307,12 @@ class RoundFile(BaseModel):
 
     @model_validator(mode="after")
     def _caps(self) -> RoundFile:
-        if self.leader_cap is not None and self.cap is None:
-            raise ValueError("leader_cap（任组长的概率上限）须与 cap（进组的概率上限）同时写；"
-                             "只限组长时可写 cap: 1 / leader_cap needs cap as well; to bound "
-                             "leaders only, write cap: 1")
+        check_caps(self.cap, self.leader_cap)
         return self
 
     def cap_settings(self) -> CapSettings | None:
         """The round's probability caps with the default solver budgets, or None."""
-        if self.cap is None:
-            return None
-        return CapSettings.of(str(self.cap), None if self.leader_cap is None
-                              else str(self.leader_cap))
+        return caps_of(self.cap, self.leader_cap)
 
     @model_validator(mode="after")
     def _groups(self) -> RoundFile:
@@ -456,18 +466,35 @@ def draw(prepared: PreparedRound, seed: int, settings: SolveSettings,
     short = precheck(prepared.instance, prepared.context)
     if short:
         return None, Diagnosis(False, tuple(short))
-    if caps is None:
-        proposal = assemble(prepared.instance, seed, settings)
-    else:
-        dist = capped_teams(prepared.instance, caps, DISTRIBUTION_SEED)
-        parameters = {"draw": "capped", "caps": caps.sealed(),
-                      "distribution_seed": DISTRIBUTION_SEED}
-        proposal = capped_proposal(prepared.instance, dist, seed, parameters)
-        if dist.status in ("infeasible", "unknown") and dist.explanation:
-            return proposal, Diagnosis(False, tuple(
-                Finding("caps", *_halves(text)) for text in dist.explanation))
-    diagnosis = None if proposal.feasible else diagnose(prepared.instance, prepared.context)
+    proposal = staff(prepared.instance, seed, settings, caps)
+    diagnosis = caps_diagnosis(proposal)
+    if diagnosis is None and not proposal.feasible:
+        diagnosis = diagnose(prepared.instance, prepared.context)
     return proposal, diagnosis
+
+
+def staff(instance: Instance, seed: int, settings: SolveSettings,
+          caps: CapSettings | None) -> Proposal:
+    """One team assembly drawn with `seed`: within the tolerance of the best, or (with
+    `caps`) one team set sampled from the capped distribution, which the instance and
+    the caps' settings fix before the seed plays any part."""
+    if caps is None:
+        return assemble(instance, seed, settings)
+    dist = capped_teams(instance, caps, DISTRIBUTION_SEED)
+    parameters = {"draw": "capped", "caps": caps.sealed(), "distribution_seed": DISTRIBUTION_SEED}
+    return capped_proposal(instance, dist, seed, parameters)
+
+
+def caps_diagnosis(proposal: Proposal, where: str = "") -> Diagnosis | None:
+    """Why a capped draw drew nothing though the round can be staffed: the caps cannot be
+    met (with the smallest caps that can), in a finding of code `caps`; None otherwise.
+    `where` prefixes the words (a cross-inspection's sending group)."""
+    capped = proposal.capped
+    if proposal.feasible or capped is None or capped["status"] == "unstaffable" \
+            or not capped["explanation"]:
+        return None
+    return Diagnosis(False, tuple(Finding("caps", where + zh, where + en) for zh, en in
+                                  (_halves(text) for text in capped["explanation"])))
 
 
 def _halves(text: str) -> tuple[str, str]:

@@ -241,9 +241,15 @@ def proposal_read(session: SessionDep, row: m.ProposalRecord,
             {"capped": _hide_capped(result["capped"], show)} if result.get("capped") else {})
     pairing = stored.get("pairing")
     if pairing is not None:  # the teams are in `teams` (names hidden as above)
+        parts = dict(pairing.get("teams") or {})
+        if (pairing.get("exchange") or {}).get("proposal") is not None:
+            parts["exchange"] = pairing["exchange"]["proposal"]
+        capped = {k: _hide_capped(p["capped"], show) for k, p in sorted(parts.items())
+                  if p.get("capped")}
         pairing = {k: v for k, v in pairing.items() if k not in ("teams", "exchange")} | {
             "exchange": None if pairing.get("exchange") is None else {
-                k: v for k, v in pairing["exchange"].items() if k != "proposal"}}
+                k: v for k, v in pairing["exchange"].items() if k != "proposal"}} | (
+            {"capped": capped} if capped else {})
     summaries = draw_summaries(session, row.round_key)
     blockers = approval_blockers(session, row)
     read = ProposalRead(

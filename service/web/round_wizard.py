@@ -2,19 +2,25 @@
 step in hidden fields, no server-side draft), the plan they make (a round file or a
 cross-inspection plan, as `POST /v1/rounds` takes it), and every problem the service finds
 with it (`service.plan_problems.translate`, `service.decisions.resolved`,
-`service.scope.check_round`) put back on the field that caused it."""
+`service.scope.check_round`) put back on the field that caused it. Probability caps are
+typed as percentages (20 → `cap: 0.2`) and checked here, in percent, before the plan's
+own check."""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 import yaml
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from assignment.capped_draw import cap_sentence
 from pool import models as m
 from service.auth import Principal
 from service.cross import CrossFile
@@ -37,6 +43,8 @@ MODES = (("direct", "直派：各分组由本组干部组成", "direct: each gro
 BASIC_FIELDS = ("key", "name", "kind", "start", "end", "as_of", "policy", "region",
                 "pool_region", "region_level", "mode", "rotation")
 RANGE_FIELDS = ("size_min", "size_max", "deputies_min", "deputies_max")
+CAP_FIELDS = {"cap": ("概率上限", "the cap"), "leader_cap": ("组长概率上限", "the leader cap")}
+PERCENT = re.compile(r"\d{1,3}(?:\.\d+)?", re.ASCII)
 MAX_VALUE = 100_000  # characters of one field (a textarea of a thousand teams fits)
 MAX_FIELDS = 900  # fields carried (the form parser stops at 1,000)
 UNIT_SEPARATORS = re.compile(r"[、，,；;]")
@@ -76,7 +84,7 @@ class Draft:
             value = form.get(name)
             if isinstance(value, str) and (name in BASIC_FIELDS or name == "teams"
                                            or name in RANGE_FIELDS or name == "min_per_side"
-                                           or _NAME.fullmatch(name)):
+                                           or name in CAP_FIELDS or _NAME.fullmatch(name)):
                 values[name] = value.replace("\r\n", "\n")
         return cls(values)
 
@@ -119,6 +127,25 @@ class Draft:
     def team_override(self, i: int) -> bool:
         return any(v.strip() for k, v in self.values.items() if k.startswith(f"t{i}_"))
 
+    def caps(self) -> dict[str, str]:
+        """The caps typed as percentages, as the plan takes them ("20" → "0.2"); a field
+        left blank or not a valid percentage is left out (`cap_problems` names it)."""
+        out = {}
+        for name in CAP_FIELDS:
+            value, _problem = _percent(name, self.get(name))
+            if value is not None:
+                out[name] = value
+        if "cap" not in out:  # leader_cap alone: said on its field by `cap_problems`
+            out.pop("leader_cap", None)
+        return out
+
+    def cap_meaning(self) -> tuple[str, str] | None:
+        """What the typed caps promise, in the proposal's words; None without caps."""
+        caps = self.caps()
+        if "cap" not in caps:
+            return None
+        return cap_sentence(Fraction(caps["cap"]), Fraction(caps.get("leader_cap", caps["cap"])))
+
     def add_unit(self, key: str, group: str | None, join_last: bool) -> None:
         """A unit picked from the search: a new team (line), or the last team's second
         unit; in a cross round, a new visiting team of its group."""
@@ -129,6 +156,45 @@ class Draft:
         else:
             lines.append(key)
         self.values[name] = "\n".join(lines)
+
+
+def _percent(name: str, typed: str) -> tuple[str | None, dict[str, str] | None]:
+    """A cap typed as a percentage (20, 12.5, ２０%) as the fraction the plan takes
+    ("0.2"), or the problem with it; (None, None) when blank. Six decimals of a fraction
+    are four of a percentage."""
+    text = unicodedata.normalize("NFKC", typed).strip().removesuffix("%").strip()
+    if not text:
+        return None, None
+    label_zh, label_en = CAP_FIELDS[name]
+    shown = typed.strip()
+    if PERCENT.fullmatch(text) is None:
+        return None, problem_at(
+            name, f"{label_zh}（{name}）须为百分数，填大于0、不超过100的数，如 20 即 20%：所填为 "
+                  f"{shown}", f"{label_en} ({name}) is a percentage, a number above 0 and at "
+                              f"most 100, e.g. 20 for 20%: given {shown}")
+    value = Decimal(text)
+    if not 0 < value <= 100:
+        return None, problem_at(
+            name, f"{label_zh}（{name}）须大于0、不超过100（百分数）：所填为 {shown}",
+            f"{label_en} ({name}) must be above 0 and at most 100 (a percentage): given {shown}")
+    exponent = value.normalize().as_tuple().exponent  # an int: the value is finite
+    if isinstance(exponent, int) and exponent < -4:
+        return None, problem_at(
+            name, f"{label_zh}（{name}）最多写到小数点后四位：所填为 {shown}",
+            f"{label_en} ({name}) takes at most four decimals: given {shown}")
+    return format((value / 100).normalize(), "f"), None
+
+
+def cap_problems(d: Draft) -> list[dict[str, str]]:
+    """Each cap field that cannot be used, said on the field: not a percentage in (0, 100],
+    or a leader cap without a cap."""
+    typed = [name for name in CAP_FIELDS if d.get(name).strip()]
+    problems = [p for name in typed if (p := _percent(name, d.get(name))[1]) is not None]
+    if "leader_cap" in typed and "cap" not in typed:
+        problems.append(problem_at(
+            "leader_cap", "填写组长概率上限时须同时填写概率上限；只限组长时概率上限填 100",
+            "the leader cap needs the cap as well; to bound leaders only, fill the cap with 100"))
+    return problems
 
 
 def _skills(d: Draft, prefix: str, codes: Iterable[str]) -> dict[str, str]:
@@ -169,8 +235,9 @@ def plan_data(d: Draft, skill_codes: list[str], groups: list[str]) -> dict[str, 
                                 if d.get(f"sends_{code}").strip() else {}),
              "targets": [split_units(x) for x in d.get(f"targets_{code}").splitlines()
                          if split_units(x)]} for code in groups]
-        return data
+        return data | d.caps()
     data["kind"] = d.kind
+    data |= d.caps()
     if d.get("region"):
         data["region"] = d.get("region")
     if d.kind == "elevated":
@@ -209,7 +276,7 @@ def form_field(path: str, d: Draft, groups: list[str]) -> str:
     if not parts:
         return "end"  # the plan's own check: the period
     top, rest = parts[0], parts[1:]
-    if top in BASIC_FIELDS or top == "min_per_side":
+    if top in BASIC_FIELDS or top == "min_per_side" or top in CAP_FIELDS:
         return top
     if top == "defaults" and rest:
         if rest[0] in ("size", "deputies"):
@@ -244,6 +311,8 @@ def check(session: Session, principal: Principal, d: Draft, upto: str,
     """The problems of the steps up to `upto`, as the service words them."""
     out = Checked()
     reached = STEPS[:STEPS.index(upto) + 1]
+    if "requirements" in reached:
+        out.errors.extend(cap_problems(d))
     model: type[RoundFile] | type[CrossFile] = CrossFile if d.cross else RoundFile
     data = plan_data(d, skill_codes, groups)
     if upto == "basics":  # placeholders, so that the plan's own checks (dates) run
@@ -266,7 +335,7 @@ def check(session: Session, principal: Principal, d: Draft, upto: str,
     if session.get(m.Round, spec.key) is not None:
         out.errors.append(_taken(spec.key))
         return out
-    if upto == "basics":
+    if upto == "basics" or out.errors:
         return out
     try:
         spec = resolved(session, spec, principal.regions)

@@ -138,13 +138,34 @@ def test_caps_that_cannot_be_met_are_refused_in_words_with_the_smallest_caps(
     assert ok["result"]["capped"]["max_leader_marginal"] <= float(Fraction(smallest[1])) + 1e-9
 
 
-def test_a_cross_plan_does_not_take_caps(sqlite_api: Api) -> None:
+def test_a_cross_plan_draws_each_sending_groups_teams_under_the_caps(sqlite_api: Api) -> None:
     from tests.e2e.test_api_rounds import _sample_plan
 
-    body = {"plan": _sample_plan("2027-cross.yaml") | {"cap": 0.2}, "region": None}
-    r = sqlite_api.post("/v1/rounds", "organizer", json=body)
-    assert r.status_code == 422, r.text
-    assert "cap" in json.dumps(r.json()["error"], ensure_ascii=False)
+    api = sqlite_api
+    body = {"cross": _sample_plan("2027-cross.yaml") | {"cap": 0.5}, "region": "320100"}
+    created = api.post("/v1/rounds", "organizer", json=body)
+    assert created.status_code == 201, created.text
+    trial = api.run_job("POST", "/v1/rounds/X2027-01/proposals", "organizer", json={"seed": 5})
+    assert trial["status"] == "succeeded", trial
+    pid = trial["result"]["proposal_id"]
+    p = api.get(f"/v1/proposals/{pid}", "organizer").json()
+    assert p["status"] == "draft", p["diagnosis"]
+    capped = p["pairing"]["capped"]
+    assert capped and all(c["meaning_zh"] == "任何一名干部进入某一巡察组的概率不超过 50%"
+                          for c in capped.values())
+    seated = {x["key"]: (t["no"], x["side"]) for t in p["teams"] for x in t["members"]}
+    for group, c in capped.items():
+        on, _lead = _marginals(c)
+        assert max(on.values()) <= 0.5 + 1e-9
+        chosen = c["distribution"][c["drawn"] - 1]
+        keys = {x["key"] for t in chosen["teams"] for x in t["members"]}
+        assert keys and all(seated[k][1] == group for k in keys)  # that group's own people
+    hidden = api.get(f"/v1/proposals/{pid}", "auditor")
+    assert all(x is None for c in hidden.json()["pairing"]["capped"].values()
+               for row in c["distribution"] for t in row["teams"] for x in t["members"])
+    assert not any(k in hidden.text for k in seated)
+    replay = api.run_job("POST", f"/v1/proposals/{pid}/replay", "auditor")
+    assert replay["status"] == "succeeded" and replay["result"]["identical"], replay
 
 
 def test_an_uncapped_round_records_no_caps(sqlite_api: Api) -> None:

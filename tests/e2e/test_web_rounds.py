@@ -12,6 +12,7 @@ import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from fractions import Fraction
 from html.parser import HTMLParser
 from typing import Any
 
@@ -382,3 +383,87 @@ def test_an_elevated_round_keeps_its_pool_region_and_region_level(
     assert kind == "elevated"
     assert (spec["pool_region"], spec["region_level"]) == ("320100", "town")
     assert spec["teams"] == [{"targets": ["U00052"]}]
+
+
+def _plan_of(url: str, key: str) -> dict[str, Any]:
+    engine = make_engine(url)
+    with transaction(engine) as session:
+        plan = session.get(m.RoundPlan, key)
+        assert plan is not None
+        spec: dict[str, Any] = json.loads(plan.spec)
+    engine.dispose()
+    return spec
+
+
+def test_a_round_with_caps_typed_as_percentages_stores_them_in_its_plan(
+        city_sqlite_url: str) -> None:
+    with signed_in(city_sqlite_url, "林组织") as b:
+        wz = Wizard(b)
+        to_requirements(wz, "云川市公安局\n云川市教育局、U00012\nU00006")
+        assert "任何一名干部进入某一巡察组的概率不超过 20%" in wz.html  # the hint's meaning
+        wz.send(skill_finance="1", cap="20", leader_cap="１２.５%")  # as people type them
+        assert wz.step() == "check", wz.messages()
+        assert ("概率上限 <span lang=\"en\">Probability caps</span>：任何一名干部进入某一巡察组的"
+                "概率不超过 20%，担任某一巡察组组长的概率不超过 12.5%") in wz.html
+        plan = yaml.safe_load(wz.fetch("yaml").text)
+        assert (plan["cap"], plan["leader_cap"]) == (0.2, 0.125)
+        assert wz.send("create").status_code == 303
+        # only the leaders bounded: the cap at 100%
+        wz = Wizard(b)
+        to_requirements(wz, "云川市公安局", key="R2027-02")
+        wz.send(cap="100", leader_cap="10")
+        assert wz.step() == "check", wz.messages()
+        assert "任何一名干部进入某一巡察组的概率不超过 100%，担任某一巡察组组长的概率不超过 10%" \
+            in wz.html
+        assert wz.send("create").status_code == 303
+        # without caps the plan has none, and the check page says the tolerance holds
+        wz = Wizard(b)
+        to_requirements(wz, "云川市公安局", key="R2027-03")
+        wz.send()
+        assert "不设（按容差抽取）" in wz.html
+        assert wz.send("create").status_code == 303
+    spec = _plan_of(city_sqlite_url, "R2027-01")
+    assert (spec["cap"], spec["leader_cap"]) == (0.2, 0.125)
+    caps = RoundFile.model_validate(spec).cap_settings()
+    assert caps is not None and (caps.cap, caps.leader_cap) == (Fraction(1, 5), Fraction(1, 8))
+    assert (_plan_of(city_sqlite_url, "R2027-02")["cap"],
+            _plan_of(city_sqlite_url, "R2027-02")["leader_cap"]) == (1, 0.1)
+    assert "cap" not in _plan_of(city_sqlite_url, "R2027-03")
+
+
+def test_a_bad_cap_is_refused_on_its_field_and_nothing_is_stored(city_sqlite_url: str) -> None:
+    with signed_in(city_sqlite_url, "林组织") as b:
+        before = stored(b.url)
+        wz = Wizard(b)
+        to_requirements(wz, "云川市公安局")
+        for typed, said in (("0", "概率上限（cap）须大于0、不超过100（百分数）：所填为 0"),
+                            ("150", "概率上限（cap）须大于0、不超过100（百分数）：所填为 150"),
+                            ("二十", "概率上限（cap）须为百分数，填大于0、不超过100的数"),
+                            ("0.00001", "概率上限（cap）最多写到小数点后四位")):
+            answer = wz.send(cap=typed)
+            assert answer.status_code == 400 and wz.step() == "requirements", typed
+            assert wz.errors() == ["cap"] and said in wz.messages(), wz.messages()
+            assert f'value="{typed}"' in wz.html and 'id="cap-error"' in wz.html  # as typed
+        answer = wz.send(cap="", leader_cap="10")
+        assert answer.status_code == 400 and wz.errors() == ["leader_cap"]
+        assert "只限组长时概率上限填 100" in wz.messages()
+        # a bad cap slipped into the last step's form is refused when creating, too
+        wz.send(cap="20", leader_cap="")
+        assert wz.step() == "check", wz.messages()
+        forged = b.post("/rounds/new", Form(wz.html).fields | {"cap": "150", "action": "create"})
+        assert forged.status_code == 400 and "所填为 150" in forged.text
+        assert stored(b.url) == before
+        # a cross-inspection plan takes caps too (for each sending group's teams)
+        wz = Wizard(b)
+        wz.send(**(BASICS | {"key": "X2027-01", "kind": "cross"}))
+        wz.send(targets_320102="东溪区公安局", targets_320103="U00070",
+                targets_320104="鹭洲区公安局")
+        assert wz.step() == "requirements", wz.messages()
+        assert 'id="cap"' in wz.html
+        answer = wz.send(skill_finance="1", cap="150")
+        assert answer.status_code == 400 and wz.errors() == ["cap"]
+        wz.send(skill_finance="1", cap="25")
+        assert wz.step() == "check", wz.messages()
+        assert "任何一名干部进入某一巡察组的概率不超过 25%" in wz.html
+        assert wz.send("create").status_code == 303
+    assert _plan_of(city_sqlite_url, "X2027-01")["cap"] == 0.25
