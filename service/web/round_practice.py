@@ -1,11 +1,13 @@
-"""The round page's lines for the age, retirement and post-round evaluation rules of a
-stored plan (docs/round-file.md), in office words, Chinese first."""
+"""The round page's lines for the age, retirement and post-round evaluation rules and the
+probability caps of a stored plan (docs/round-file.md), in office words, Chinese first."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from fractions import Fraction
 from typing import Any
 
+from assignment.capped_draw import cap_sentence
 from assignment.retirement import DEFAULT_RULE
 from pool.formats import EVALUATION_GRADES
 
@@ -42,4 +44,10 @@ def practice_rows(plan: Mapping[str, Any]) -> list[tuple[str, str]]:
             text += (f"；优先由评估均为{good}者任组长（权重{weight}）/ leaders so rated "
                      f"preferred (weight {weight})")
         rows.append(("巡后评估 Evaluations", text))
+    if plan.get("cap") is not None:
+        cap = Fraction(str(plan["cap"]))
+        zh, en = cap_sentence(cap, Fraction(str(plan.get("leader_cap", plan["cap"]))))
+        rows.append(("概率上限 Probability caps",
+                     f"{zh}（抽取按上限从多套方案中抽出一套，不用容差） / {en} (the draw "
+                     "samples under the caps; no tolerance)"))
     return rows

@@ -422,6 +422,12 @@ def test_a_round_with_caps_typed_as_percentages_stores_them_in_its_plan(
         wz.send()
         assert "不设（按容差抽取）" in wz.html
         assert wz.send("create").status_code == 303
+        # the round page states the caps in the same words
+        page = b.get("/rounds/R2027-01").text
+        assert "概率上限 Probability caps" in page
+        assert ("任何一名干部进入某一巡察组的概率不超过 20%，"
+                "担任某一巡察组组长的概率不超过 12.5%") in page
+        assert "概率上限 Probability caps" not in b.get("/rounds/R2027-03").text
     spec = _plan_of(city_sqlite_url, "R2027-01")
     assert (spec["cap"], spec["leader_cap"]) == (0.2, 0.125)
     caps = RoundFile.model_validate(spec).cap_settings()
