@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from fractions import Fraction
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from assignment.assemble import requirements
+from assignment.capped_draw import percent
 from assignment.proposal import Member
 from pool import models as m
 from service.api.proposals import proposal_read
@@ -32,6 +34,12 @@ DRAW_STATUS_ZH = {"awaiting_consent": "待同意", "committing": "提交承诺�
                   "revealing": "揭示中", "seeded": "种子已定", "drawn": "已抽取",
                   "failed": "失败", "expired": "已过期", "cancelled": "已取消"}
 OP_ZH = {"swap": "对调", "add": "增加", "remove": "移出", "replacement": "离组抽签替换"}
+CAPPED_STATUS = {"optimal": ("最优", "optimal"),
+                 "feasible": ("可行，未证明最优", "feasible, not proven optimal"),
+                 "infeasible": ("概率上限无法满足", "the caps cannot be met"),
+                 "unknown": ("未能求得分布", "no distribution found"),
+                 "unstaffable": ("本轮无法组建", "the round cannot be staffed")}
+ROLE_ORDER = {"leader": 0, "deputy": 1, "member": 2}
 
 
 def _unit_names(session: Session, keys: set[str]) -> dict[str, str]:
@@ -134,6 +142,79 @@ def _groups(stored: dict[str, Any], shown: list[dict[str, Any]]) -> list[dict[st
             for g in stored.get("groups") or []]
 
 
+def _pct(value: float | None) -> str | None:
+    return None if value is None else percent(value)
+
+
+def _set_members(session: Session, distribution: list[dict[str, Any]],
+                 show: bool) -> dict[str, str]:
+    """The names of every cadre in the distribution's team sets, only where names may be
+    seen (the API gives the others no member at all)."""
+    if not show:
+        return {}
+    keys = sorted({x["key"] for row in distribution for t in row["teams"]
+                   for x in t["members"] if isinstance(x, dict)})
+    return {k: n for k, n in session.execute(
+        select(m.Person.key, m.Person.name).where(m.Person.key.in_(keys)))} if keys else {}
+
+
+def capped_review(session: Session, capped: dict[str, Any] | None,
+                  show: bool) -> dict[str, Any] | None:
+    """A draw under probability caps as the page shows it: the caps and their meaning,
+    the expected objective against the uncapped optimum, the largest probabilities
+    reached, the drawn set with the number that chose it, and the whole distribution
+    (set by set, with its cumulative weight as the draw adds it up) with its members'
+    names where they may be seen, else their count."""
+    if not capped:
+        return None
+    names = _set_members(session, capped["distribution"], show)
+    sets, total = [], Fraction(0)
+    for k, row in enumerate(capped["distribution"], start=1):
+        total += Fraction(row["weight"])  # exactly as the draw sums the stored floats
+        teams = []
+        for t in row["teams"]:
+            members = [x for x in t["members"] if isinstance(x, dict)]
+            members.sort(key=lambda x: (ROLE_ORDER.get(x["role"], 3), x["key"]))
+            teams.append({"no": t["no"], "size": len(t["members"]), "members": [
+                {"key": x["key"], "name": names.get(x["key"], x["key"]), "role": x["role"],
+                 "role_zh": ROLE_ZH.get(x["role"], x["role"])} for x in members]})
+        sets.append({"no": k, "probability": percent(row["weight"]),
+                     "cumulative": f"{float(total):.6f}", "objective": row["objective"],
+                     "teams": teams, "drawn": k == capped.get("drawn")})
+    zh, en = CAPPED_STATUS.get(capped["status"], (capped["status"], capped["status"]))
+    expected = capped.get("expected")
+    smallest = capped.get("smallest")
+    return {
+        "cap": percent(Fraction(capped["cap"])),
+        "leader_cap": percent(Fraction(capped["leader_cap"])),
+        "meaning_zh": capped["meaning_zh"], "meaning_en": capped["meaning_en"],
+        "status": capped["status"], "status_zh": zh, "status_en": en,
+        "expected": None if expected is None else f"{expected:.1f}",
+        "uncapped": capped.get("uncapped"), "share": _pct(capped.get("share")),
+        "bound": None if capped.get("bound") is None else f"{capped['bound']:.1f}",
+        "gap": _pct(capped.get("gap")),
+        "max_marginal": _pct(capped.get("max_marginal")),
+        "max_leader_marginal": _pct(capped.get("max_leader_marginal")),
+        "team_sets": capped["team_sets"], "iterations": capped.get("iterations"),
+        "drawn": capped.get("drawn"), "probability": _pct(capped.get("probability")),
+        "draw_point": capped.get("draw_point"), "draw_digest": capped.get("draw_digest"),
+        "distribution_sha256": capped.get("distribution_sha256"),
+        "explanation": [{"zh": z, "en": e or z} for z, _, e in
+                        (text.partition(" / ") for text in capped.get("explanation") or [])],
+        "smallest": None if not smallest else [percent(Fraction(x)) for x in smallest],
+        "sets": sets}
+
+
+def _tolerance(read: dict[str, Any]) -> dict[str, float | None]:
+    """The tolerance the draw used (the optimizer's own record, else the sealed setting)
+    and, for a cross-inspection, the pairing's."""
+    result, params = read["result"] or {}, read["parameters"]
+    pairing = read.get("pairing") or {}
+    used = result.get("tolerance")
+    return {"teams": used if used is not None else params.get("tolerance"),
+            "pairing": params.get("pairing_tolerance", pairing.get("tolerance"))}
+
+
 def proposal_review(session: Session, row: m.ProposalRecord,
                     principal: Principal) -> dict[str, Any]:
     """The review page's content for `principal`, sealed."""
@@ -171,8 +252,11 @@ def proposal_review(session: Session, row: m.ProposalRecord,
     if principal.may(Action.approve):
         approver_blockers = [{"code": c, "zh": z, "en": e}
                              for c, z, e in approval_blockers(session, row, principal.actor)]
+    result = read["result"] or {}
     content = {
         "p": read, "show": show, "teams": teams, "terms": _terms(row),
+        "capped": capped_review(session, result.get("capped"), show),
+        "tolerances": _tolerance(read),
         "changes": _changes(session, row),
         "round": {"key": rnd.key, "name": rnd.name, "start": rnd.start.isoformat(),
                   "end": rnd.end.isoformat()},

@@ -15,6 +15,7 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Path, Request
@@ -22,6 +23,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from assignment.capped_draw import cap_sentence, percent
 from pool import models as m
 from pool.db import transaction
 from service import ceremony
@@ -178,11 +180,19 @@ def progress_of(session: Session, state: ServiceState, request: Request,
 
 
 def draw_summary(draw: DrawRead) -> dict[str, Any]:
-    """What the sealed specification says, for the page (the text itself is shown too)."""
+    """What the sealed specification says, for the page (the text itself is shown too).
+    A round under probability caps is drawn under its caps, not its tolerance: `caps`
+    holds them as percentages with the sentence that says what they promise."""
     spec = json.loads(draw.spec_text)
     params = spec.get("parameters") or {}
+    sealed = params.get("caps")
+    caps = None
+    if isinstance(sealed, dict):
+        cap, leader = Fraction(str(sealed["cap"])), Fraction(str(sealed["leader_cap"]))
+        zh, en = cap_sentence(cap, leader)
+        caps = {"cap": percent(cap), "leader_cap": percent(leader), "zh": zh, "en": en}
     return {"policy": spec.get("policy") or {}, "tolerance": params.get("tolerance"),
-            "versions": spec.get("versions") or {}, "as_of": spec.get("as_of")}
+            "caps": caps, "versions": spec.get("versions") or {}, "as_of": spec.get("as_of")}
 
 
 def _today() -> dt.date:
