@@ -73,6 +73,10 @@ def summary(dist: CappedTeams, drawn: int | None, seed: int | None) -> dict[str,
         "distribution": rows, "distribution_sha256": distribution_hash(rows),
         "explanation": list(dist.explanation),
         "smallest": None if dist.smallest is None else [str(x) for x in dist.smallest],
+        # the smallest member cap with the leader cap kept, and the smallest leader cap
+        # with the member cap kept (None: no value will do, or not known)
+        "smallest_alone": None if dist.smallest_alone is None else
+        [None if x is None else str(x) for x in dist.smallest_alone],
     }
     if drawn is not None and seed is not None:
         point = draw_point(seed)

@@ -50,6 +50,7 @@ from assignment.model import TeamModel, build
 from assignment.validate import objective, term_values
 
 SCALE = 1000  # duals enter the pricing objective in thousandths of an objective point
+ELASTIC = 100.0  # phase one's price of a fixed cap's excess (θ itself stays below 1/cap)
 DRAW_DOMAIN = b"xuncha-capped-team-draw-v1"
 Pair = tuple[str, int]  # (cadre key, team number)
 
@@ -127,6 +128,9 @@ class CappedTeams:
     explanation: tuple[str, ...] = ()
     marginal: Mapping[Pair, float] = field(default_factory=dict)
     leader_marginal: Mapping[Pair, float] = field(default_factory=dict)
+    # when the caps cannot be met: the smallest member cap with the leader cap kept, and
+    # the smallest leader cap with the member cap kept (None: no value will do)
+    smallest_alone: tuple[Fraction | None, Fraction | None] | None = None
     terms: tuple[tuple[str, str, int, int], ...] = ()  # the model's (name, zh, weight, sign)
 
     @property
@@ -226,6 +230,88 @@ def column(instance: Instance, teams: Mapping[int, Mapping[str, str]]) -> TeamSe
                    value)
 
 
+@dataclass(frozen=True)
+class _PhaseOne:
+    theta: float  # the smallest scaling of the scaled caps found
+    excess: float  # the fixed caps' excess left (0: they hold)
+    weights: list[float]
+    iterations: int
+    converged: bool  # no column prices out (else the iteration limit stopped it)
+    proven: bool  # and the last pricing proved it
+
+    @property
+    def exact(self) -> Fraction:
+        return Fraction(str(round(self.theta, 9)))  # the LP's float, to 9 places
+
+
+def _phase_one(pricer: _Pricer, columns: list[TeamSet], settings: CapSettings,
+               scale: tuple[bool, bool]) -> _PhaseOne:
+    """Minimize θ, the scaling of the caps `scale` picks (members, leaders), the others
+    held as given; stops as soon as θ ≤ 1 with them held. Columns enter while their
+    priced load is below μ; the search prefers good objectives among light loads (weight 1
+    against loads priced in thousandths), and only a pure load search may say "no more".
+    `columns` grows in place."""
+    q, ql = float(settings.cap), float(settings.leader_cap)
+    master = _Master(columns, q, ql, True, scale)
+    theta, weights, mu, y, z = master.solve()
+    iterations = 0
+    while (theta > 1 + 1e-9 or master.excess > 1e-9) and iterations < settings.max_iterations:
+        iterations += 1
+        found, _bnd, _proven = pricer.solve(1, _scaled(y), _scaled(z), columns[-1],
+                                            settings.pricing_time)
+        new = [c for c in found if _load(c, y, z) < mu - 1e-9 and c not in columns]
+        if not new:
+            found, _bnd, proven = pricer.solve(0, _scaled(y), _scaled(z), columns[-1],
+                                               settings.final_time)
+            new = [c for c in found if _load(c, y, z) < mu - 1e-9 and c not in columns]
+            if not new:
+                return _PhaseOne(theta, master.excess, weights, iterations, True, proven)
+        columns.extend(new)
+        master = _Master(columns, q, ql, True, scale)
+        theta, weights, mu, y, z = master.solve()
+    done = theta <= 1 + 1e-9 and master.excess <= 1e-9
+    return _PhaseOne(theta, master.excess, weights, iterations, done, done)
+
+
+def _one_at_a_time(pricer: _Pricer, pool: list[TeamSet], settings: CapSettings
+                   ) -> tuple[tuple[Fraction | None, Fraction | None], tuple[bool, bool], int]:
+    """When the caps cannot be met: the smallest member cap with the leader cap kept, and
+    the smallest leader cap with the member cap kept (None: no value will do), whether
+    each is known (the searches ended within their limits), and the pricing rounds spent.
+    Whether a kept cap can hold at all is asked first, with the other cap free (a quick
+    search that stops at the first distribution meeting it); only then is the other
+    minimized with it held. The searches share their team sets."""
+    q, ql = settings.cap, settings.leader_cap
+    if q >= 1 or ql >= 1:  # one cap is already 1: raising both in proportion says it all
+        return (None, None), (False, False), 0
+    out: list[Fraction | None] = []
+    known: list[bool] = []
+    spent = 0
+    free = {"member": CapSettings(q, Fraction(1), settings.pricing_time, settings.final_time,
+                                  settings.max_iterations, settings.workers, settings.wall_time),
+            "leader": CapSettings(Fraction(1), ql, settings.pricing_time, settings.final_time,
+                                  settings.max_iterations, settings.workers, settings.wall_time)}
+    # (raise members, keep leaders) then (raise leaders, keep members)
+    for kept, scale, cap in (("leader", (True, False), q), ("member", (False, True), ql)):
+        holds = _phase_one(pricer, pool, free[kept], (False, True) if kept == "leader"
+                           else (True, False))
+        spent += holds.iterations
+        if not holds.converged:
+            out.append(None)
+            known.append(False)
+            continue
+        if holds.theta > 1 + 1e-9:  # the kept cap cannot hold whatever the other is
+            out.append(None)
+            known.append(holds.proven)
+            continue
+        raised = _phase_one(pricer, pool, settings, scale)
+        spent += raised.iterations
+        ok = raised.converged and raised.excess <= 1e-9
+        out.append(_up(cap * raised.exact) if ok else None)
+        known.append(ok)
+    return (out[0], out[1]), (known[0], known[1]), spent
+
+
 @dataclass
 class _Master:
     """The restricted master LP over the columns so far."""
@@ -234,12 +320,18 @@ class _Master:
     cap: float
     leader_cap: float
     phase_one: bool
+    # phase one: which caps θ scales (members, leaders); a cap it does not scale stays
+    # as given, with an elastic excess priced at ELASTIC, so the LP is feasible from the
+    # first column on and θ is the smallest scaling of the others once the excess is 0
+    scale: tuple[bool, bool] = (True, True)
+    excess: float = 0.0  # phase one: the fixed caps' total excess at the optimum
 
     def solve(self) -> tuple[float, list[float], float, dict[Pair, float], dict[Pair, float]]:
         """(value, weights, μ, y, z) with y, z ≥ 0 in the maximization's sign."""
         lp = pywraplp.Solver.CreateSolver("GLOP")
         lam = [lp.NumVar(0, 1, f"l{k}") for k in range(len(self.columns))]
         theta = lp.NumVar(0, lp.infinity(), "theta") if self.phase_one else None
+        elastic: list[pywraplp.Variable] = []
         convex = lp.Add(sum(lam) == 1)
         rows_m: dict[Pair, list[int]] = {}
         rows_l: dict[Pair, list[int]] = {}
@@ -250,18 +342,26 @@ class _Master:
                 rows_l.setdefault(p, []).append(k)
         cons_m: dict[Pair, pywraplp.Constraint] = {}
         cons_l: dict[Pair, pywraplp.Constraint] = {}
-        for rows, cons, cap in ((rows_m, cons_m, self.cap), (rows_l, cons_l, self.leader_cap)):
+        for rows, cons, cap, scaled in ((rows_m, cons_m, self.cap, self.scale[0]),
+                                        (rows_l, cons_l, self.leader_cap, self.scale[1])):
             for p, ks in sorted(rows.items()):
                 lhs = sum(lam[k] for k in ks)
-                cons[p] = lp.Add(lhs <= (cap * theta if theta is not None else cap))
+                if theta is None:
+                    cons[p] = lp.Add(lhs <= cap)
+                elif scaled:
+                    cons[p] = lp.Add(lhs <= cap * theta)
+                else:
+                    elastic.append(lp.NumVar(0, 1, f"e{len(elastic)}"))
+                    cons[p] = lp.Add(lhs - elastic[-1] <= cap)
         if theta is not None:
-            lp.Minimize(theta)
+            lp.Minimize(theta + ELASTIC * sum(elastic))
         else:
             lp.Maximize(sum(col.objective * lam[k] for k, col in enumerate(self.columns)))
         status = lp.Solve()
         if status != pywraplp.Solver.OPTIMAL:
             raise RuntimeError(f"主问题线性规划求解失败 / the master LP failed: {status}")
         value = theta.solution_value() if theta is not None else lp.Objective().Value()
+        self.excess = sum(e.solution_value() for e in elastic)
         weights = [v.solution_value() for v in lam]
         # GLOP's duals: for a maximization the ≤ rows' are ≥ 0; for the phase-one
         # minimization they are ≤ 0: flip them so both read as prices ≥ 0. The convexity
@@ -287,34 +387,23 @@ def capped_teams(instance: Instance, settings: CapSettings, seed: int = 0,
     best = found[-1]
     columns = _unique([best, *(column(instance, s) for s in start)])
     q, ql = float(settings.cap), float(settings.leader_cap)
-    iterations = 0
-    # phase one: can the caps be met at all? Columns enter while their priced load is
-    # below μ; the search prefers good objectives among light loads (weight 1 against
-    # loads priced in thousandths), and only a pure load search may say "cannot"
-    theta, weights, mu, y, z = _Master(columns, q, ql, True).solve()
-    while theta > 1 + 1e-9 and iterations < settings.max_iterations:
-        iterations += 1
-        found, _bnd, _proven = pricer.solve(1, _scaled(y), _scaled(z), columns[-1],
-                                            settings.pricing_time)
-        new = [c for c in found if _load(c, y, z) < mu - 1e-9 and c not in columns]
-        if not new:
-            found, _bnd, proven = pricer.solve(0, _scaled(y), _scaled(z), columns[-1],
-                                               settings.final_time)
-            new = [c for c in found if _load(c, y, z) < mu - 1e-9 and c not in columns]
-            if not new:
-                exact = Fraction(str(round(theta, 9)))  # the LP's float, to 9 places
-                smallest = (_up(settings.cap * exact), _up(settings.leader_cap * exact))
-                status = "infeasible" if proven else "unknown"
-                return _result(status, settings, columns, weights, None, best.objective, None,
-                               iterations, pricer, started, smallest=smallest,
-                               explanation=(_too_low(settings, smallest, proven),))
-        columns.extend(new)
-        theta, weights, mu, y, z = _Master(columns, q, ql, True).solve()
-    if theta > 1 + 1e-9:
-        return _result("unknown", settings, columns, weights, None, best.objective, None,
-                       iterations, pricer, started,
-                       explanation=("列生成在迭代上限内未能满足概率上限 / column generation did "
-                                    "not meet the caps within its iteration limit",))
+    # phase one: can the caps be met at all?
+    one = _phase_one(pricer, columns, settings, (True, True))
+    iterations, weights = one.iterations, one.weights
+    if one.theta > 1 + 1e-9:
+        if not one.converged:
+            return _result("unknown", settings, columns, weights, None, best.objective, None,
+                           iterations, pricer, started,
+                           explanation=("列生成在迭代上限内未能满足概率上限 / column generation "
+                                        "did not meet the caps within its iteration limit",))
+        # the caps cannot be met: the smallest caps in the same proportion, and the
+        # smallest of each with the other kept as given (each its own phase one)
+        smallest = (_up(settings.cap * one.exact), _up(settings.leader_cap * one.exact))
+        alone, known, more = _one_at_a_time(pricer, list(columns), settings)
+        return _result("infeasible" if one.proven else "unknown", settings, columns, weights,
+                       None, best.objective, None, iterations + more, pricer, started,
+                       smallest=smallest, smallest_alone=alone,
+                       explanation=(_too_low(settings, smallest, alone, known, one.proven),))
     # phase two: the best expected objective under the caps
     value, weights, mu, y, z = _Master(columns, q, ql, False).solve()
     bound: float | None = None
@@ -371,24 +460,48 @@ def _up(value: Fraction) -> Fraction:
     return min(Fraction(1), Fraction(-(-value.numerator * 1000 // value.denominator), 1000))
 
 
-def _too_low(settings: CapSettings, smallest: tuple[Fraction, Fraction], proven: bool) -> str:
+def _too_low(settings: CapSettings, smallest: tuple[Fraction, Fraction],
+             alone: tuple[Fraction | None, Fraction | None], known: tuple[bool, bool],
+             proven: bool) -> str:
+    """Why the caps cannot be met, and what can: both raised in proportion, or one raised
+    with the other kept (or that, keeping the other, no value of this one will do)."""
     q, ql = settings.cap, settings.leader_cap
     about = "" if proven else "约"
     about_en = "" if proven else "about "
-    return (f"概率上限无法满足：任何一名干部进入某一巡察组的概率不超过{float(q):.0%}、担任组长的"
-            f"概率不超过{float(ql):.0%}时，本轮配不齐各组。按同样比例，可行的最小上限{about}为"
-            f"进组{float(smallest[0]):.1%}、任组长{float(smallest[1]):.1%}（组长人选少的组最先"
-            f"受限） / the caps cannot be met: with no cadre on a given team with probability "
-            f"above {float(q):.0%} or leading it above {float(ql):.0%} the round cannot be "
-            f"staffed; in the same proportion the smallest caps that can are {about_en}"
-            f"{float(smallest[0]):.1%} (member) and {float(smallest[1]):.1%} (leader); teams "
-            f"with few eligible leaders bind first")
+    zh = (f"概率上限无法满足：任何一名干部进入某一巡察组的概率不超过{float(q):.0%}、担任组长的概率"
+          f"不超过{float(ql):.0%}时，本轮配不齐各组。可行的最小上限{about}为：按同样比例，进组"
+          f"{float(smallest[0]):.1%}、任组长{float(smallest[1]):.1%}")
+    en = (f"the caps cannot be met: with no cadre on a given team with probability above "
+          f"{float(q):.0%} or leading it above {float(ql):.0%} the round cannot be staffed. "
+          f"The smallest caps that can are {about_en}{float(smallest[0]):.1%} (member) and "
+          f"{float(smallest[1]):.1%} (leader) in the same proportion")
+    member_alone, leader_alone = alone
+    if known[1]:
+        if leader_alone is not None:
+            zh += f"；或进组上限保持{float(q):.0%}，任组长上限{float(leader_alone):.1%}"
+            en += f"; or, keeping the member cap at {float(q):.0%}, a leader cap of " \
+                  f"{float(leader_alone):.1%}"
+        else:
+            zh += f"；进组上限保持{float(q):.0%}时，任组长上限取多少都配不齐"
+            en += f"; keeping the member cap at {float(q):.0%}, no leader cap will do"
+    if known[0]:
+        if member_alone is not None:
+            zh += f"；或任组长上限保持{float(ql):.0%}，进组上限{float(member_alone):.1%}"
+            en += f"; or, keeping the leader cap at {float(ql):.0%}, a member cap of " \
+                  f"{float(member_alone):.1%}"
+        else:
+            zh += (f"；任组长上限保持{float(ql):.0%}时，进组上限取多少都配不齐"
+                   "（组长人选少的组最先受限）")
+            en += f"; keeping the leader cap at {float(ql):.0%}, no member cap will do " \
+                  "(teams with few eligible leaders bind first)"
+    return f"{zh} / {en}"
 
 
 def _result(status: str, settings: CapSettings, columns: list[TeamSet], weights: list[float],
             value: float | None, uncapped: int | None, bound: float | None, iterations: int,
             pricer: _Pricer, started: float, *,
             smallest: tuple[Fraction, Fraction] | None = None,
+            smallest_alone: tuple[Fraction | None, Fraction | None] | None = None,
             explanation: tuple[str, ...] = ()) -> CappedTeams:
     kept = [(c, w) for c, w in zip(columns, weights, strict=False) if w > 1e-12] \
         if value is not None else []
@@ -408,6 +521,7 @@ def _result(status: str, settings: CapSettings, columns: list[TeamSet], weights:
     return CappedTeams(status, settings, kept_cols, kept_w, value, uncapped, bound, gap,
                        iterations, time.perf_counter() - started, pricer.det_time,
                        pricer.wall_hit, smallest, explanation, marginal, leader,
+                       smallest_alone,
                        tuple((t.name, t.zh, t.weight, t.sign) for t in pricer.tm.terms))
 
 

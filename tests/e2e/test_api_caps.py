@@ -125,6 +125,11 @@ def test_caps_that_cannot_be_met_are_refused_in_words_with_the_smallest_caps(
     assert Fraction(smallest[1]) > Fraction(1, 100)
     assert "概率上限无法满足" in findings[0]["zh"] and "smallest caps" in findings[0]["en"]
     assert f"任组长{float(Fraction(smallest[1])):.1%}" in findings[0]["zh"]
+    # keeping the member cap, the leader cap alone must rise; keeping 1 %, nothing helps
+    member_alone, leader_alone = p["result"]["capped"]["smallest_alone"]
+    assert member_alone is None and Fraction(leader_alone) > Fraction(1, 100)
+    assert f"进组上限保持20%，任组长上限{float(Fraction(leader_alone)):.1%}" in findings[0]["zh"]
+    assert "任组长上限保持1%时，进组上限取多少都配不齐" in findings[0]["zh"]
     # the smallest caps it names can be met (plans are fixed once stored: a new round)
     fixed = api.post("/v1/rounds", "organizer", json=plan(
         key="R2027-02", cap=float(Fraction(smallest[0])),

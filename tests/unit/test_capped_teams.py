@@ -64,18 +64,24 @@ def full_lp(inst: Instance, sets: list[dict[int, dict[str, str]]], cap: float,
 
 
 def smallest_theta(inst: Instance, sets: list[dict[int, dict[str, str]]], cap: float,
-                   leader_cap: float) -> float:
+                   leader_cap: float, scale: tuple[bool, bool] = (True, True)) -> float | None:
+    """The smallest θ scaling the caps `scale` picks (members, leaders) with the others
+    as given, over every team set; None when the fixed ones cannot hold at all."""
     lp = pywraplp.Solver.CreateSolver("GLOP")
     lam = [lp.NumVar(0, 1, f"l{k}") for k in range(len(sets))]
     theta = lp.NumVar(0, lp.infinity(), "theta")
     lp.Add(sum(lam) == 1)
     pairs = {(k, no) for s in sets for no, m in s.items() for k in m}
     for key, no in pairs:
-        lp.Add(sum(lam[i] for i, s in enumerate(sets) if key in s[no]) <= cap * theta)
+        lp.Add(sum(lam[i] for i, s in enumerate(sets) if key in s[no])
+               <= (cap * theta if scale[0] else cap))
         lp.Add(sum(lam[i] for i, s in enumerate(sets) if s[no].get(key) == "leader")
-               <= leader_cap * theta)
+               <= (leader_cap * theta if scale[1] else leader_cap))
     lp.Minimize(theta)
-    assert lp.Solve() == pywraplp.Solver.OPTIMAL
+    status = lp.Solve()
+    if status == pywraplp.Solver.INFEASIBLE:
+        return None
+    assert status == pywraplp.Solver.OPTIMAL
     return float(theta.solution_value())
 
 
@@ -132,6 +138,42 @@ def test_a_leader_cap_below_one_over_the_eligible_leaders_is_refused_with_the_sm
     assert dist.smallest is not None
     assert 0 <= float(dist.smallest[1]) - 0.1 * theta <= 1e-3 + 1e-9  # rounded up
     assert not dist.columns
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize(("cap", "leader_cap"), [("0.5", "0.1"), ("0.3", "0.3"),
+                                                 ("0.2", "0.5")])
+def test_when_caps_fail_each_cap_alone_is_raised_to_its_exact_smallest_value(
+        seed: int, cap: str, leader_cap: str) -> None:
+    """Raising both in proportion is one answer; keeping one and raising the other is
+    what an office asks next (a leader cap of 0.1 with three eligible leaders): each is
+    the exact smallest over every team set, or "no value will do"."""
+    inst = _instance(6, 3, seed)
+    sets = every_team_set(inst)
+    q, ql = float(cap), float(leader_cap)
+    both = smallest_theta(inst, sets, q, ql)
+    dist = capped_teams(inst, CapSettings.of(cap, leader_cap, pricing_time=5.0))
+    if both is not None and both <= 1 + 1e-9:
+        assert dist.status == "optimal"
+        return
+    assert dist.status == "infeasible" and dist.smallest_alone is not None
+    member_alone, leader_alone = dist.smallest_alone
+    for got, scale, given in ((member_alone, (True, False), q),
+                              (leader_alone, (False, True), ql)):
+        exact = smallest_theta(inst, sets, q, ql, scale)
+        if exact is None:
+            assert got is None
+        else:
+            assert got is not None and -1e-9 <= float(got) - given * exact <= 1e-3 + 1e-9
+            # and the caps it names can be met, with the other kept
+            kept = (float(got), ql) if scale == (True, False) else (q, float(got))
+            met = capped_teams(inst, CapSettings.of(str(kept[0]), str(kept[1]),
+                                                   pricing_time=5.0))
+            assert met.status == "optimal", (kept, met.explanation)
+    text = dist.explanation[0]
+    assert "按同样比例" in text and " / the caps cannot be met" in text
+    if leader_alone is not None and q < 1:
+        assert f"任组长上限{float(leader_alone):.1%}" in text
 
 
 def test_the_draw_follows_the_weights_and_is_reproducible() -> None:
