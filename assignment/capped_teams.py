@@ -476,24 +476,20 @@ def _too_low(settings: CapSettings, smallest: tuple[Fraction, Fraction],
           f"The smallest caps that can are {about_en}{float(smallest[0]):.1%} (member) and "
           f"{float(smallest[1]):.1%} (leader) in the same proportion")
     member_alone, leader_alone = alone
-    if known[1]:
-        if leader_alone is not None:
-            zh += f"；或进组上限保持{float(q):.0%}，任组长上限{float(leader_alone):.1%}"
-            en += f"; or, keeping the member cap at {float(q):.0%}, a leader cap of " \
-                  f"{float(leader_alone):.1%}"
+    kept_member = (f"进组上限保持{float(q):.0%}", f"keeping the member cap at {float(q):.0%}")
+    kept_leader = (f"任组长上限保持{float(ql):.0%}", f"keeping the leader cap at {float(ql):.0%}")
+    for ok, value, (kept_zh, kept_en), (raised_zh, raised_en), tail_zh, tail_en in (
+            (known[1], leader_alone, kept_member, ("任组长上限", "leader cap"), "", ""),
+            (known[0], member_alone, kept_leader, ("进组上限", "member cap"),
+             "（组长人选少的组最先受限）", " (teams with few eligible leaders bind first)")):
+        if not ok:
+            continue
+        if value is not None:
+            zh += f"；或{kept_zh}，{raised_zh}{float(value):.1%}"
+            en += f"; or, {kept_en}, a {raised_en} of {float(value):.1%}"
         else:
-            zh += f"；进组上限保持{float(q):.0%}时，任组长上限取多少都配不齐"
-            en += f"; keeping the member cap at {float(q):.0%}, no leader cap will do"
-    if known[0]:
-        if member_alone is not None:
-            zh += f"；或任组长上限保持{float(ql):.0%}，进组上限{float(member_alone):.1%}"
-            en += f"; or, keeping the leader cap at {float(ql):.0%}, a member cap of " \
-                  f"{float(member_alone):.1%}"
-        else:
-            zh += (f"；任组长上限保持{float(ql):.0%}时，进组上限取多少都配不齐"
-                   "（组长人选少的组最先受限）")
-            en += f"; keeping the leader cap at {float(ql):.0%}, no member cap will do " \
-                  "(teams with few eligible leaders bind first)"
+            zh += f"；{kept_zh}时，{raised_zh}取多少都配不齐{tail_zh}"
+            en += f"; {kept_en}, no {raised_en} will do{tail_en}"
     return f"{zh} / {en}"
 
 

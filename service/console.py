@@ -236,7 +236,7 @@ def round_run(console: Console, run: RoundRun) -> None:
     if run.diagnosis is not None and not run.diagnosis.feasible:
         console.print("[red]无法组建 / cannot be staffed[/]")
         for f in run.diagnosis.findings:
-            console.print(f"· {f.zh}\n  {f.en}", markup=False, highlight=False)
+            console.print(f"· {f.zh}\n  {f.en}", markup=False, highlight=False, soft_wrap=True)
         return
     p = run.proposal
     assert p is not None
@@ -333,7 +333,7 @@ def cross_run(console: Console, run: CrossRun) -> None:
         if not proposal.feasible:
             console.print(f"[red]{run.names[sender]}：派出组无法组建 / cannot staff[/]")
     for f in run.diagnosis.findings if run.diagnosis else ():
-        console.print(f"· {f.zh}\n  {f.en}", markup=False, highlight=False)
+        console.print(f"· {f.zh}\n  {f.en}", markup=False, highlight=False, soft_wrap=True)
 
 
 def _pairs_table(console: Console, run: CrossRun, p: Pairing, title: str) -> bool:
@@ -362,7 +362,7 @@ def _exchange_teams(console: Console, run: CrossRun) -> None:
     if run.exchange is None or not run.exchange.feasible:
         console.print("[red]互派巡察组无法组建 / the exchange teams cannot be staffed[/]")
         for f in run.diagnosis.findings if run.diagnosis else ():
-            console.print(f"· {f.zh}\n  {f.en}", markup=False, highlight=False)
+            console.print(f"· {f.zh}\n  {f.en}", markup=False, highlight=False, soft_wrap=True)
         return
     for spec, team in zip(run.teams, run.exchange.teams, strict=True):
         people = "、".join(f"{m.name}（{ROLE_LABEL[m.role].split()[0]}·"
