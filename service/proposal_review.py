@@ -159,12 +159,13 @@ def _set_members(session: Session, distribution: list[dict[str, Any]],
 
 
 def capped_review(session: Session, capped: dict[str, Any] | None,
-                  show: bool) -> dict[str, Any] | None:
+                  show: bool, offset: int = 0) -> dict[str, Any] | None:
     """A draw under probability caps as the page shows it: the caps and their meaning,
     the expected objective against the uncapped optimum, the largest probabilities
     reached, the drawn set with the number that chose it, and the whole distribution
     (set by set, with its cumulative weight as the draw adds it up) with its members'
-    names where they may be seen, else their count."""
+    names where they may be seen, else their count. `offset`: what a cross-inspection
+    part's own team numbers add up to the proposal's."""
     if not capped:
         return None
     names = _set_members(session, capped["distribution"], show)
@@ -175,7 +176,7 @@ def capped_review(session: Session, capped: dict[str, Any] | None,
         for t in row["teams"]:
             members = [x for x in t["members"] if isinstance(x, dict)]
             members.sort(key=lambda x: (ROLE_ORDER.get(x["role"], 3), x["key"]))
-            teams.append({"no": t["no"], "size": len(t["members"]), "members": [
+            teams.append({"no": t["no"] + offset, "size": len(t["members"]), "members": [
                 {"key": x["key"], "name": names.get(x["key"], x["key"]), "role": x["role"],
                  "role_zh": ROLE_ZH.get(x["role"], x["role"])} for x in members]})
         sets.append({"no": k, "probability": percent(row["weight"]),
@@ -203,6 +204,32 @@ def capped_review(session: Session, capped: dict[str, Any] | None,
                         (text.partition(" / ") for text in capped.get("explanation") or [])],
         "smallest": None if not smallest else [percent(Fraction(x)) for x in smallest],
         "sets": sets}
+
+
+def pairing_caps(session: Session, row: m.ProposalRecord, read: dict[str, Any],
+                 show: bool) -> dict[str, Any] | None:
+    """A cross-inspection drawn under caps: the caps said once, then each sending group's
+    (or the exchange's) capped draw as `capped_review` gives it, by the group's name,
+    its team numbers those of the proposal. From the API's reading (members hidden)."""
+    pairing = read.get("pairing") or {}
+    capped: dict[str, dict[str, Any]] = pairing.get("capped") or {}
+    if not capped:
+        return None
+    names = {g["key"]: g["name"] for g in pairing.get("groups") or []}
+    offsets = {part.get("side") or "exchange": part["offset"]
+               for part, _inst in stored_parts(row.instance)}
+    groups = []
+    for code, c in capped.items():
+        review = capped_review(session, c, show, offsets.get(code, 0))
+        assert review is not None
+        name = ("互派混编组", "exchange teams") if code == "exchange" \
+            else (names.get(code, code), None)
+        groups.append(review | {"code": code, "name": name[0], "name_en": name[1]})
+    first = groups[0]
+    return {"cap": first["cap"], "leader_cap": first["leader_cap"],
+            "meaning_zh": first["meaning_zh"], "meaning_en": first["meaning_en"],
+            "exchange": "exchange" in capped, "groups": groups,
+            "digests": sorted({g["draw_digest"] for g in groups if g["draw_digest"]})}
 
 
 def _tolerance(read: dict[str, Any]) -> dict[str, float | None]:
@@ -256,6 +283,7 @@ def proposal_review(session: Session, row: m.ProposalRecord,
     content = {
         "p": read, "show": show, "teams": teams, "terms": _terms(row),
         "capped": capped_review(session, result.get("capped"), show),
+        "pairing_caps": pairing_caps(session, row, read, show),
         "tolerances": _tolerance(read),
         "changes": _changes(session, row),
         "round": {"key": rnd.key, "name": rnd.name, "start": rnd.start.isoformat(),

@@ -16,9 +16,22 @@ from sqlalchemy.orm import Session
 
 from pool import models as m
 from service.report_caps import HEADER as CAPS_HEADER
+from service.report_caps import (
+    NO_TOLERANCE,
+    PAIRING_HEADER,
+    PAIRING_WIDTHS,
+    Part,
+    caps_line,
+    caps_rows,
+    distribution_rows,
+    pairing_capped,
+    pairing_caps_line,
+    pairing_caps_rows,
+    pairing_distribution_rows,
+    tolerance_row,
+)
 from service.report_caps import NOTE as CAPS_NOTE
 from service.report_caps import WIDTHS as CAPS_WIDTHS
-from service.report_caps import caps_line, caps_rows, distribution_rows, tolerance_row
 from service.report_data import ReportFacts, gather, holder_name
 from service.report_departures import HEADER as DEPARTURE_HEADER
 from service.report_departures import NONE as NO_DEPARTURE
@@ -249,18 +262,22 @@ def _draw_table(draws: Sequence[dict[str, Any]]) -> Table:
                  (7, 12, 16, 12, 12, 22, 30, 30, 14, 22, 9), rows)
 
 
-def _distribution_table(proposal: dict[str, Any]) -> Table | None:
-    """A capped draw's team sets (number, probability, objective; no names)."""
+def _distribution_table(proposal: dict[str, Any], parts: list[Part]) -> Table | None:
+    """A capped draw's team sets (number, probability, objective; no names); for a
+    cross-inspection, every group's, each row led by its group."""
     capped = proposal.get("capped")
+    title = ("概率分布 Distribution", "抽取所依据的概率分布 The distribution drawn from")
+    if parts:
+        return Table(*title, PAIRING_HEADER, PAIRING_WIDTHS, pairing_distribution_rows(parts),
+                     (CAPS_NOTE,))
     rows = distribution_rows(capped) if capped else []
-    return Table("概率分布 Distribution", "抽取所依据的概率分布 The distribution drawn from",
-                 CAPS_HEADER, CAPS_WIDTHS, rows, (CAPS_NOTE,)) if rows else None
+    return Table(*title, CAPS_HEADER, CAPS_WIDTHS, rows, (CAPS_NOTE,)) if rows else None
 
 
-def _provenance(f: ReportFacts, proposal: dict[str, Any]) -> Table:
+def _provenance(f: ReportFacts, proposal: dict[str, Any], parts: list[Part]) -> Table:
     row, statement = f.row, f.statement
     this_draw = next((d for d in f.draws if d["id"] == row.draw_id), None)
-    tolerance = tolerance_row(proposal)
+    tolerance = ["容差 tolerance", NO_TOLERANCE] if parts else tolerance_row(proposal)
     capped = proposal.get("capped")
     items: list[list[Cell]] = [
         ["方案类别 kind", KIND_ZH.get(row.kind, row.kind)],
@@ -275,6 +292,7 @@ def _provenance(f: ReportFacts, proposal: dict[str, Any]) -> Table:
         ["回避说明 sha256 recusals", row.recusals_sha256],
         ["目标值 objective", f.teams["objective"]],
         *(caps_rows(capped, proposal.get("seed")) if capped else []),
+        *(pairing_caps_rows(parts) if parts else []),
         *([tolerance] if tolerance else []),
         ["求解状态 solver status", proposal.get("status", "—")],
         ["生成 drawn", f"{holder_name(row.created_by)}，{beijing_text(row.created_at)}"],
@@ -295,13 +313,15 @@ def report_content(session: Session, row: m.ProposalRecord, *, show_names: bool,
     Every table passes through `seal` (`service.sealing`) before it is returned."""
     f = gather(session, row, draws, explain_missing=show_names)
     rnd = f.round
-    proposal: dict[str, Any] = json.loads(row.result)["proposal"] or {}
+    stored = json.loads(row.result)
+    proposal: dict[str, Any] = stored["proposal"] or {}
+    parts = pairing_capped(stored.get("pairing"))  # a cross-inspection's capped draws
     teams, members = _team_tables(f, show_names)
     groups = _group_table(f, show_names)  # 检查小组, right after the teams
-    distribution = _distribution_table(proposal)  # a capped draw's team sets
+    distribution = _distribution_table(proposal, parts)  # a capped draw's team sets
     shown = tuple(t for t in (teams, groups, members, _recusal_table(f), _change_table(f),
                               _departure_table(f), _draw_table(f.draws), distribution,
-                              _provenance(f, proposal)) if t is not None)
+                              _provenance(f, proposal, parts)) if t is not None)
     sealed = tuple(replace(t, rows=seal(t.rows) or []) for t in shown)
     status = {"draft": "草案 draft", "approved": "已批准 approved",
               "infeasible": "无法组建 infeasible", "superseded": "已被取代 superseded"}
@@ -314,5 +334,6 @@ def report_content(session: Session, row: m.ProposalRecord, *, show_names: bool,
                f"方案 proposal：第{row.id}号，{status.get(row.status, row.status)}，"
                f"人工调整{row.revision}次 revision {row.revision}",
                f"类别 kind：{KIND_ZH.get(row.kind, row.kind)}",
-               *([caps_line(proposal["capped"])] if proposal.get("capped") else [])),
+               *([caps_line(proposal["capped"])] if proposal.get("capped") else []),
+               *([pairing_caps_line(parts)] if parts else [])),
         tables=sealed, filename=f"proposal-{row.id}")

@@ -95,3 +95,74 @@ def distribution_rows(capped: dict[str, Any]) -> list[Row]:
         out.append([k, f"{s['weight']!r}（{percent(s['weight'])}）", f"{float(total):.12f}",
                     s["objective"], "抽中 drawn" if capped.get("drawn") == k else ""])
     return out
+
+
+# A cross-inspection (issue 16 in pairings): each sending group's teams, or the
+# exchange's mixed teams, drawn under the caps given the pairing; one capped record each.
+PAIRING_HEADER = ("派出方 group", *HEADER)
+PAIRING_WIDTHS = (16, 8, 28, 20, 12, 12)
+EXCHANGE = "互派混编组 exchange teams"
+
+
+Part = tuple[str, dict[str, Any], int | None]  # label, capped record, the part's seed
+
+
+def pairing_capped(pairing: dict[str, Any] | None) -> list[Part]:
+    """Each capped part of a stored cross-inspection result (`result["pairing"]`) with
+    its label, 东溪区（320102）, and seed, in the order the proposal numbers its teams."""
+    if not pairing:
+        return []
+    names = {g["key"]: g["name"] for g in pairing.get("groups") or []}
+    parts = [(f"{names.get(code, code)}（{code}）", p)
+             for code, p in sorted((pairing.get("teams") or {}).items())]
+    exchange = (pairing.get("exchange") or {}).get("proposal")
+    if exchange is not None:
+        parts.append((EXCHANGE, exchange))
+    return [(label, p["capped"], p.get("seed")) for label, p in parts if p.get("capped")]
+
+
+def pairing_caps_line(parts: list[Part]) -> str:
+    """The title block's line for a cross-inspection: the caps once, and to what."""
+    who = ("互派混编组按此上限抽取 / the exchange teams drawn under these caps"
+           if parts[0][0] == EXCHANGE else
+           "各派出方的巡察组分别按此上限抽取 / each sending group's teams drawn under them")
+    return f"{caps_line(parts[0][1])}（{who}）"
+
+
+def _group_drawn(c: dict[str, Any]) -> str:
+    """One group's draw in a line: its sets, the set drawn, u, its expected share."""
+    if "drawn" not in c:
+        return _drawn(c)
+    p = percent(c["probability"])
+    zh = f"共 {c['team_sets']} 套，抽中第 {c['drawn']} 套（概率 {p}），u = {c['draw_point']}"
+    en = f"{c['team_sets']} sets; set {c['drawn']} drawn (probability {p})"
+    if c.get("expected") is not None:
+        e, share = _number(c["expected"]), percent(c["share"]) if c.get("share") is not None \
+            else "—"
+        zh += f"；期望目标值 {e} / 不设上限 {c['uncapped']} = {share}"
+        en += f"; expected {e} of the uncapped {c['uncapped']} ({share})"
+        zh += f"；实际最大概率 进组 {percent(c['max_marginal'])}，任组长 " \
+              f"{percent(c['max_leader_marginal'])}"
+        en += f"; largest probability {percent(c['max_marginal'])}, leading " \
+              f"{percent(c['max_leader_marginal'])}"
+    return f"{zh} / {en}"
+
+
+def pairing_caps_rows(parts: list[Part]) -> list[Row]:
+    """The provenance's rows for a cross-inspection drawn under caps: the caps once, a
+    row per group, and the seed and the recomputation once (every part draws with the
+    proposal's seed)."""
+    first = parts[0][1]
+    rows: list[Row] = [caps_rows(first, None)[0]]
+    rows += [[f"抽中 drawn：{label}", _group_drawn(c)] for label, c, _seed in parts]
+    seeds = sorted({str(seed) for _label, _c, seed in parts if seed is not None})
+    if any("drawn" in c for _label, c, _seed in parts):
+        if seeds:
+            rows.append(["种子（十进制）seed (decimal)", "、".join(seeds)])
+        rows.append(["复算 recompute", RECOMPUTE])
+    return rows
+
+
+def pairing_distribution_rows(parts: list[Part]) -> list[Row]:
+    """`distribution_rows` of every group, each row led by its group."""
+    return [[label, *row] for label, c, _seed in parts for row in distribution_rows(c)]
