@@ -56,7 +56,16 @@ def distribution_hash(rows: list[dict[str, Any]]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def summary(dist: CappedTeams, drawn: int | None, seed: int | None) -> dict[str, Any]:
+def lot_input(seed: int, part: str | None = None) -> bytes:
+    """What the draw point hashes after the domain and a zero byte: the seed's decimal
+    digits, and for one part of a cross-inspection (a sending group's region code, or
+    `exchange`) a zero byte and the part, so that each group's pick is its own."""
+    raw = str(int(seed)).encode()
+    return raw if part is None else raw + b"\x00" + part.encode()
+
+
+def summary(dist: CappedTeams, drawn: int | None, raw: bytes | None,
+            part: str | None = None) -> dict[str, Any]:
     """What a capped proposal records: the caps and their meaning, how good the
     distribution is (expected objective against the uncapped optimum, its gap), the
     largest marginals it reaches, and the drawn set with the number that chose it."""
@@ -78,17 +87,18 @@ def summary(dist: CappedTeams, drawn: int | None, seed: int | None) -> dict[str,
         "smallest_alone": None if dist.smallest_alone is None else
         [None if x is None else str(x) for x in dist.smallest_alone],
     }
-    if drawn is not None and seed is not None:
-        point = draw_point(seed)
+    if part is not None:
+        out["part"] = part
+    if drawn is not None and raw is not None:
+        point = draw_point(raw)
         out |= {"drawn": drawn + 1, "probability": dist.weights[drawn],
                 "draw_point": f"{float(point):.12f}",
-                "draw_digest": hashlib.sha256(DRAW_DOMAIN + b"\x00" + str(int(seed)).encode()
-                                              ).hexdigest()}
+                "draw_digest": hashlib.sha256(DRAW_DOMAIN + b"\x00" + raw).hexdigest()}
     return out
 
 
 def capped_proposal(instance: Instance, dist: CappedTeams, seed: int,
-                    parameters: dict[str, Any]) -> Proposal:
+                    parameters: dict[str, Any], part: str | None = None) -> Proposal:
     """The proposal the seed draws from `dist`, or (the caps cannot be met, or the round
     cannot be staffed) an empty one saying why. Team numbers in the summary's
     `drawn` count from 1."""
@@ -97,8 +107,9 @@ def capped_proposal(instance: Instance, dist: CappedTeams, seed: int,
         return Proposal(instance.round_key, status, None, None, None, None, (), (), seed,
                         instance.input_hash, 0.0, parameters, dist.seconds,
                         dist.deterministic_time, dist.wall_limit_hit, 0, False,
-                        summary(dist, None, None))
-    k = draw_team_set(dist, seed)
+                        summary(dist, None, None, part))
+    raw = lot_input(seed, part)
+    k = draw_team_set(dist, raw)
     chosen = dist.columns[k]
     roles = chosen.as_dict()
     values = term_values(instance, roles)
@@ -111,4 +122,4 @@ def capped_proposal(instance: Instance, dist: CappedTeams, seed: int,
                     dist.gap, terms, teams_from_roles(instance, roles), seed,
                     instance.input_hash, 0.0, parameters, dist.seconds,
                     dist.deterministic_time, dist.wall_limit_hit,
-                    len(instance.candidates), False, summary(dist, k, seed))
+                    len(instance.candidates), False, summary(dist, k, raw, part))

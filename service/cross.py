@@ -237,7 +237,7 @@ def _direct(run: CrossRun, snap: Snapshot, screening: Screening,
                                     dict.fromkeys(members[sender], sender),
                                     {sender: names[sender]})
         run.instances[sender] = inst
-        run.proposals[sender] = staff(inst, seed, settings, caps)
+        run.proposals[sender] = staff(inst, seed, settings, caps, sender)
     findings = tuple(f for sender in sorted(run.proposals) for f in (caps_diagnosis(
         run.proposals[sender], f"{names[sender]}派出组：") or Diagnosis(False, ())).findings)
     return replace(run, diagnosis=Diagnosis(False, findings)) if findings else run
@@ -260,7 +260,7 @@ def _exchange(run: CrossRun, partners: Pairing, snap: Snapshot, screening: Scree
     short = precheck(inst, ctx)
     if short:
         return replace(run, teams=mixed, diagnosis=Diagnosis(False, tuple(short)))
-    proposal = staff(inst, seed, settings, caps)
+    proposal = staff(inst, seed, settings, caps, "exchange")
     diagnosis = caps_diagnosis(proposal)
     if diagnosis is None and not proposal.feasible:
         diagnosis = diagnose(inst, ctx)

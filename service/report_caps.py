@@ -22,6 +22,14 @@ RECOMPUTE = ("复算：u = SHA-256(“xuncha-capped-team-draw-v1”‖0x00‖种
              "decimal) ÷ 2^256; add up the sets' probabilities in order: the first set whose "
              "running total exceeds u is drawn; the distribution is in the Distribution table, "
              "and replay recomputes it from the input bundle; see docs/draw.md §11")
+RECOMPUTE_PARTS = ("复算：各派出方各抽各的，u = SHA-256(“xuncha-capped-team-draw-v1”‖0x00‖"
+                   "种子十进制‖0x00‖派出方代码，互派混编组为 exchange) ÷ 2^256，按顺序累加本方各套"
+                   "概率，首个累计超过 u 的一套即抽中；分布见“概率分布”表，复算任务由输入包重算，"
+                   "详见 docs/draw.md §11 / recompute: each group draws its own, "
+                   "u = SHA-256(\"xuncha-capped-team-draw-v1\" ‖ 0x00 ‖ the seed in decimal ‖ "
+                   "0x00 ‖ the group's code, "
+                   "or exchange) ÷ 2^256; add up the group's sets' probabilities in order: the "
+                   "first whose running total exceeds u is drawn; see docs/draw.md §11")
 NO_TOLERANCE = "按概率上限抽取，不适用容差 / drawn under caps; tolerance not used"
 NOTE = ("概率为存储的数值，按顺序精确相加；不列各套人员 / each probability as stored, added "
         "up exactly in order; the members of each set are not listed here")
@@ -151,7 +159,7 @@ def _group_drawn(c: dict[str, Any]) -> str:
 def pairing_caps_rows(parts: list[Part]) -> list[Row]:
     """The provenance's rows for a cross-inspection drawn under caps: the caps once, a
     row per group, and the seed and the recomputation once (every part draws with the
-    proposal's seed)."""
+    proposal's seed and its own code)."""
     first = parts[0][1]
     rows: list[Row] = [caps_rows(first, None)[0]]
     rows += [[f"抽中 drawn：{label}", _group_drawn(c)] for label, c, _seed in parts]
@@ -159,7 +167,7 @@ def pairing_caps_rows(parts: list[Part]) -> list[Row]:
     if any("drawn" in c for _label, c, _seed in parts):
         if seeds:
             rows.append(["种子（十进制）seed (decimal)", "、".join(seeds)])
-        rows.append(["复算 recompute", RECOMPUTE])
+        rows.append(["复算 recompute", RECOMPUTE_PARTS])
     return rows
 
 

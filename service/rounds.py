@@ -474,15 +474,16 @@ def draw(prepared: PreparedRound, seed: int, settings: SolveSettings,
 
 
 def staff(instance: Instance, seed: int, settings: SolveSettings,
-          caps: CapSettings | None) -> Proposal:
+          caps: CapSettings | None, part: str | None = None) -> Proposal:
     """One team assembly drawn with `seed`: within the tolerance of the best, or (with
     `caps`) one team set sampled from the capped distribution, which the instance and
-    the caps' settings fix before the seed plays any part."""
+    the caps' settings fix before the seed plays any part. `part` names one part of a
+    cross-inspection (its sending group, or `exchange`): its pick is its own."""
     if caps is None:
         return assemble(instance, seed, settings)
     dist = capped_teams(instance, caps, DISTRIBUTION_SEED)
     parameters = {"draw": "capped", "caps": caps.sealed(), "distribution_seed": DISTRIBUTION_SEED}
-    return capped_proposal(instance, dist, seed, parameters)
+    return capped_proposal(instance, dist, seed, parameters, part)
 
 
 def caps_diagnosis(proposal: Proposal, where: str = "") -> Diagnosis | None:

@@ -8,6 +8,7 @@ exchange plan's mixed teams are shown the same way, as one part."""
 
 from __future__ import annotations
 
+import hashlib
 import html as htmllib
 import re
 import shutil
@@ -198,6 +199,14 @@ def test_the_report_states_the_caps_once_and_each_groups_draw(world: World) -> N
                 first = r["第几套 set"]
         assert first == c["drawn"]
         assert [r["第几套 set"] for r in mine if r["抽中 drawn"]] == [c["drawn"]]
+        # and u itself from the seed and the group's code, as the recompute line says
+        raw = b"xuncha-capped-team-draw-v1\x00" + seed.encode() + b"\x00" + code.encode()
+        u = int(hashlib.sha256(raw).hexdigest(), 16) / 2**256
+        assert f"{u:.12f}" == c["draw_point"]
+    assert "‖0x00‖派出方代码" in provenance["复算 recompute"]
+    # each group draws its own point
+    points = [c["draw_point"] for _code, _name, c in groups(world.record)]
+    assert len(set(points)) == len(points)
 
 
 def test_the_sealed_report_keeps_each_groups_draw_and_names_nobody(world: World) -> None:
