@@ -64,9 +64,13 @@ def _redact(value: Any, hidden: frozenset[str], pattern: re.Pattern[str]) -> Any
 
 def _members(value: Any, out: set[str]) -> None:
     """Every member's key and name in a stored JSON value (team lists, results, changes):
-    any object with a `key` beside a `role` or a `name`, and the cadres a change names."""
+    any object with a `key` beside a `role` or a `name` (but not a cross-inspection's
+    group, which `sends` and `receives` teams: a region, not a person), and the cadres a
+    change names."""
     if isinstance(value, dict):
-        if isinstance(value.get("key"), str) and ("role" in value or "name" in value):
+        group = "sends" in value and "receives" in value
+        if isinstance(value.get("key"), str) and ("role" in value or "name" in value) \
+                and not group:
             out.add(value["key"])
             if isinstance(value.get("name"), str) and value["name"]:
                 out.add(value["name"])

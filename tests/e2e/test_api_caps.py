@@ -169,6 +169,10 @@ def test_a_cross_plan_draws_each_sending_groups_teams_under_the_caps(sqlite_api:
     assert all(x is None for c in hidden.json()["pairing"]["capped"].values()
                for row in c["distribution"] for t in row["teams"] for x in t["members"])
     assert not any(k in hidden.text for k in seated)
+    # the sending groups are regions, not people: a sealed reader still sees who sends
+    groups = hidden.json()["pairing"]["groups"]
+    assert groups and all(g["name"] and g["key"] for g in groups)
+    assert {g["key"] for g in groups} == set(capped)
     replay = api.run_job("POST", f"/v1/proposals/{pid}/replay", "auditor")
     assert replay["status"] == "succeeded" and replay["result"]["identical"], replay
 
