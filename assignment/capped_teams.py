@@ -162,6 +162,7 @@ class _Pricer:
         self.nos = instance.team_nos
         self.det_time = 0.0
         self.wall_hit = False
+        self.proven_infeasible = False  # the last solve proved there is no team set
 
     def var(self, pair: Pair, leader: bool) -> cp_model.IntVar | None:
         i = self.instance.index.get(pair[0])
@@ -202,6 +203,7 @@ class _Pricer:
         self.det_time += solver.deterministic_time
         if solver.wall_time >= self.settings.wall_time * 0.99:
             self.wall_hit = True
+        self.proven_infeasible = status == cp_model.INFEASIBLE
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return [], None, False
         return (_unique([*found.columns, self.column(solver.value)]),
@@ -380,10 +382,22 @@ def capped_teams(instance: Instance, settings: CapSettings, seed: int = 0,
     started = time.perf_counter()
     pricer = _Pricer(instance, settings, seed)
     found, _bound, _proven = pricer.solve(1, {}, {}, None, settings.final_time)
-    if not found:
+    if not found and pricer.proven_infeasible:
         return _result("unstaffable", settings, [], [], None, None, None, 0, pricer, started,
                        explanation=("本轮无法配齐（不设概率上限也无解），请先查看诊断 / the round "
                                     "cannot be staffed even without caps: see its diagnosis",))
+    if not found:  # the budget ran out before a first team set: too large, not unstaffable
+        pairs = len(instance.candidates) * len(instance.teams)
+        return _result("unknown", settings, [], [], None, None, None, 0, pricer, started,
+                       explanation=(
+                           f"在求解预算（{settings.final_time:g}确定性秒）内未找到第一套合规方案："
+                           f"本轮候选人×组数为{pairs:,}，概率上限的分布按完整模型计算，规模过大；"
+                           "请去掉 cap、leader_cap 按容差抽取，或缩小轮次 / no valid team set was "
+                           f"found within the solver budget ({settings.final_time:g} deterministic "
+                           f"s): the round has {pairs:,} candidate × team pairs and the capped "
+                           "distribution is built on the full model, which is too large here; "
+                           "remove cap and leader_cap to draw within the tolerance, or split the "
+                           "round",))
     best = found[-1]
     columns = _unique([best, *(column(instance, s) for s in start)])
     q, ql = float(settings.cap), float(settings.leader_cap)

@@ -188,3 +188,24 @@ def test_bad_caps_in_a_round_file_name_the_key_and_say_what_to_do(
     with pytest.raises(RoundFileError) as err:
         read_round_file(path)
     assert words in str(err.value)
+
+
+def test_a_budget_that_runs_out_is_not_reported_as_a_round_that_cannot_be_staffed() -> None:
+    """The province round (19,867 candidates × 60 teams) found no first team set within
+    the pricing budget; it can be staffed (the uncapped draw does), so the answer must be
+    "too large for caps", never "cannot be staffed"."""
+    from service.rounds import caps_diagnosis
+
+    inst = _instance(6, 4, 2)
+    dist = capped_teams(inst, CapSettings.of("0.5", final_time=0.0))
+    assert dist.status == "unknown" and not dist.columns
+    assert "规模过大" in dist.explanation[0] and "remove cap" in dist.explanation[0]
+    p = capped_proposal(inst, dist, 1, PARAMS)
+    assert not p.feasible and p.status == "unknown"
+    found = caps_diagnosis(p)
+    assert found is not None and [f.code for f in found.findings] == ["caps"]
+    assert "规模过大" in found.findings[0].zh and "too large" in found.findings[0].en
+    # a round with no eligible leader is proven unstaffable, and said so
+    none = capped_teams(_instance(6, 0, 2), CapSettings.of("0.5"))
+    assert none.status == "unstaffable" and "不设概率上限也无解" in none.explanation[0]
+    assert caps_diagnosis(capped_proposal(_instance(6, 0, 2), none, 1, PARAMS)) is None
