@@ -9,7 +9,6 @@ exchange plan's mixed teams are shown the same way, as one part."""
 from __future__ import annotations
 
 import hashlib
-import html as htmllib
 import re
 import shutil
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from tests.e2e.api_client import running_api
 from tests.e2e.report_book import open_book, table
 from tests.e2e.test_api_rounds import _sample_plan, draw
 from tests.e2e.test_web_audit import signed_in
+from tests.e2e.test_web_caps import section, text_of
 
 CAP = {"cap": 0.5}
 SENTENCE = "任何一名干部进入某一巡察组的概率不超过 50%"
@@ -84,15 +84,6 @@ def url(world: World, tmp_path: Path) -> str:
     copy = tmp_path / "city.sqlite3"
     shutil.copy(world.path, copy)
     return f"sqlite:///{copy}"
-
-
-def text_of(fragment: str) -> str:
-    return re.sub(r"\s+", " ", htmllib.unescape(re.sub(r"<[^>]+>", " ", fragment)))
-
-
-def section(html: str, start: str, end: str = "</section>") -> str:
-    at = html.index(start)
-    return html[at:html.index(end, at)]
 
 
 def pct(x: float) -> str:
